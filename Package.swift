@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+//
+// Kordon: an antivirus and content-sanitization filter for customs message exchange.
+//
+// Layout: each C library is a `.systemLibrary` target (module map + shim header);
+// each pipeline stage is its own Swift module so that exactly one module imports
+// each C library and no C handle crosses a module boundary.
+import PackageDescription
+
+let package = Package(
+    name: "Kordon",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "kordon", targets: ["kordon"]),
+        .library(name: "Kordon", targets: ["Kordon"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // C libraries from Debian, shims only.
+        .systemLibrary(name: "CClamAV", pkgConfig: "libclamav", providers: [.apt(["libclamav-dev"])]),
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .systemLibrary(name: "CGMime", pkgConfig: "gmime-3.0", providers: [.apt(["libgmime-3.0-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // The vocabulary every stage shares: parts, findings, verdicts, reports.
+        .target(name: "KordonCore"),
+        // Stages, one C library each.
+        .target(name: "KordonScanning", dependencies: ["KordonCore", "CClamAV"]),
+        .target(name: "KordonXML", dependencies: ["KordonCore", "CLibXML2"]),
+        .target(name: "KordonMIME", dependencies: ["KordonCore", "CGMime"]),
+        // The pipeline: intake, stages in order, verdict, report, configuration.
+        .target(name: "Kordon", dependencies: [
+            "KordonCore", "KordonScanning", "KordonXML", "KordonMIME", "COpenSSL",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        // The command-line tool.
+        .executableTarget(name: "kordon", dependencies: [
+            "Kordon",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "KordonCoreTests", dependencies: ["KordonCore"]),
+        .testTarget(name: "KordonScanningTests", dependencies: ["KordonScanning"]),
+        .testTarget(name: "KordonXMLTests", dependencies: ["KordonXML"]),
+        .testTarget(name: "KordonMIMETests", dependencies: ["KordonMIME"]),
+        .testTarget(name: "KordonTests", dependencies: ["Kordon", "kordon"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
