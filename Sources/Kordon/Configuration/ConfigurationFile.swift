@@ -1,0 +1,125 @@
+import Foundation
+import KordonCore
+import Yams
+
+/// Reads a YAML configuration file on top of the embedded defaults.
+///
+/// Every key is optional; an unknown key is an error (a typo must not silently
+/// turn a protection off), and every error names the file, the line and the key.
+public enum ConfigurationFile {
+    /// Loads `path` over `base`.
+    public static func load(_ path: String, over base: Configuration = Configuration()) throws -> Configuration {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw KordonError(code: "config.unreadable", message: "cannot read configuration file \(path): check the path and its permissions")
+        }
+        return try parse(text, file: path, over: base)
+    }
+
+    /// Parses YAML text over `base`; `file` is used in error messages.
+    public static func parse(_ text: String, file: String, over base: Configuration = Configuration()) throws -> Configuration {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            throw KordonError(code: "config.syntax", message: "\(file) is not valid YAML: \(error)")
+        }
+        var config = base
+        guard let root else { return config }
+        let reader = Reader(file: file)
+        let top = try reader.mapping(root, at: "")
+        try reader.onlyKnown(top, ["signatures", "schemas", "limits", "scan"], at: "")
+        if let node = top["signatures"] {
+            let section = try reader.mapping(node, at: "signatures")
+            try reader.onlyKnown(section, ["builtin", "system", "systemDirectory", "directories"], at: "signatures")
+            if let v = section["builtin"] { config.signatures.builtin = try reader.bool(v, at: "signatures.builtin") }
+            if let v = section["system"] { config.signatures.system = try reader.bool(v, at: "signatures.system") }
+            if let v = section["systemDirectory"] { config.signatures.systemDirectory = try reader.string(v, at: "signatures.systemDirectory") }
+            if let v = section["directories"] { config.signatures.directories = try reader.strings(v, at: "signatures.directories") }
+        }
+        if let node = top["schemas"] {
+            let section = try reader.mapping(node, at: "schemas")
+            try reader.onlyKnown(section, ["builtin", "directories"], at: "schemas")
+            if let v = section["builtin"] { config.schemas.builtin = try reader.bool(v, at: "schemas.builtin") }
+            if let v = section["directories"] { config.schemas.directories = try reader.strings(v, at: "schemas.directories") }
+        }
+        if let node = top["scan"] {
+            let section = try reader.mapping(node, at: "scan")
+            try reader.onlyKnown(section, ["jobs"], at: "scan")
+            if let v = section["jobs"] { config.scan.jobs = try reader.int(v, at: "scan.jobs", minimum: 0) }
+        }
+        if let node = top["limits"] {
+            let section = try reader.mapping(node, at: "limits")
+            try reader.onlyKnown(section, Array(LimitKeys.all.keys), at: "limits")
+            for (key, node) in section {
+                guard let keyPath = LimitKeys.all[key] else { continue }
+                config.limits[keyPath: keyPath] = try reader.int(node, at: "limits.\(key)", minimum: 1)
+            }
+        }
+        return config
+    }
+
+    /// The `limits:` keys, named as the ``Limits`` properties.
+    enum LimitKeys {
+        static var all: [String: WritableKeyPath<Limits, Int>] { [
+            "maxMessageSize": \.maxMessageSize,
+            "maxXMLDepth": \.maxXMLDepth,
+            "maxXMLAttributes": \.maxXMLAttributes,
+            "maxXMLNameLength": \.maxXMLNameLength,
+            "maxXMLAttributeValueLength": \.maxXMLAttributeValueLength,
+            "maxMIMEParts": \.maxMIMEParts,
+            "maxMIMEDepth": \.maxMIMEDepth,
+            "clamMaxScanSize": \.clamMaxScanSize,
+            "clamMaxFileSize": \.clamMaxFileSize,
+            "clamMaxRecursion": \.clamMaxRecursion,
+            "clamMaxFiles": \.clamMaxFiles,
+            "clamMaxScanTimeMilliseconds": \.clamMaxScanTimeMilliseconds,
+        ] }
+    }
+
+    /// Typed access to YAML nodes with errors that point at the file and line.
+    private struct Reader {
+        let file: String
+
+        func fail(_ node: Node, _ key: String, _ what: String) -> KordonError {
+            let line = node.mark.map { ":\($0.line)" } ?? ""
+            return KordonError(code: "config.invalid", message: "\(file)\(line): \(key.isEmpty ? "the document" : key) \(what)")
+        }
+
+        func mapping(_ node: Node, at key: String) throws -> [String: Node] {
+            guard let mapping = node.mapping else { throw fail(node, key, "must be a mapping of keys to values") }
+            var result: [String: Node] = [:]
+            for (k, v) in mapping {
+                guard let name = k.string else { throw fail(k, key, "has a key that is not a string") }
+                result[name] = v
+            }
+            return result
+        }
+
+        func onlyKnown(_ mapping: [String: Node], _ known: [String], at key: String) throws {
+            for (name, node) in mapping where !known.contains(name) {
+                let place = key.isEmpty ? name : "\(key).\(name)"
+                throw fail(node, place, "is not a known setting; known here: \(known.sorted().joined(separator: ", "))")
+            }
+        }
+
+        func bool(_ node: Node, at key: String) throws -> Bool {
+            guard let value = node.bool else { throw fail(node, key, "must be true or false") }
+            return value
+        }
+
+        func int(_ node: Node, at key: String, minimum: Int) throws -> Int {
+            guard let value = node.int, value >= minimum else { throw fail(node, key, "must be a whole number of at least \(minimum)") }
+            return value
+        }
+
+        func string(_ node: Node, at key: String) throws -> String {
+            guard node.scalar != nil, let value = node.string else { throw fail(node, key, "must be a string") }
+            return value
+        }
+
+        func strings(_ node: Node, at key: String) throws -> [String] {
+            guard let sequence = node.sequence else { throw fail(node, key, "must be a list of strings") }
+            return try sequence.map { try string($0, at: key) }
+        }
+    }
+}
