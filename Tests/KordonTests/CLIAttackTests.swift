@@ -1,0 +1,77 @@
+import Foundation
+import KordonCore
+import Testing
+
+/// XML attacks through `kordon filter`: each refused with an `xml` finding,
+/// quickly, in bounded memory, without reading a file or opening a connection.
+@Suite("XML attacks")
+struct CLIAttackTests {
+    /// A file whose content must never appear in any output.
+    static func canary() throws -> (URL, String) {
+        let token = "CANARY-\(UUID().uuidString)"
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("kordon-canary-\(UUID().uuidString).txt")
+        try Data(token.utf8).write(to: url)
+        return (url, token)
+    }
+
+    static let namespace = "urn:kordon:sample:EEC:R:055:GoodsDeclaration:v1.0"
+
+    /// The attacks, built around a canary file.
+    static func attacks(canary: URL) -> [(String, Data)] {
+        let laughs = (1...9).map { i in "<!ENTITY l\(i) \"" + String(repeating: "&l\(i - 1);", count: 10) + "\">" }.joined()
+        var many = "<GoodsDeclaration xmlns=\"\(namespace)\""
+        for i in 0..<200_000 { many += " a\(i)=\"\"" }
+        many += "/>"
+        return [
+            ("billion laughs", "<?xml version=\"1.0\"?><!DOCTYPE d [<!ENTITY l0 \"lol\">\(laughs)]><d>&l9;</d>"),
+            ("external entity", "<?xml version=\"1.0\"?><!DOCTYPE d [<!ENTITY x SYSTEM \"file://\(canary.path)\">]><d>&x;</d>"),
+            ("external DTD", "<?xml version=\"1.0\"?><!DOCTYPE d SYSTEM \"http://127.0.0.1:9/evil.dtd\"><d/>"),
+            ("parameter entity", "<?xml version=\"1.0\"?><!DOCTYPE d [<!ENTITY % p SYSTEM \"file://\(canary.path)\"> %p;]><d/>"),
+            ("XInclude", "<d xmlns=\"\(namespace)\" xmlns:xi=\"http://www.w3.org/2001/XInclude\"><xi:include href=\"\(canary.path)\" parse=\"text\"/></d>"),
+            ("deep nesting", String(repeating: "<a>", count: 100_000) + String(repeating: "</a>", count: 100_000)),
+            ("200,000 attributes", many),
+            ("huge attribute", "<d xmlns=\"\(namespace)\" a=\"" + String(repeating: "A", count: 4 << 20) + "\"/>"),
+            ("truncated", "<?xml version=\"1.0\"?><GoodsDeclaration xmlns=\"\(namespace)\"><EDocCode>R.0"),
+            ("binary tail", "<?xml version=\"1.0\"?><GoodsDeclaration xmlns=\"\(namespace)\"><EDocCode>\u{1}\u{2}\u{7F}\u{0}\u{FFFD}"),
+            ("empty", ""),
+        ].map { ($0.0, Data($0.1.utf8)) }
+    }
+
+    @Test("each attack is quarantined with an xml finding within 2 s, in under 300 MB, leaking nothing")
+    func attacksAreRefused() throws {
+        let (canary, token) = try Self.canary()
+        defer { try? FileManager.default.removeItem(at: canary) }
+        for (name, document) in Self.attacks(canary: canary) {
+            let started = ContinuousClock.now
+            let directory = try temporaryDirectory("attack")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let reportFile = directory.appendingPathComponent("report.json")
+            let result = try kordon(["filter", "--report", reportFile.path], stdin: document)
+            let elapsed = ContinuousClock.now - started
+            let reportText = try String(contentsOf: reportFile, encoding: .utf8)
+            let report = try JSONDecoder().decode(Report.self, from: Data(reportText.utf8))
+            #expect(result.status == 1, "\(name): \(result.stderr)")
+            #expect(result.stdout.isEmpty, "\(name)")
+            #expect(report.findings.contains { $0.stage == .xml }, "\(name): \(report.findings)")
+            #expect(elapsed < .seconds(2), "\(name) took \(elapsed)")
+            #expect(!reportText.contains(token) && !result.stderr.contains(token), "\(name) leaked the canary")
+        }
+        var usage = rusage()
+        getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+        // ru_maxrss is in kilobytes on Linux: the largest child so far.
+        #expect(usage.ru_maxrss < 300 * 1024, "peak child RSS \(usage.ru_maxrss) KB")
+    }
+
+    @Test("the attack fixtures in fixtures/attacks are all quarantined with an xml finding")
+    func attackFixtures() throws {
+        let result = try kordon(["scan", "--format", "ndjson", repositoryRoot.appendingPathComponent("fixtures/attacks").path])
+        #expect(result.status == 1)
+        let reports = try result.reports()
+        #expect(reports.count >= 10)
+        for report in reports {
+            #expect(report.verdict == .quarantined, "\(report.message.source)")
+            #expect(report.findings.contains { $0.stage == .xml }, "\(report.message.source): \(report.findings)")
+        }
+        #expect(!result.text.contains("root:x:0:0"))
+    }
+}

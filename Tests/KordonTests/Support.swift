@@ -1,0 +1,78 @@
+import Foundation
+import KordonCore
+import Testing
+
+/// The repository this test file lives in.
+let repositoryRoot = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// Where Debian's clamav-testfiles puts ClamAV's 44 harmless test files.
+let clamTestFiles = URL(fileURLWithPath: "/usr/share/clamav-testfiles")
+
+/// The EICAR test file, assembled at run time so no scanner flags this source.
+let eicar = Data((["X5O!P%@AP[4\\PZX54(P^)7CC)7}$", "EICAR-STANDARD-ANTIVIRUS", "-TEST-FILE!$H+H*"]).joined().utf8)
+
+/// What one run of a command gave back.
+struct CommandResult {
+    var status: Int32
+    var stdout: Data
+    var stderr: String
+
+    /// Standard output as text.
+    var text: String { String(decoding: stdout, as: UTF8.self) }
+
+    /// Every NDJSON line of standard output, decoded as a report.
+    func reports() throws -> [Report] {
+        try text.split(separator: "\n").map { try JSONDecoder().decode(Report.self, from: Data($0.utf8)) }
+    }
+}
+
+/// Runs a program to completion. Output goes through files, so a chatty child
+/// can never block on a full pipe.
+func run(_ executable: URL, _ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil) throws -> CommandResult {
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kordon-run-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let out = scratch.appendingPathComponent("out"), err = scratch.appendingPathComponent("err"), inp = scratch.appendingPathComponent("in")
+    try (stdin ?? Data()).write(to: inp)
+    FileManager.default.createFile(atPath: out.path, contents: nil)
+    FileManager.default.createFile(atPath: err.path, contents: nil)
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    process.standardInput = try FileHandle(forReadingFrom: inp)
+    process.standardOutput = try FileHandle(forWritingTo: out)
+    process.standardError = try FileHandle(forWritingTo: err)
+    try process.run()
+    process.waitUntilExit()
+    return CommandResult(status: process.terminationStatus, stdout: try Data(contentsOf: out),
+                         stderr: String(decoding: try Data(contentsOf: err), as: UTF8.self))
+}
+
+/// The `kordon` binary SwiftPM built next to this test bundle.
+func kordonBinary() throws -> URL {
+    let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kordon")
+    let candidates = [besideTests, repositoryRoot.appendingPathComponent(".build/debug/kordon")]
+    return try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) },
+                        "the kordon executable was not built")
+}
+
+/// Runs `kordon` with arguments.
+func kordon(_ arguments: [String], stdin: Data? = nil) throws -> CommandResult {
+    try run(try kordonBinary(), arguments, stdin: stdin)
+}
+
+/// A fresh temporary directory, removed by the caller.
+func temporaryDirectory(_ name: String = "kordon-test") throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// Runs the corpus generator the benchmarks use, writing into `directory`.
+func makeCorpus(in directory: URL, _ arguments: [String]) throws {
+    let script = repositoryRoot.appendingPathComponent("Benchmarks/make-corpus.py").path
+    let result = try run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", script, directory.path] + arguments)
+    try #require(result.status == 0, "make-corpus.py failed: \(result.stderr)")
+}
