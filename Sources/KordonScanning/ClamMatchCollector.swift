@@ -65,9 +65,12 @@ final class ClamMatchCollector {
     }
 
     /// The engine-wide file-inspection callback (`clcb_file_inspection`),
-    /// called for every file libclamav unpacks. A flagged file is reported
-    /// to libclamav as infected, so that libclamav does not cache its parent
-    /// as clean (a cached part would skip this check on its next scan).
+    /// called for every file libclamav unpacks, before libclamav looks the
+    /// file up in its clean cache (libclamav 1.4 `cli_magic_scan`), so a
+    /// cached file cannot skip it. A flagged file is reported to libclamav
+    /// as infected, so that libclamav does not cache its parent as clean
+    /// (a cached parent would skip this check on its next scan); libclamav
+    /// then skips scanning it, which is fine: it is quarantined either way.
     static let fileInspection: clcb_file_inspection = {
         _, _, _, _, _, fileSize, _, recursionLevel, _, context in
         guard let context else { return CL_CLEAN }

@@ -108,6 +108,18 @@ struct ClamFailClosedTests {
                 "\(findings)")
     }
 
+    @Test("a part that takes longer than MaxScanTime is unchecked")
+    func maxScanTime() throws {
+        var limits = Limits()
+        limits.clamMaxScanTimeMilliseconds = 1
+        // 16 MB cannot even be hashed in 1 ms.
+        let findings = try Fixtures.engine(limits: limits).scan(Data(repeating: 0x41, count: 16 << 20), part: .message)
+        #expect(findings.stage(.unchecked).contains {
+            $0.rule == "Heuristics.Limits.Exceeded.MaxScanTime" || $0.rule == "clamav.timeout"
+        }, "\(findings)")
+        #expect(findings.allSatisfy { $0.action == .quarantine })
+    }
+
     @Test("a password-protected zip (made with `zip -P`) is unchecked")
     func encryptedZip() throws {
         let directory = try Fixtures.temporaryDirectory()
