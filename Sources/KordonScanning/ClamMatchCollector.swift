@@ -1,0 +1,80 @@
+import CClamAV
+
+/// Collects what libclamav reports during one scan.
+///
+/// One collector per scan, passed to libclamav as the scan's context pointer
+/// and handed back to the engine-wide callbacks below. libclamav calls them
+/// synchronously on the scanning thread, so a collector is never touched by
+/// two threads.
+final class ClamMatchCollector {
+    /// The rule Kordon reports for an unpacked file that libclamav may have cut short.
+    static let truncatedRule = "Kordon.Limits.Exceeded.MaxFileSize"
+
+    /// How far below MaxFileSize an unpacked file counts as possibly cut short.
+    ///
+    /// libclamav's zip unpacker (and possibly others) silently *trims* a
+    /// member to MaxFileSize instead of raising `Heuristics.Limits.Exceeded`:
+    /// it inflates in 8 KB steps and stops writing before the step that would
+    /// pass the limit, then scans what it has and calls it clean. A virus
+    /// past the cut is never seen. So an unpacked file within this margin of
+    /// the limit is reported as not fully checked. 64 KB leaves room for
+    /// parsers with larger buffers; at the default 200 MB limit, a legitimate
+    /// file that close to the limit is vanishingly rare, and quarantining it
+    /// is the safe mistake.
+    static let truncationMargin = 64 * 1024
+
+    /// Names in the order libclamav reported them, each once.
+    private(set) var names: [String] = []
+    private var seen: Set<String> = []
+    /// An unpacked file at least this big may have been cut short.
+    private let truncationThreshold: Int
+    /// Whether the inspection callback flagged a file; libclamav then reports
+    /// a generic `Detected.By.Callback...` name for it that we do not repeat.
+    private var flaggedByInspection = false
+
+    /// - Parameter maxFileSize: the engine's MaxFileSize.
+    init(maxFileSize: Int) {
+        truncationThreshold = max(0, maxFileSize - Self.truncationMargin)
+    }
+
+    /// Records a name unless it was already recorded in this scan.
+    func record(_ name: String) {
+        if flaggedByInspection && name.hasPrefix("Detected.By.Callback") { return }
+        guard seen.insert(name).inserted else { return }
+        names.append(name)
+    }
+
+    /// Decides about one file libclamav is about to scan; `true` flags it.
+    func inspect(size: Int, recursionLevel: UInt32) -> Bool {
+        // The top level is the part itself, which libclamav never trims; it
+        // raises Heuristics.Limits.Exceeded.MaxFileSize for it instead.
+        guard recursionLevel > 0, size >= truncationThreshold else { return false }
+        flaggedByInspection = true
+        record(Self.truncatedRule)
+        return true
+    }
+
+    /// The engine-wide virus-found callback (`clcb_virus_found`).
+    ///
+    /// It captures nothing (a C function pointer cannot), and finds the scan's
+    /// collector through the context pointer instead.
+    static let virusFound: clcb_virus_found = { _, virname, context in
+        guard let context, let virname else { return }
+        let collector = Unmanaged<ClamMatchCollector>.fromOpaque(context).takeUnretainedValue()
+        collector.record(String(cString: virname))
+    }
+
+    /// The engine-wide file-inspection callback (`clcb_file_inspection`),
+    /// called for every file libclamav unpacks, before libclamav looks the
+    /// file up in its clean cache (libclamav 1.4 `cli_magic_scan`), so a
+    /// cached file cannot skip it. A flagged file is reported to libclamav
+    /// as infected, so that libclamav does not cache its parent as clean
+    /// (a cached parent would skip this check on its next scan); libclamav
+    /// then skips scanning it, which is fine: it is quarantined either way.
+    static let fileInspection: clcb_file_inspection = {
+        _, _, _, _, _, fileSize, _, recursionLevel, _, context in
+        guard let context else { return CL_CLEAN }
+        let collector = Unmanaged<ClamMatchCollector>.fromOpaque(context).takeUnretainedValue()
+        return collector.inspect(size: fileSize, recursionLevel: recursionLevel) ? CL_VIRUS : CL_CLEAN
+    }
+}
