@@ -136,6 +136,11 @@ struct GMimeEntity {
         return .other
     }
 
+    /// Whether this is a multipart or a message/rfc822 part: an entity that holds others.
+    var isContainer: Bool {
+        kordon_as_multipart(object) != nil || kordon_as_message_part(object) != nil
+    }
+
     /// The child at `index` (from 0) of a multipart.
     func child(at index: Int) -> GMimeEntity? {
         guard let multipart = kordon_as_multipart(object),

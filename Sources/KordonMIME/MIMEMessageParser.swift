@@ -3,7 +3,9 @@ import KordonCore
 
 /// One leaf of a MIME message, decoded.
 public struct MIMELeaf: Sendable {
-    /// The decoded body with its path, type (`type/subtype`, lowercased) and file name.
+    /// The body with its transfer encoding (base64, quoted-printable, uuencode) removed and its
+    /// charset left as sent, with its path, type (`type/subtype`, lowercased) and file name
+    /// (RFC 2047/2231 decoded).
     public var part: ExtractedPart
     /// Content-ID without angle brackets, when present.
     public var contentID: String?
@@ -42,7 +44,8 @@ public struct MIMEParseResult: Sendable {
 /// finding with action `quarantine` — `mime.limit` (too many parts, too deep),
 /// `mime.unparsable`, `mime.base64-invalid`, `mime.encoding-unknown`,
 /// `mime.undecodable`, `mime.partial`, `mime.encrypted`, `mime.ambiguous`
-/// (a MIME header or parameter given twice with different values).
+/// (a MIME header or parameter given twice with different values),
+/// `mime.encoded-container` (a transfer-encoded multipart or message/rfc822).
 public struct MIMEMessageParser: Sendable {
     /// The bounds enforced on each message.
     public let limits: Limits
@@ -63,7 +66,7 @@ public struct MIMEMessageParser: Sendable {
     /// Decodes every part of the message.
     public func parse(_ data: Data) -> MIMEParseResult {
         let message = data.dropFirst(MIMEHeaderSniffer.mboxFromLineLength(data))
-        guard let document = GMimeDocument(bytes: Data(message)) else {
+        guard let document = GMimeDocument(bytes: message) else {
             var result = MIMEParseResult()
             result.findings.append(Finding(stage: .unchecked, rule: "mime.unparsable", part: .message,
                                            action: .quarantine, detail: "GMime could not construct a message"))

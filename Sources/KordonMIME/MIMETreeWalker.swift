@@ -31,12 +31,28 @@ struct MIMETreeWalker {
 
     /// Walks the whole document.
     mutating func walk(_ document: GMimeDocument) {
-        for notice in Set(document.notices) { report(notice) }
+        var reported: [GMimeParserNotice] = []
+        for notice in document.notices where !reported.contains(notice) {
+            reported.append(notice)
+            report(notice)
+        }
         guard let body = document.body else {
             add(.unchecked, "mime.unparsable", .message, "GMime found no body in the message")
             return
         }
         walkBody(of: body, under: [], depth: 0)
+    }
+
+    /// Media types whose content is a whole message.
+    private static let messageTypes: Set<String> = ["message/rfc822", "message/global", "message/news"]
+
+    private mutating func walkEmbedded(_ document: GMimeDocument, under path: [Int], depth: Int) {
+        for notice in document.notices { report(notice) }
+        guard let body = document.body else {
+            add(.unchecked, "mime.unparsable", Self.findingPath(path), "an attached message has no body")
+            return
+        }
+        walkBody(of: body, under: path, depth: depth)
     }
 
     /// A message body: a multipart's children are numbered under `path`, a single part is `path/1`.
@@ -60,7 +76,14 @@ struct MIMETreeWalker {
             return
         }
         if entity.isEncrypted {
-            add(.unchecked, "mime.encrypted", .message.mime(path), "encrypted content (\(entity.mediaType)) cannot be checked")
+            add(.unchecked, "mime.encrypted", Self.findingPath(path), "encrypted content (\(entity.mediaType)) cannot be checked")
+        }
+        if entity.isContainer, let encoding = entity.header("Content-Transfer-Encoding"),
+           !["7bit", "8bit", "binary"].contains(encoding.trimmingCharacters(in: .whitespaces).lowercased()) {
+            // RFC 2046 forbids encoding a multipart or message/rfc822; some readers decode it
+            // anyway and GMime does not, so the two would see different content.
+            add(.unchecked, "mime.encoded-container", Self.findingPath(path),
+                "a \(entity.mediaType) with a Content-Transfer-Encoding other than 7bit/8bit/binary")
         }
         switch entity.kind {
         case .multipart(let count):
@@ -75,12 +98,19 @@ struct MIMETreeWalker {
             if let body = entity.embeddedBody {
                 walkBody(of: body, under: path, depth: depth + 1)
             } else {
-                add(.unchecked, "mime.unparsable", .message.mime(path), "an attached message has no body")
+                add(.unchecked, "mime.unparsable", Self.findingPath(path), "an attached message has no body")
             }
         case .leaf:
-            deliverLeaf(entity, at: path, isXOPRoot: isXOPRoot)
+            if Self.messageTypes.contains(entity.mediaType), !entity.isMessagePartial,
+               let decoded = entity.decodedContent(), let inner = GMimeDocument(bytes: decoded) {
+                // GMime keeps a transfer-encoded message/rfc822 as a leaf (RFC 2046 forbids the
+                // encoding, readers decode it anyway): parse the decoded message and walk it in place.
+                walkEmbedded(inner, under: path, depth: depth + 1)
+            } else {
+                deliverLeaf(entity, at: path, isXOPRoot: isXOPRoot)
+            }
         case .other:
-            add(.unchecked, "mime.unparsable", .message.mime(path), "a MIME entity of an unknown kind")
+            add(.unchecked, "mime.unparsable", Self.findingPath(path), "a MIME entity of an unknown kind")
         }
     }
 
@@ -157,7 +187,12 @@ struct MIMETreeWalker {
     private mutating func reportLimit(at path: [Int], _ detail: String) {
         guard !limitReported else { return }
         limitReported = true
-        add(.unchecked, "mime.limit", path.isEmpty ? .message : .message.mime(path), detail)
+        add(.unchecked, "mime.limit", Self.findingPath(path), detail)
+    }
+
+    /// Where a finding about the entity at `path` is reported: the top entity is the message.
+    private static func findingPath(_ path: [Int]) -> PartPath {
+        path.isEmpty ? .message : .message.mime(path)
     }
 
     private mutating func add(_ stage: Stage, _ rule: String, _ part: PartPath, _ detail: String) {

@@ -108,6 +108,32 @@ import Testing
         #expect(result.paths == ["mime/1"])
     }
 
+    @Test func transferEncodedAttachedMessageIsDecodedAndWalked() {
+        let encoded = "RnJvbTogYUBleGFtcGxlLmt6DQpTdWJqZWN0OiBoaWRkZW4NCg0KcGF5bG9hZA0K"  // From/Subject/payload
+        let nested = parser.parse(message(headers + [
+            "Content-Type: multipart/mixed; boundary=\"XYZ\"", "",
+            "--XYZ", "Content-Type: message/rfc822", "Content-Transfer-Encoding: base64", "", encoded,
+            "--XYZ--", "",
+        ]))
+        #expect(nested.findings.isEmpty)
+        #expect(nested.paths == ["mime/1/1"])
+        #expect(nested.leaves.first?.part.data == Data("payload\r\n".utf8))
+        let topLevel = parser.parse(message(headers + [
+            "Content-Type: message/rfc822", "Content-Transfer-Encoding: base64", "", encoded, "",
+        ]))
+        #expect(topLevel.paths == ["mime/1/1"])
+        #expect(topLevel.leaves.first?.part.data == Data("payload\r\n".utf8))
+    }
+
+    @Test func transferEncodedMultipartIsUnchecked() {
+        let result = parser.parse(message(headers + [
+            "Content-Type: multipart/mixed; boundary=\"XYZ\"", "Content-Transfer-Encoding: base64", "",
+            "--XYZ", "Content-Type: text/plain", "", "first", "--XYZ--", "",
+        ]))
+        #expect(result.rules == ["mime.encoded-container"])
+        #expect(result.findings.first?.part == "message")
+    }
+
     @Test func conflictingContentTypeHeadersAreAmbiguous() {
         let data = message(headers + [
             "Content-Type: text/plain", "Content-Type: application/x-msdownload", "", "payload", "",
