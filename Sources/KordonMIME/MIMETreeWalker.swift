@@ -24,6 +24,7 @@ struct MIMETreeWalker {
     private(set) var result = MIMEParseResult()
     private var entityCount = 0
     private var limitReported = false
+    private var reportedNotices: [GMimeParserNotice] = []
 
     init(limits: Limits) {
         self.limits = limits
@@ -31,11 +32,7 @@ struct MIMETreeWalker {
 
     /// Walks the whole document.
     mutating func walk(_ document: GMimeDocument) {
-        var reported: [GMimeParserNotice] = []
-        for notice in document.notices where !reported.contains(notice) {
-            reported.append(notice)
-            report(notice)
-        }
+        for notice in document.notices { report(notice) }
         guard let body = document.body else {
             add(.unchecked, "mime.unparsable", .message, "GMime found no body in the message")
             return
@@ -101,6 +98,7 @@ struct MIMETreeWalker {
                 add(.unchecked, "mime.unparsable", Self.findingPath(path), "an attached message has no body")
             }
         case .leaf:
+            checkTransferEncoding(of: entity, at: PartPath.message.mime(path))
             if Self.messageTypes.contains(entity.mediaType), !entity.isMessagePartial,
                let decoded = entity.decodedContent(), let inner = GMimeDocument(bytes: decoded) {
                 // GMime keeps a transfer-encoded message/rfc822 as a leaf (RFC 2046 forbids the
@@ -120,18 +118,6 @@ struct MIMETreeWalker {
         if entity.isMessagePartial {
             add(.unchecked, "mime.partial", partPath, "a message/partial fragment cannot be checked whole")
         }
-        switch entity.transferEncoding {
-        case .base64:
-            if let encoded = entity.encodedContent(), !StrictBase64.isValid(encoded) {
-                add(.unchecked, "mime.base64-invalid", partPath,
-                    "the base64 body has characters outside the alphabet or an incomplete final group")
-            }
-        case .unknown:
-            add(.unchecked, "mime.encoding-unknown", partPath,
-                "unknown Content-Transfer-Encoding; the body is passed to the scanner undecoded")
-        case .absent, .identity, .quotedPrintable, .uuencode:
-            break
-        }
         var body = entity.decodedContent()
         if body == nil {
             add(.unchecked, "mime.undecodable", partPath, "the body could not be decoded; scanned as encoded")
@@ -145,6 +131,22 @@ struct MIMETreeWalker {
             contentID: entity.contentID,
             isXML: MIMEText.isXML(mediaType: mediaType, filename: filename, body: data),
             isXOPRoot: isXOPRoot || mediaType == "application/xop+xml"))
+    }
+
+    /// Checks a leaf's transfer encoding strictly, where GMime would decode leniently.
+    private mutating func checkTransferEncoding(of entity: GMimeEntity, at partPath: PartPath) {
+        switch entity.transferEncoding {
+        case .base64:
+            if let encoded = entity.encodedContent(), !StrictBase64.isValid(encoded) {
+                add(.unchecked, "mime.base64-invalid", partPath,
+                    "the base64 body has characters outside the alphabet or an incomplete final group")
+            }
+        case .unknown:
+            add(.unchecked, "mime.encoding-unknown", partPath,
+                "unknown Content-Transfer-Encoding; the body is passed to the scanner undecoded")
+        case .absent, .identity, .quotedPrintable, .uuencode:
+            break
+        }
     }
 
     /// Delivers a non-blank preamble or epilogue as a text leaf.
@@ -171,6 +173,8 @@ struct MIMETreeWalker {
     }
 
     private mutating func report(_ notice: GMimeParserNotice) {
+        guard !reportedNotices.contains(notice) else { return }
+        reportedNotices.append(notice)
         switch notice {
         case .nestingOverflow:
             reportLimit(at: [], "MIME nesting deeper than GMime parses")

@@ -123,6 +123,10 @@ import Testing
         ]))
         #expect(topLevel.paths == ["mime/1/1"])
         #expect(topLevel.leaves.first?.part.data == Data("payload\r\n".utf8))
+        let smuggled = parser.parse(message(headers + [
+            "Content-Type: message/rfc822", "Content-Transfer-Encoding: base64", "", encoded + "!", "",
+        ]))
+        #expect(smuggled.rules == ["mime.base64-invalid"])
     }
 
     @Test func transferEncodedMultipartIsUnchecked() {
