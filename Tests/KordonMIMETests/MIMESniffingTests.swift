@@ -1,0 +1,66 @@
+import Foundation
+import KordonCore
+import KordonMIME
+import Testing
+
+/// `looksLikeMIME`: mail is recognized by its header block, nothing else is.
+@Suite struct MIMESniffingTests {
+    @Test func realEmailLooksLikeMIME() throws {
+        let message = try PythonMail.build("""
+            m = new()
+            del m['Subject']
+            m['Subject'] = 'A subject long enough to be folded by the generator because it keeps going on and on and on'
+            m.set_content('body\\n')
+            emit(m)
+            """)
+        #expect(MIMEMessageParser.looksLikeMIME(message))
+    }
+
+    @Test func mboxFromLineMessageLooksLikeMIMEAndParses() throws {
+        let body = try PythonMail.build("""
+            m = new()
+            m.set_content('body\\n')
+            m.add_attachment(XML, maintype='application', subtype='xml', filename='d.xml')
+            emit(m)
+            """)
+        let mbox = Data("From kz-gateway@customs.example.kz Thu Nov 26 06:00:00 2026\n".utf8) + body
+        #expect(MIMEMessageParser.looksLikeMIME(mbox))
+        let result = MIMEMessageParser(limits: Limits()).parse(mbox)
+        #expect(result.findings.isEmpty)
+        #expect(result.paths == ["mime/1", "mime/2"])
+        #expect(result.leaf("mime/2")?.part.data == PythonMail.xml)
+    }
+
+    @Test func xmlIsNotMIME() {
+        #expect(!MIMEMessageParser.looksLikeMIME(PythonMail.xml))
+        #expect(!MIMEMessageParser.looksLikeMIME(Data("<a:b xmlns:a=\"urn:x\">\n\nFrom: x\n".utf8)))
+        #expect(!MIMEMessageParser.looksLikeMIME(Data("\u{FEFF}<?xml version=\"1.0\"?><a/>".utf8)))
+    }
+
+    @Test func pdfIsNotMIME() {
+        #expect(!MIMEMessageParser.looksLikeMIME(Data("%PDF-1.4\n%\u{E2}\u{E3}\n1 0 obj\n<<>>\nendobj\n".utf8)))
+        #expect(!MIMEMessageParser.looksLikeMIME(PythonMail.binary))
+    }
+
+    @Test func headerLikeTextWithoutMailFieldsOrBodyIsNotMIME() {
+        #expect(!MIMEMessageParser.looksLikeMIME(Data("Foo: bar".utf8)))
+        #expect(!MIMEMessageParser.looksLikeMIME(Data("Foo: bar\n".utf8)))
+        #expect(!MIMEMessageParser.looksLikeMIME(Data("Subject: hi\r\nFrom: a@b".utf8)))  // no blank line
+        #expect(!MIMEMessageParser.looksLikeMIME(Data("Foo: bar\n\nbody".utf8)))          // no mail field
+        #expect(!MIMEMessageParser.looksLikeMIME(Data(" Subject: hi\n\nbody".utf8)))      // continuation first
+        #expect(!MIMEMessageParser.looksLikeMIME(Data("Subject: hi\nnot a header\n\nbody".utf8)))
+        #expect(!MIMEMessageParser.looksLikeMIME(Data("Subject: h\u{0}i\n\nbody".utf8)))
+        #expect(!MIMEMessageParser.looksLikeMIME(Data()))
+    }
+
+    @Test func minimalAndFoldedHeadersAreMIME() {
+        #expect(MIMEMessageParser.looksLikeMIME(Data("Subject: hi\n\n".utf8)))
+        #expect(MIMEMessageParser.looksLikeMIME(Data("X-Custom: 1\r\nContent-Type: text/plain;\r\n\tcharset=utf-8\r\n\r\nbody".utf8)))
+        #expect(MIMEMessageParser.looksLikeMIME(Data("Received : from relay\n by host\nTo: Ер <er@example.kz>\n\n".utf8)))
+    }
+
+    @Test func onlyTheFirst64KBAreRead() {
+        let long = Data(("X-Filler: " + String(repeating: "a", count: 70_000) + "\nSubject: hi\n\nbody").utf8)
+        #expect(!MIMEMessageParser.looksLikeMIME(long))
+    }
+}
