@@ -15,6 +15,11 @@ enum GMimeParserNotice: Sendable, Equatable {
     case conflictingParameter
     /// A multipart without a `boundary` parameter: its body is one opaque blob.
     case multipartWithoutBoundary
+    /// A header line that is not a header (no colon, bad name): GMime ends the
+    /// header block there, other readers may not, so parsers disagree on the structure.
+    case invalidHeaderName
+    /// A part with neither headers nor content, a known way to confuse MIME parsers.
+    case partWithoutHeadersOrContent
 }
 
 /// Owns one parsed GMime message and every GObject reference that came with it.
@@ -79,6 +84,8 @@ private final class NoticeCollector {
         case GMIME_CRIT_CONFLICTING_HEADER: notices.append(.conflictingHeader)
         case GMIME_CRIT_CONFLICTING_PARAMETER: notices.append(.conflictingParameter)
         case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY: notices.append(.multipartWithoutBoundary)
+        case GMIME_CRIT_INVALID_HEADER_NAME: notices.append(.invalidHeaderName)
+        case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT: notices.append(.partWithoutHeadersOrContent)
         default: break
         }
     }

@@ -16,8 +16,25 @@ enum MIMEHeaderSniffer {
         "mime-version", "content-type", "from", "to", "subject", "date", "message-id", "received", "return-path",
     ]
 
-    /// Whether `data` starts like an RFC 5322 message.
+    /// What the first bytes say about the data.
+    enum Shape: Equatable {
+        /// Not a message.
+        case notMessage
+        /// A well-formed header block, then a blank line.
+        case message
+        /// Mail header fields (a telltale among them), then a line that is neither a
+        /// header field nor a continuation: readers disagree on where the headers end,
+        /// so it is parsed as a message and flagged.
+        case malformedHeaders
+    }
+
+    /// Whether `data` starts like an RFC 5322 message, well-formed or not.
     static func looksLikeMessage(_ data: Data) -> Bool {
+        shape(of: data) != .notMessage
+    }
+
+    /// The shape of the first bytes.
+    static func shape(of data: Data) -> Shape {
         data.prefix(window).withUnsafeBytes { scan(Array($0.bindMemory(to: UInt8.self))) }
     }
 
@@ -31,35 +48,39 @@ enum MIMEHeaderSniffer {
         return data.distance(from: data.startIndex, to: newline) + 1
     }
 
-    private static func scan(_ bytes: [UInt8]) -> Bool {
+    private static func scan(_ bytes: [UInt8]) -> Shape {
         let data = Data(bytes)
         var index = mboxFromLineLength(data)
-        guard index < bytes.count, bytes[index] != UInt8(ascii: "<") else { return false }
+        guard index < bytes.count, bytes[index] != UInt8(ascii: "<") else { return .notMessage }
         var fields = 0
         var sawTelltale = false
         while index < bytes.count {
             let start = index
             guard let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) else {
-                return false  // the header block does not end inside the window
+                return .notMessage  // the header block does not end inside the window
             }
             index = newline + 1
             var end = newline
             if end > start, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-            if end == start { return fields > 0 && sawTelltale }  // the blank line
+            if end == start { return fields > 0 && sawTelltale ? .message : .notMessage }  // the blank line
             let line = bytes[start..<end]
             // Header lines hold no control characters but TAB; this rejects binary early.
-            if line.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) { return false }
+            if line.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) {
+                return fields >= 2 && sawTelltale ? .malformedHeaders : .notMessage
+            }
             if line.first == UInt8(ascii: " ") || line.first == 0x09 {
-                if fields == 0 { return false }  // a continuation needs a field to continue
+                if fields == 0 { return .notMessage }  // a continuation needs a field to continue
                 continue
             }
-            guard let name = fieldName(line) else { return false }
+            guard let name = fieldName(line) else {
+                return fields >= 1 && sawTelltale ? .malformedHeaders : .notMessage
+            }
             fields += 1
             if !sawTelltale, name.count <= 12 {
                 sawTelltale = telltales.contains(String(decoding: name, as: UTF8.self).lowercased())
             }
         }
-        return false
+        return .notMessage
     }
 
     /// The field name of a header line (`Name:` or obsolete `Name :`), or `nil`.

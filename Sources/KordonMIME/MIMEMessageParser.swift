@@ -74,6 +74,13 @@ public struct MIMEMessageParser: Sendable {
         }
         var walker = MIMETreeWalker(limits: limits)
         walker.walk(document)
-        return walker.result
+        var result = walker.result
+        // GMime warns about some malformed header lines, not all; flag the rest once.
+        if MIMEHeaderSniffer.shape(of: data) == .malformedHeaders,
+           !result.findings.contains(where: { $0.rule == "mime.malformed-header" }) {
+            result.findings.append(Finding(stage: .unchecked, rule: "mime.malformed-header", part: .message, action: .quarantine,
+                                           detail: "a header line is not a valid header field; MIME readers disagree on where the headers end"))
+        }
+        return result
     }
 }

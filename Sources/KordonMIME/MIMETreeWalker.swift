@@ -185,6 +185,12 @@ struct MIMETreeWalker {
         case .multipartWithoutBoundary:
             // Its body becomes the preamble, which is delivered as a leaf: still scanned.
             break
+        case .invalidHeaderName:
+            // GMime documents that it "may skip the message or parts of it" here.
+            add(.unchecked, "mime.malformed-header", .message,
+                "a header line is not a valid header field; MIME readers disagree on where the headers end")
+        case .partWithoutHeadersOrContent:
+            add(.unchecked, "mime.malformed", .message, "a MIME part has neither headers nor content")
         }
     }
 
