@@ -48,9 +48,18 @@ import Testing
         #expect(!MIMEMessageParser.looksLikeMIME(Data("Subject: hi\r\nFrom: a@b".utf8)))  // no blank line
         #expect(!MIMEMessageParser.looksLikeMIME(Data("Foo: bar\n\nbody".utf8)))          // no mail field
         #expect(!MIMEMessageParser.looksLikeMIME(Data(" Subject: hi\n\nbody".utf8)))      // continuation first
-        #expect(!MIMEMessageParser.looksLikeMIME(Data("Subject: hi\nnot a header\n\nbody".utf8)))
         #expect(!MIMEMessageParser.looksLikeMIME(Data("Subject: h\u{0}i\n\nbody".utf8)))
         #expect(!MIMEMessageParser.looksLikeMIME(Data()))
+    }
+
+    /// Mail header fields broken by a line that is no header: readers disagree on where
+    /// the headers end, so it is handled as mail and quarantined, not passed as a file.
+    @Test func brokenHeaderBlockIsMalformedMail() {
+        let data = Data("Subject: hi\nnot a header\n\nbody".utf8)
+        #expect(MIMEMessageParser.looksLikeMIME(data))
+        let result = MIMEMessageParser(limits: Limits()).parse(data)
+        #expect(result.findings.map(\.rule) == ["mime.malformed-header"])
+        #expect(result.findings.allSatisfy { $0.action == .quarantine })
     }
 
     @Test func minimalAndFoldedHeadersAreMIME() {
