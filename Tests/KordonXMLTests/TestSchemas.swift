@@ -21,7 +21,7 @@ enum TestSchemas {
                    targetNamespace="urn:test:common" elementFormDefault="qualified">
           <xs:simpleType name="BinaryType"><xs:restriction base="xs:base64Binary"/></xs:simpleType>
           <xs:simpleType name="DerivedBinaryType">
-            <xs:restriction base="c:BinaryType"><xs:maxLength value="100000000"/></xs:restriction>
+            <xs:restriction base="c:BinaryType"><xs:maxLength value="99999999"/></xs:restriction>
           </xs:simpleType>
           <xs:complexType name="AttachmentType">
             <xs:simpleContent>
