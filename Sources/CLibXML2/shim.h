@@ -16,4 +16,7 @@
 #include <libxml/xpathInternals.h>
 #include <libxml/xmlsave.h>
 #include <libxml/encoding.h>
+
+/* xmlFree is a global function pointer, which Swift 6 sees as shared mutable state. */
+static inline void kordon_xml_free(void *pointer) { xmlFree(pointer); }
 #endif

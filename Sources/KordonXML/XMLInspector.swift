@@ -1,21 +1,5 @@
-// CONTRACT STUB — replaced by the real implementation.
 import Foundation
 import KordonCore
-import CLibXML2
-
-/// libxml2's process-wide set-up, done once before any concurrency.
-public enum XMLRuntime {
-    /// Calls `xmlInitParser()`, `xmlSchemaInitTypes()` and installs the no-network entity loader.
-    public static func initialize() {}
-}
-
-/// The agreed schemas, compiled once and shared, keyed by target namespace.
-public final class SchemaRegistry: @unchecked Sendable {
-    /// Registers every `.xsd` under the directories. Throws a ``KordonError`` naming the file.
-    public init(directories: [URL]) throws {}
-    /// Registered target namespaces, sorted.
-    public var namespaces: [String] { [] }
-}
 
 /// What the XML stage learned about one XML document.
 public struct XMLInspection: Sendable {
@@ -34,9 +18,98 @@ public struct XMLInspection: Sendable {
 }
 
 /// Checks one XML document: safety bounds, well-formedness, schema, base64 payloads.
+///
+/// In order: ``XMLGuard`` (Kordon's own bounds, no DOCTYPE), libxml2 parsing with a fresh
+/// context (no network, no entities, no XInclude), XInclude detection, XOP resolution,
+/// base64 payload extraction, validation against the schema of the root's namespace, and
+/// the scan view. Nothing throws: every refusal is a finding, and the scan view is always
+/// set so the document can still be virus-scanned.
 public struct XMLInspector: Sendable {
+    /// Most schema errors reported per document.
+    public static let maxSchemaFindings = 5
+    /// The XInclude namespaces; Kordon never processes XInclude and refuses documents using it.
+    static let xincludeNamespaces: Set<String> = ["http://www.w3.org/2001/XInclude", "http://www.w3.org/2003/XInclude"]
+
+    private let schemas: SchemaRegistry
+    private let limits: Limits
+
     /// Creates an inspector.
-    public init(schemas: SchemaRegistry, limits: Limits) {}
+    public init(schemas: SchemaRegistry, limits: Limits) {
+        XMLRuntime.initialize()
+        self.schemas = schemas
+        self.limits = limits
+    }
+
     /// Inspects `data`, the document at `path`; `attachments` maps MIME Content-IDs to bytes for XOP.
-    public func inspect(_ data: Data, at path: PartPath, attachments: [String: Data] = [:]) -> XMLInspection { XMLInspection() }
+    public func inspect(_ data: Data, at path: PartPath, attachments: [String: Data] = [:]) -> XMLInspection {
+        var inspection = XMLInspection()
+        inspection.scanView = data
+        let prepared: PreparedXML
+        switch XMLInput.prepare(data, limits: limits) {
+        case .success(let p):
+            prepared = p
+        case .failure(let refusal):
+            inspection.findings.append(Finding(stage: .xml, rule: refusal.rule, part: path, detail: refusal.detail))
+            return inspection
+        }
+        let document: XMLDocument
+        do {
+            document = try XMLDocument(parsing: prepared)
+        } catch {
+            inspection.findings.append(Finding(stage: .xml, rule: "xml.malformed", part: path,
+                                               detail: "not well-formed: line \(error.line): \(error.message)"))
+            return inspection
+        }
+        guard let root = document.root else {
+            inspection.findings.append(Finding(stage: .xml, rule: "xml.malformed", part: path, detail: "the document has no root element"))
+            return inspection
+        }
+        inspection.documentType = root.qname.description
+        inspection.findings += xincludeFindings(document, path: path)
+
+        var extractor = PayloadExtractor(path: path, index: schemas.typeIndex, maxPayloads: limits.maxMIMEParts)
+        extractor.resolveXOP(in: document, attachments: attachments)
+        extractor.extract(from: document)
+        inspection.findings += extractor.findings
+        inspection.payloads = extractor.payloads
+        inspection.usedAttachments = extractor.usedAttachments
+
+        inspection.findings += validate(document, root: root, path: path)
+        if let view = PayloadExtractor.scanView(of: prepared.bytes, runs: prepared.base64Runs, cutting: extractor.payloadTexts) {
+            inspection.scanView = view
+        }
+        return inspection
+    }
+
+    private func xincludeFindings(_ document: XMLDocument, path: PartPath) -> [Finding] {
+        var findings: [Finding] = []
+        document.walk { node, tracker in
+            if Self.xincludeNamespaces.contains(node.namespace), findings.isEmpty {
+                findings.append(Finding(stage: .xml, rule: "xml.xinclude", part: path.xml(tracker.path),
+                                        detail: "an XInclude element: XInclude is never processed and not allowed in agreed formats"))
+            }
+        }
+        return findings
+    }
+
+    private func validate(_ document: XMLDocument, root: XMLNode, path: PartPath) -> [Finding] {
+        let namespace = root.namespace
+        guard let schema = schemas.schema(for: namespace) else {
+            return [Finding(stage: .schema, rule: "schema.unknown-namespace", part: path,
+                            detail: "no agreed schema for \(namespace.isEmpty ? "(no namespace)" : namespace)")]
+        }
+        let result = schema.validate(document, maxIssues: Self.maxSchemaFindings)
+        var findings = result.issues.map { issue in
+            Finding(stage: .schema, rule: "schema.invalid", part: path.xml(issue.path ?? "/" + root.localName),
+                    detail: "line \(issue.line): \(issue.message)")
+        }
+        if result.errorCount > findings.count, !findings.isEmpty {
+            findings[findings.count - 1].detail += " (\(result.errorCount - findings.count) more errors not listed)"
+        }
+        if result.internalFailure {
+            findings.append(Finding(stage: .error, rule: "schema.error", part: path,
+                                    detail: "libxml2 could not complete schema validation"))
+        }
+        return findings
+    }
 }

@@ -1,0 +1,52 @@
+/// Makes libxml2's messages safe to put in a finding's `detail`.
+enum LibXMLMessage {
+    /// The longest message kept.
+    static let maximumLength = 300
+
+    /// One line of printable text, at most ``maximumLength`` characters.
+    static func sanitized(_ message: String) -> String {
+        var text = String(message.unicodeScalars.map { scalar -> Character in
+            scalar.value < 0x20 || scalar.value == 0x7F ? " " : Character(scalar)
+        })
+        text = text.trimmingCharacters(in: .whitespaces)
+        if text.count > maximumLength { text = String(text.prefix(maximumLength)) + "…" }
+        return text
+    }
+
+    /// Words after which libxml2's schema messages quote a name from the schema
+    /// (`Element '{ns}Name'`, `attribute 'x'`, `[facet 'pattern']`, `atomic type 'xs:decimal'`,
+    /// `the pattern '[0-9]{12}'`, `maximum length of '12'`). Anything else in quotes may be
+    /// a value from the document.
+    private static let namePrecedingWords: Set<String> = ["element", "attribute", "facet", "type", "pattern", "of"]
+
+    /// Replaces every quoted string that may be a value from the document with `'…'`.
+    ///
+    /// Schema messages quote the offending value (`'abc' is not a valid value of the
+    /// atomic type 'xs:decimal'`, `The value '…' is not accepted by the pattern`), and
+    /// a value may be restricted data, which must never reach a report. Quoted text is
+    /// kept only right after a word that introduces a schema name; everything else
+    /// quoted is redacted, erring on the side of saying too little.
+    static func redactingValues(_ message: String) -> String {
+        var output = ""
+        var rest = Substring(message)
+        while let open = rest.firstIndex(of: "'") {
+            let before = rest[..<open]
+            output += before
+            let afterOpen = rest.index(after: open)
+            guard let close = rest[afterOpen...].firstIndex(of: "'") else {
+                output += "'…"
+                return sanitized(output)
+            }
+            let precedingWord = output.split(whereSeparator: { !$0.isLetter }).last.map { $0.lowercased() } ?? ""
+            let endsWithSpace = output.last == " "
+            if endsWithSpace, namePrecedingWords.contains(precedingWord) {
+                output += rest[open...close]
+            } else {
+                output += "'…'"
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        output += rest
+        return sanitized(output)
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import KordonCore
+
+/// Finds the base64 payloads of one parsed document: XOP attachments, elements typed
+/// `xs:base64Binary` by the schemas, and, as a fallback, any long text that decodes.
+struct PayloadExtractor {
+    /// The shortest text (whitespace trimmed) the fallback considers.
+    static let minimumFallbackLength = XMLGuard.minimumRunLength
+    /// The XOP namespace (`xop:Include`).
+    static let xopNamespace = "http://www.w3.org/2004/08/xop/include"
+
+    let path: PartPath
+    let index: SchemaTypeIndex
+    /// Most payloads handed out for one document (beyond: an `unchecked` finding).
+    let maxPayloads: Int
+
+    private(set) var payloads: [ExtractedPart] = []
+    private(set) var findings: [Finding] = []
+    private(set) var usedAttachments: Set<String> = []
+    /// The whitespace-free base64 text of every decoded payload, to cut from the scan view.
+    private(set) var payloadTexts: Set<Data> = []
+    private var taken: Set<XMLNode> = []
+    private var limitReported = false
+
+    init(path: PartPath, index: SchemaTypeIndex, maxPayloads: Int) {
+        self.path = path
+        self.index = index
+        self.maxPayloads = maxPayloads
+    }
+
+    /// Replaces every `xop:Include` with the base64 text of the attachment it names (the
+    /// XOP infoset, so that the document validates) and hands the attachment out as the
+    /// payload of the including element.
+    mutating func resolveXOP(in document: XMLDocument, attachments: [String: Data]) {
+        var includes: [(node: XMLNode, parentPath: String)] = []
+        document.walk { node, tracker in
+            if node.namespace == Self.xopNamespace, node.localName == "Include" {
+                includes.append((node, tracker.parentPath))
+            }
+        }
+        for (include, parentPath) in includes {
+            let href = include.attribute("href") ?? ""
+            let id = href.lowercased().hasPrefix("cid:") ? String(href.dropFirst(4)) : nil
+            let decodedID = id.map { $0.removingPercentEncoding ?? $0 }
+            guard let decodedID, let key = [decodedID, "<\(decodedID)>"].first(where: { attachments[$0] != nil }),
+                  let bytes = attachments[key]
+            else {
+                findings.append(Finding(stage: .xml, rule: "xml.xop-missing", part: path.xml(parentPath),
+                                        detail: id == nil ? "an xop:Include without a cid: reference"
+                                                          : "an xop:Include refers to an attachment that is not in the message"))
+                continue
+            }
+            if let parent = include.parent { taken.insert(parent) }
+            include.replaceWithText(bytes.base64EncodedString())
+            usedAttachments.insert(key)
+            add(ExtractedPart(path: path.xml(parentPath), data: bytes), base64Text: nil)
+        }
+    }
+
+    /// Decodes typed base64 elements and long base64 text anywhere.
+    mutating func extract(from document: XMLDocument) {
+        document.walk { node, tracker in
+            guard !taken.contains(node) else { return }
+            let name = node.qname
+            let typed = index.base64Elements.contains(name)
+            if typed || index.ambiguousElements.contains(name) {
+                let text = node.textBytes()
+                if let decoded = Base64.decode(text) {
+                    if !decoded.isEmpty { add(ExtractedPart(path: path.xml(tracker.path), data: decoded), base64Text: text) }
+                    return
+                }
+                if typed {
+                    findings.append(Finding(stage: .unchecked, rule: "xml.base64-undecodable", part: path.xml(tracker.path),
+                                            detail: "an element of type base64Binary does not hold valid base64, so its content could not be scanned"))
+                    return
+                }
+            }
+            guard node.textLength >= Self.minimumFallbackLength else { return }
+            let text = node.textBytes()
+            let stripped = Base64.strippingWhitespace(text)
+            guard stripped.count >= Self.minimumFallbackLength, let decoded = Base64.decode(stripped) else { return }
+            add(ExtractedPart(path: path.xml(tracker.path), data: decoded), base64Text: text)
+        }
+    }
+
+    private mutating func add(_ part: ExtractedPart, base64Text: [UInt8]?) {
+        guard payloads.count < maxPayloads else {
+            if !limitReported {
+                limitReported = true
+                findings.append(Finding(stage: .unchecked, rule: "xml.payload-limit", part: path,
+                                        detail: "more than \(maxPayloads) base64 payloads; the rest were not decoded or scanned on their own"))
+            }
+            return
+        }
+        payloads.append(part)
+        if let base64Text {
+            let stripped = Base64.strippingWhitespace(base64Text)
+            if stripped.count >= XMLGuard.minimumRunLength { payloadTexts.insert(Data(stripped)) }
+        }
+    }
+
+    /// `bytes` without the guard-recorded text runs whose whitespace-free text is exactly
+    /// a payload handed out: only what was decoded (and will be scanned on its own) is cut.
+    /// `nil` when nothing is cut.
+    static func scanView(of bytes: Data, runs: [Range<Int>], cutting texts: Set<Data>) -> Data? {
+        guard !texts.isEmpty, !runs.isEmpty else { return nil }
+        var view = Data()
+        var position = 0
+        var cut = false
+        bytes.withUnsafeBytes { raw in
+            let all = raw.bindMemory(to: UInt8.self)
+            for run in runs {
+                let stripped = Base64.strippingWhitespace(Array(all[run]))
+                guard texts.contains(Data(stripped)) else { continue }
+                view.append(contentsOf: all[position..<run.lowerBound])
+                position = run.upperBound
+                cut = true
+            }
+            view.append(contentsOf: all[position..<all.count])
+        }
+        return cut ? view : nil
+    }
+}

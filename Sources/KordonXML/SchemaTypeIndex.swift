@@ -1,0 +1,241 @@
+import Foundation
+import KordonCore
+
+/// The XML Schema namespace.
+let xsdNamespace = "http://www.w3.org/2001/XMLSchema"
+
+/// Reads schema files once each, guarded like any other XML, and finds their references.
+final class SchemaFileReader {
+    /// File name → local path, standing in for remote schema locations.
+    let catalog: [String: String]
+    private var documents: [String: XMLDocument] = [:]
+
+    init(catalog: [String: String]) {
+        self.catalog = catalog
+    }
+
+    /// The parsed schema document at `path`; throws a ``KordonError`` naming the file.
+    func document(at path: String) throws -> XMLDocument {
+        if let cached = documents[path] { return cached }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw KordonError(code: "schema.unreadable", message: "cannot read schema file \(path); check that it exists and is readable")
+        }
+        let prepared: PreparedXML
+        switch XMLInput.prepare(data, limits: .schemaFiles) {
+        case .success(let p): prepared = p
+        case .failure(let refusal):
+            throw KordonError(code: "schema.refused", message: "schema file \(path) was refused (\(refusal.rule)): \(refusal.detail)")
+        }
+        do {
+            let document = try XMLDocument(parsing: prepared)
+            guard let root = document.root, root.qname == QName(namespace: xsdNamespace, localName: "schema") else {
+                throw KordonError(code: "schema.not-a-schema", message: "\(path) is not an XML Schema (its root is not xs:schema)")
+            }
+            documents[path] = document
+            return document
+        } catch let failure as XMLParseFailure {
+            throw KordonError(code: "schema.malformed",
+                              message: "schema file \(path) is not well-formed: line \(failure.line): \(failure.message)")
+        }
+    }
+
+    /// The local file a `schemaLocation` in `file` points to: relative paths against the
+    /// file's folder, `file:` URLs as paths, remote URLs by file name through the catalog.
+    func resolve(_ location: String, from file: String) -> String? {
+        let location = location.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !location.isEmpty else { return nil }
+        let path: String
+        if let scheme = LocalEntityLoader.scheme(of: location), scheme != "file" {
+            let name = location.split(separator: "?").first.map { $0.split(separator: "/").last.map(String.init) ?? "" } ?? ""
+            guard let local = catalog[name] ?? catalog[name.removingPercentEncoding ?? name] else { return nil }
+            path = local
+        } else if LocalEntityLoader.scheme(of: location) == "file" {
+            guard let local = URL(string: location)?.path else { return nil }
+            path = local
+        } else if location.hasPrefix("/") {
+            path = location
+        } else {
+            let folder = URL(fileURLWithPath: file).deletingLastPathComponent()
+            path = folder.appendingPathComponent(location.removingPercentEncoding ?? location).standardizedFileURL.path
+        }
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+    }
+
+    /// The files `path` includes or redefines (same namespace) and imports (another namespace).
+    func references(of path: String) throws -> (includes: [String], imports: [String]) {
+        let document = try document(at: path)
+        var includes: [String] = [], imports: [String] = []
+        for child in document.root?.children ?? [] where child.namespace == xsdNamespace {
+            guard let location = child.attribute("schemaLocation"), let target = resolve(location, from: path) else { continue }
+            switch child.localName {
+            case "include", "redefine": includes.append(target)
+            case "import": imports.append(target)
+            default: break
+            }
+        }
+        return (includes, imports)
+    }
+}
+
+/// Which elements hold `xs:base64Binary` content, according to the registered schemas.
+///
+/// Built from the XSD documents themselves: named simple types derived by restriction
+/// (at any depth), complex types with simple content extending or restricting such a
+/// type, anonymous types, across includes (chameleon includes take the includer's
+/// namespace) and imports. Local elements are qualified with the target namespace when
+/// `form="qualified"` or `elementFormDefault="qualified"`, else have no namespace.
+struct SchemaTypeIndex: Sendable {
+    /// Elements every declaration of which is base64Binary-typed.
+    let base64Elements: Set<QName>
+    /// Elements declared base64Binary somewhere and otherwise elsewhere: decoded when
+    /// they decode, left alone (no finding) when they do not.
+    let ambiguousElements: Set<QName>
+
+    /// An index that knows no elements.
+    static let empty = SchemaTypeIndex(base64Elements: [], ambiguousElements: [])
+
+    init(base64Elements: Set<QName>, ambiguousElements: Set<QName>) {
+        self.base64Elements = base64Elements
+        self.ambiguousElements = ambiguousElements
+    }
+
+    /// Reads the schema files reachable from `roots`.
+    init(roots: [String], reader: SchemaFileReader) throws {
+        let builder = Builder(reader: reader)
+        for root in roots { try builder.process(root, chameleonNamespace: nil) }
+        var typed: Set<QName> = [], untyped: Set<QName> = []
+        for (name, type) in builder.elements {
+            if builder.isBase64(type) { typed.insert(name) } else { untyped.insert(name) }
+        }
+        self.init(base64Elements: typed.subtracting(untyped), ambiguousElements: typed.intersection(untyped))
+    }
+}
+
+private enum Derivation {
+    case base(QName)
+    case none
+}
+
+private enum ElementType {
+    case named(QName)
+    case anonymous(Derivation)
+    case substitution(QName)
+    case none
+}
+
+private final class Builder {
+    let reader: SchemaFileReader
+    var visited: Set<String> = []
+    var types: [QName: Derivation] = [:]
+    var elements: [(QName, ElementType)] = []
+    var globalElements: [QName: ElementType] = [:]
+
+    init(reader: SchemaFileReader) {
+        self.reader = reader
+    }
+
+    func process(_ path: String, chameleonNamespace: String?) throws {
+        let schema = try reader.document(at: path).root
+        guard let schema else { return }
+        let targetNamespace = schema.attribute("targetNamespace") ?? chameleonNamespace ?? ""
+        guard visited.insert(path + "\u{0}" + targetNamespace).inserted else { return }
+        let qualified = schema.attribute("elementFormDefault") == "qualified"
+        for child in schema.children where child.namespace == xsdNamespace {
+            guard let location = child.attribute("schemaLocation"), let target = reader.resolve(location, from: path) else { continue }
+            switch child.localName {
+            case "include", "redefine": try process(target, chameleonNamespace: targetNamespace)
+            case "import": try process(target, chameleonNamespace: nil)
+            default: break
+            }
+        }
+        collect(schema, targetNamespace: targetNamespace, qualifiedByDefault: qualified)
+    }
+
+    private func collect(_ node: XMLNode, targetNamespace: String, qualifiedByDefault: Bool) {
+        for child in node.children {
+            guard child.namespace == xsdNamespace else { continue }  // appinfo content and the like
+            switch child.localName {
+            case "simpleType", "complexType":
+                if let name = child.attribute("name") {
+                    let qname = QName(namespace: targetNamespace, localName: name)
+                    let derivation = derivation(of: child)
+                    // A redefinition restricts the type it replaces: keep the original's base.
+                    if case .base(let base) = derivation, base == qname, types[qname] != nil {} else { types[qname] = derivation }
+                }
+            case "element":
+                if let name = child.attribute("name") {
+                    let isGlobal = node.localName == "schema" || node.localName == "redefine"
+                    let form = child.attribute("form")
+                    let qualified = isGlobal || form == "qualified" || (form == nil && qualifiedByDefault)
+                    let qname = QName(namespace: qualified ? targetNamespace : "", localName: name)
+                    let type = elementType(of: child)
+                    elements.append((qname, type))
+                    if isGlobal { globalElements[qname] = type }
+                }
+            case "annotation":
+                continue
+            default:
+                break
+            }
+            collect(child, targetNamespace: targetNamespace, qualifiedByDefault: qualifiedByDefault)
+        }
+    }
+
+    private func derivation(of type: XMLNode) -> Derivation {
+        let content: XMLNode?
+        if type.localName == "simpleType" {
+            content = type
+        } else {
+            content = type.children.first { $0.namespace == xsdNamespace && $0.localName == "simpleContent" }
+        }
+        guard let content,
+              let step = content.children.first(where: {
+                  $0.namespace == xsdNamespace && ($0.localName == "restriction" || $0.localName == "extension")
+              })
+        else { return .none }
+        if let base = step.attribute("base") {
+            return step.resolve(qualifiedName: base).map(Derivation.base) ?? .none
+        }
+        if let inner = step.children.first(where: { $0.namespace == xsdNamespace && $0.localName == "simpleType" }) {
+            return derivation(of: inner)
+        }
+        return .none
+    }
+
+    private func elementType(of element: XMLNode) -> ElementType {
+        if let type = element.attribute("type") {
+            return element.resolve(qualifiedName: type).map(ElementType.named) ?? .none
+        }
+        if let inline = element.children.first(where: {
+            $0.namespace == xsdNamespace && ($0.localName == "simpleType" || $0.localName == "complexType")
+        }) {
+            return .anonymous(derivation(of: inline))
+        }
+        if let head = element.attribute("substitutionGroup") {
+            return element.resolve(qualifiedName: head).map(ElementType.substitution) ?? .none
+        }
+        return .none
+    }
+
+    func isBase64(_ type: ElementType, hops: Int = 0) -> Bool {
+        guard hops < 64 else { return false }  // a substitution-group cycle
+        switch type {
+        case .named(let name): return isBase64(type: name)
+        case .anonymous(.base(let base)): return isBase64(type: base)
+        case .anonymous(.none), .none: return false
+        case .substitution(let head): return globalElements[head].map { isBase64($0, hops: hops + 1) } ?? false
+        }
+    }
+
+    private func isBase64(type: QName) -> Bool {
+        var current = type
+        var seen: Set<QName> = []
+        while seen.insert(current).inserted {
+            if current == QName(namespace: xsdNamespace, localName: "base64Binary") { return true }
+            guard case .base(let base)? = types[current] else { return false }
+            current = base
+        }
+        return false
+    }
+}

@@ -1,0 +1,269 @@
+import CLibXML2
+import Foundation
+
+/// Why libxml2 could not parse a document: its first error message and line.
+struct XMLParseFailure: Error, Sendable {
+    /// libxml2's message, made safe to log (see ``LibXMLMessage``).
+    let message: String
+    /// The line libxml2 reported, 0 when unknown.
+    let line: Int
+}
+
+/// A qualified name: namespace URI (empty for none) and local name.
+struct QName: Hashable, Sendable, CustomStringConvertible {
+    /// The namespace URI, `""` for no namespace.
+    let namespace: String
+    /// The local name.
+    let localName: String
+    /// `{ns}Local`, or `Local` without a namespace.
+    var description: String { namespace.isEmpty ? localName : "{\(namespace)}\(localName)" }
+}
+
+/// Owns one parsed libxml2 document (`xmlDocPtr`), freed when this object goes away.
+///
+/// Not thread-safe: one document belongs to one inspection.
+final class XMLDocument {
+    /// The libxml2 document. Only ``CompiledSchema`` reaches for it, to validate.
+    let handle: xmlDocPtr
+
+    /// Options for every parse. Never `XML_PARSE_NOENT`, `XML_PARSE_DTDLOAD` or
+    /// `XML_PARSE_XINCLUDE`. `XML_PARSE_HUGE` lets base64 text nodes exceed 10 MB;
+    /// ``XMLGuard`` enforces the bounds it lifts. CDATA is merged into text nodes so
+    /// that an element's text is read the same way whether or not it was in CDATA.
+    static let options: Int32 = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_HUGE.rawValue | XML_PARSE_NOERROR.rawValue
+        | XML_PARSE_NOWARNING.rawValue | XML_PARSE_NOCDATA.rawValue)
+
+    /// Parses guarded bytes with a fresh parser context. A `transcoded` document is
+    /// UTF-8 whatever its declaration says.
+    init(parsing prepared: PreparedXML) throws(XMLParseFailure) {
+        XMLRuntime.initialize()
+        let collector = ParseErrorCollector()
+        let result: xmlDocPtr? = prepared.bytes.withUnsafeBytes { raw -> xmlDocPtr? in
+            guard let base = raw.baseAddress,
+                  let ctxt = xmlCreateMemoryParserCtxt(base.assumingMemoryBound(to: CChar.self), Int32(raw.count))
+            else { return nil }
+            defer { xmlFreeParserCtxt(ctxt) }
+            // Errors go to this context's own handler: the global one is per-thread state.
+            ctxt.pointee._private = Unmanaged.passUnretained(collector).toOpaque()
+            ctxt.pointee.sax.pointee.serror = parseErrorHandler
+            var options = Self.options
+            if prepared.transcoded { options |= Int32(XML_PARSE_IGNORE_ENC.rawValue) }
+            xmlCtxtUseOptions(ctxt, options)
+            _ = xmlParseDocument(ctxt)
+            let doc = ctxt.pointee.myDoc
+            ctxt.pointee.myDoc = nil
+            if ctxt.pointee.wellFormed == 0 || doc == nil {
+                if collector.first == nil, let last = xmlCtxtGetLastError(UnsafeMutableRawPointer(ctxt)) {
+                    collector.record(last)
+                }
+                if let doc { xmlFreeDoc(doc) }
+                return nil
+            }
+            return doc
+        }
+        guard let result else {
+            throw collector.first ?? XMLParseFailure(message: "the document could not be parsed", line: 0)
+        }
+        handle = result
+    }
+
+    deinit {
+        xmlFreeDoc(handle)
+    }
+
+    /// The root element.
+    var root: XMLNode? {
+        xmlDocGetRootElement(handle).map { XMLNode(document: self, pointer: $0) }
+    }
+
+    /// Visits every element in document order with its path (see ``XMLPathTracker``).
+    /// `visit` must not change the tree.
+    func walk(_ visit: (XMLNode, XMLPathTracker) -> Void) {
+        guard let root = xmlDocGetRootElement(handle) else { return }
+        let tracker = XMLPathTracker()
+        tracker.steps.append(XMLNode.localName(of: root))
+        visitTree(root, tracker, visit)
+    }
+
+    private func visitTree(_ node: xmlNodePtr, _ tracker: XMLPathTracker, _ visit: (XMLNode, XMLPathTracker) -> Void) {
+        visit(XMLNode(document: self, pointer: node), tracker)
+        var totals: [String: Int] = [:]
+        var child = node.pointee.children
+        while let c = child {
+            if c.pointee.type == XML_ELEMENT_NODE { totals[XMLNode.localName(of: c), default: 0] += 1 }
+            child = c.pointee.next
+        }
+        guard !totals.isEmpty else { return }
+        var seen: [String: Int] = [:]
+        child = node.pointee.children
+        while let c = child {
+            if c.pointee.type == XML_ELEMENT_NODE {
+                let name = XMLNode.localName(of: c)
+                let position = seen[name, default: 0] + 1
+                seen[name] = position
+                tracker.steps.append(totals[name, default: 0] > 1 ? "\(name)[\(position)]" : name)
+                visitTree(c, tracker, visit)
+                tracker.steps.removeLast()
+            }
+            child = c.pointee.next
+        }
+    }
+}
+
+/// The element path of the element being visited: `/Root/Child[2]/Leaf`.
+///
+/// Steps are local names (prefixes vary between senders; namespaces are left out).
+/// A step carries a 1-based position `[n]` only when its parent has more than one
+/// child element with that local name, like libxml2's `xmlGetNodePath` — so a
+/// lone element is `Content`, the first of two `AttachedDocument[1]`.
+final class XMLPathTracker {
+    fileprivate var steps: [String] = []
+    /// The path of the element being visited.
+    var path: String { "/" + steps.joined(separator: "/") }
+    /// The path of its parent element.
+    var parentPath: String { "/" + steps.dropLast().joined(separator: "/") }
+}
+
+/// One element of an ``XMLDocument``; keeps the document alive.
+struct XMLNode: Hashable {
+    /// The document the element belongs to.
+    let document: XMLDocument
+    private let pointer: xmlNodePtr
+
+    /// Wraps a node of `document`. Only this file and ``CompiledSchema`` create nodes.
+    init(document: XMLDocument, pointer: xmlNodePtr) {
+        self.document = document
+        self.pointer = pointer
+    }
+
+    static func == (lhs: XMLNode, rhs: XMLNode) -> Bool { lhs.pointer == rhs.pointer }
+    func hash(into hasher: inout Hasher) { hasher.combine(pointer) }
+
+    fileprivate static func localName(of node: xmlNodePtr) -> String {
+        node.pointee.name.map { String(cString: $0) } ?? ""
+    }
+
+    /// Whether this is an element (validation errors may point at other nodes).
+    var isElement: Bool { pointer.pointee.type == XML_ELEMENT_NODE }
+    /// The local name.
+    var localName: String { Self.localName(of: pointer) }
+    /// The namespace URI, `""` for none.
+    var namespace: String { pointer.pointee.ns?.pointee.href.map { String(cString: $0) } ?? "" }
+    /// Namespace and local name.
+    var qname: QName { QName(namespace: namespace, localName: localName) }
+    /// The line the element starts on.
+    var line: Int { Int(xmlGetLineNo(pointer)) }
+
+    /// The parent element, if any.
+    var parent: XMLNode? {
+        guard let p = pointer.pointee.parent, p.pointee.type == XML_ELEMENT_NODE else { return nil }
+        return XMLNode(document: document, pointer: p)
+    }
+
+    /// The child elements in order.
+    var children: [XMLNode] {
+        var result: [XMLNode] = []
+        var child = pointer.pointee.children
+        while let c = child {
+            if c.pointee.type == XML_ELEMENT_NODE { result.append(XMLNode(document: document, pointer: c)) }
+            child = c.pointee.next
+        }
+        return result
+    }
+
+    /// The value of an attribute without a namespace.
+    func attribute(_ name: String) -> String? {
+        guard let value = xmlGetNoNsProp(pointer, name) else { return nil }
+        defer { kordon_xml_free(value) }
+        return String(cString: value)
+    }
+
+    /// The total length in bytes of the element's own text children.
+    var textLength: Int {
+        var length = 0
+        var child = pointer.pointee.children
+        while let c = child {
+            if c.pointee.type == XML_TEXT_NODE || c.pointee.type == XML_CDATA_SECTION_NODE, let content = c.pointee.content {
+                length += Int(xmlStrlen(content))
+            }
+            child = c.pointee.next
+        }
+        return length
+    }
+
+    /// The bytes of the element's own text children (not its descendants'), concatenated.
+    func textBytes() -> [UInt8] {
+        var bytes: [UInt8] = []
+        var child = pointer.pointee.children
+        while let c = child {
+            if c.pointee.type == XML_TEXT_NODE || c.pointee.type == XML_CDATA_SECTION_NODE, let content = c.pointee.content {
+                bytes.append(contentsOf: UnsafeBufferPointer(start: content, count: Int(xmlStrlen(content))))
+            }
+            child = c.pointee.next
+        }
+        return bytes
+    }
+
+    /// Resolves a QName-valued attribute (`xs:string`) with this element's in-scope namespaces;
+    /// an unprefixed name takes the default namespace. `nil` for an undeclared prefix.
+    func resolve(qualifiedName value: String) -> QName? {
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        let parts = trimmed.split(separator: ":", maxSplits: 1).map(String.init)
+        let prefix = parts.count == 2 ? parts[0] : nil
+        let local = parts.last ?? ""
+        let ns = prefix.map { p in xmlSearchNs(document.handle, pointer, p) } ?? xmlSearchNs(document.handle, pointer, nil)
+        if prefix != nil, ns == nil { return nil }
+        return QName(namespace: ns?.pointee.href.map { String(cString: $0) } ?? "", localName: local)
+    }
+
+    /// The element path (see ``XMLPathTracker``), computed by looking at siblings:
+    /// fine for a handful of nodes; ``XMLDocument/walk(_:)`` is linear for all of them.
+    var path: String {
+        var steps: [String] = []
+        var node: xmlNodePtr? = pointer
+        while let n = node, n.pointee.type == XML_ELEMENT_NODE {
+            let name = Self.localName(of: n)
+            var position = 1, total = 0
+            var sibling = n.pointee.parent?.pointee.children
+            while let s = sibling {
+                if s.pointee.type == XML_ELEMENT_NODE, Self.localName(of: s) == name {
+                    total += 1
+                    if s == n { position = total }
+                }
+                sibling = s.pointee.next
+            }
+            let isRoot = n.pointee.parent.map { $0.pointee.type != XML_ELEMENT_NODE } ?? true
+            steps.append(total > 1 && !isRoot ? "\(name)[\(position)]" : name)
+            node = n.pointee.parent
+        }
+        return "/" + steps.reversed().joined(separator: "/")
+    }
+
+    /// Replaces this element with a text node (the XOP infoset for an `xop:Include`).
+    /// The node is freed: do not use this value afterwards.
+    func replaceWithText(_ text: String) {
+        let textNode = text.withCString { xmlNewDocTextLen(document.handle, UnsafeRawPointer($0).assumingMemoryBound(to: xmlChar.self), Int32(strlen($0))) }
+        guard let textNode else { return }
+        xmlReplaceNode(pointer, textNode)
+        xmlFreeNode(pointer)
+    }
+}
+
+/// Collects the first error libxml2 raises on one parser context.
+private final class ParseErrorCollector {
+    var first: XMLParseFailure?
+
+    func record(_ error: UnsafePointer<xmlError>) {
+        guard first == nil else { return }
+        let message = error.pointee.message.map { String(cString: $0) } ?? "unknown error"
+        first = XMLParseFailure(message: LibXMLMessage.sanitized(message), line: Int(error.pointee.line))
+    }
+}
+
+/// The structured error handler set on each parser context; `userData` is the context.
+private let parseErrorHandler: xmlStructuredErrorFunc = { userData, error in
+    guard let userData, let error, error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
+    let ctxt = userData.assumingMemoryBound(to: xmlParserCtxt.self)
+    guard let box = ctxt.pointee._private else { return }
+    Unmanaged<ParseErrorCollector>.fromOpaque(box).takeUnretainedValue().record(UnsafePointer(error))
+}

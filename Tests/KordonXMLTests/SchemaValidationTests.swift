@@ -1,0 +1,128 @@
+import Foundation
+import KordonCore
+import Testing
+@testable import KordonXML
+
+@Suite("Schema registry and validation")
+struct SchemaValidationTests {
+    @Test("registers roots by namespace; includes are not roots; base64 elements are indexed")
+    func registry() throws {
+        let registry = try TestSchemas.shared.get()
+        #expect(registry.namespaces == [TestSchemas.common, TestSchemas.decl])
+        #expect(registry.hasSchema(for: TestSchemas.decl))
+        #expect(!registry.hasSchema(for: "urn:other"))
+        #expect(registry.schemaFile(for: TestSchemas.decl)?.lastPathComponent == "decl.xsd")
+        #expect(registry.base64ElementNames == [
+            "{urn:test:decl}Content", "{urn:test:decl}Scan", "{urn:test:decl}Signature",
+        ])
+    }
+
+    @Test("a valid document has no findings and its document type")
+    func valid() throws {
+        let result = try TestSchemas.inspector().inspect(TestSchemas.declaration())
+        #expect(result.findings.isEmpty, "\(result.findings)")
+        #expect(result.documentType == "{urn:test:decl}GoodsDeclaration")
+        #expect(result.payloads.isEmpty)
+        #expect(result.scanView == Data(TestSchemas.declaration().utf8))
+    }
+
+    @Test("an invalid value is reported at its element path and line, without the value")
+    func invalid() throws {
+        let result = try TestSchemas.inspector().inspect(TestSchemas.declaration(taxpayerId: "SECRET12345X"))
+        let finding = try #require(result.findings.first)
+        #expect(result.rules == ["schema.invalid"])
+        #expect(finding.stage == .schema)
+        #expect(finding.action == .quarantine)
+        #expect(finding.part == "xml:/GoodsDeclaration/DeclarantDetails/TaxpayerId")
+        #expect(finding.detail.hasPrefix("line 5: "))
+        #expect(finding.detail.contains("TaxpayerId"))
+        #expect(!finding.detail.contains("SECRET12345X"), "\(finding.detail)")
+    }
+
+    @Test("an unexpected element is named; at most five errors are listed")
+    func manyErrors() throws {
+        let extra = String(repeating: "\n<d:Bogus/>", count: 8)
+        let result = try TestSchemas.inspector().inspect(TestSchemas.declaration(extra: extra))
+        #expect(result.rules.allSatisfy { $0 == "schema.invalid" })
+        #expect((1...5).contains(result.findings.count))
+        #expect(result.findings[0].detail.contains("Bogus"))
+    }
+
+    @Test("a root in an unknown namespace, or in none, has no agreed schema")
+    func unknownNamespace() throws {
+        let inspector = try TestSchemas.inspector()
+        let other = inspector.inspect(#"<x:Doc xmlns:x="urn:other"><x:A/></x:Doc>"#)
+        #expect(other.rules == ["schema.unknown-namespace"])
+        #expect(other.findings.first?.detail == "no agreed schema for urn:other")
+        #expect(other.documentType == "{urn:other}Doc")
+        let none = inspector.inspect("<Doc><A/></Doc>")
+        #expect(none.findings.first?.detail == "no agreed schema for (no namespace)")
+        #expect(none.documentType == "Doc")
+    }
+
+    @Test("a remote import is served by the local file of that name, never fetched")
+    func remoteImportMapsToLocalFile() throws {
+        // decl.xsd imports http://example.invalid/common.xsd; TaxpayerIdType comes from it.
+        let bad = try TestSchemas.inspector().inspect(TestSchemas.declaration(taxpayerId: "12"))
+        #expect(bad.rules == ["schema.invalid"])
+        // A remote location with no local file of that name cannot load, so the schema fails.
+        let folder = try TestSchemas.write(["a.xsd": """
+            <xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:m="urn:missing" targetNamespace="urn:a">
+              <xs:import namespace="urn:missing" schemaLocation="http://127.0.0.1:9/missing.xsd"/>
+              <xs:element name="A" type="m:T"/>
+            </xs:schema>
+            """])
+        let start = ContinuousClock.now
+        #expect(throws: KordonError.self) { try SchemaRegistry(directories: [folder]) }
+        #expect(ContinuousClock.now - start < .seconds(2))
+    }
+
+    @Test("two root files for one namespace are an error naming both")
+    func duplicateNamespace() throws {
+        let schema = #"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:dup"/>"#
+        let folder = try TestSchemas.write(["one.xsd": schema, "sub/two.xsd": schema])
+        do {
+            _ = try SchemaRegistry(directories: [folder])
+            Issue.record("expected an error")
+        } catch let error as KordonError {
+            #expect(error.code == "schema.duplicate-namespace")
+            #expect(error.message.contains("one.xsd") && error.message.contains("two.xsd"))
+        }
+    }
+
+    @Test("a schema that does not compile is an error naming the file and the reason")
+    func brokenSchema() throws {
+        let folder = try TestSchemas.write(["broken.xsd": """
+            <xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:b">
+              <xs:element name="B" type="xs:noSuchType"/>
+            </xs:schema>
+            """])
+        do {
+            _ = try SchemaRegistry(directories: [folder])
+            Issue.record("expected an error")
+        } catch let error as KordonError {
+            #expect(error.code == "schema.compile")
+            #expect(error.message.contains("broken.xsd"))
+            #expect(error.message.contains("noSuchType"), "\(error.message)")
+        }
+    }
+
+    @Test("a schema file with a DOCTYPE is refused")
+    func schemaWithDoctype() throws {
+        let folder = try TestSchemas.write(["evil.xsd": """
+            <!DOCTYPE xs:schema [<!ENTITY e SYSTEM "file:///etc/passwd">]>
+            <xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:e"/>
+            """])
+        #expect(throws: KordonError.self) { try SchemaRegistry(directories: [folder]) }
+    }
+
+    @Test("libxml2 messages lose quoted values but keep schema names")
+    func redaction() {
+        let message = "Element '{urn:x}Amount': 'secret' is not a valid value of the atomic type 'xs:decimal'.\n"
+        #expect(LibXMLMessage.redactingValues(message)
+            == "Element '{urn:x}Amount': '…' is not a valid value of the atomic type 'xs:decimal'.")
+        let pattern = "Element 'Id': [facet 'pattern'] The value '4242' is not accepted by the pattern '[0-9]{12}'."
+        #expect(LibXMLMessage.redactingValues(pattern)
+            == "Element 'Id': [facet 'pattern'] The value '…' is not accepted by the pattern '[0-9]{12}'.")
+    }
+}
