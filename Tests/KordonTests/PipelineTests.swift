@@ -70,15 +70,4 @@ struct PipelineTests {
         #expect(result.output == nil)
         #expect(result.report.findings.map(\.stage) == [.unchecked])
     }
-
-    @Test("the report serialises output as null when quarantined")
-    func reportShape() throws {
-        let report = Report(message: .init(source: "s", sha256: "x", size: 1, format: "opaque"), verdict: .quarantined,
-                            findings: [Finding(stage: .virus, rule: "R", part: .message, detail: "d")], output: nil,
-                            engine: .init(kordon: "0", clamav: "1", signatures: 1, rules: ""))
-        let line = report.jsonLine()
-        #expect(line.contains("\"output\":null"))
-        #expect(line.contains("\"part\":\"message\""))
-        #expect(!line.contains("\n"))
-    }
 }
