@@ -20,7 +20,7 @@ struct AttackTests {
         #expect(result.scanView == document, sourceLocation: sourceLocation)
         #expect(elapsed < bound, "took \(elapsed)", sourceLocation: sourceLocation)
         let text = result.findings.map(\.detail).joined() + (String(data: result.scanView, encoding: .utf8) ?? "")
-        #expect(!text.contains("root:x:0:0"), sourceLocation: sourceLocation)
+        #expect(!text.contains("root:"), sourceLocation: sourceLocation)
         return result
     }
 
@@ -66,7 +66,7 @@ struct AttackTests {
         #expect(finding.part == "xml:/GoodsDeclaration/DeclarantDetails/Name/include")
         let everything = result.findings.map(\.detail).joined() + String(decoding: result.scanView, as: UTF8.self)
             + result.payloads.map { String(decoding: $0.data, as: UTF8.self) }.joined()
-        #expect(!everything.contains("root:x:0:0"))
+        #expect(!everything.contains("root:"))
     }
 
     @Test("nesting 100,000 deep")
