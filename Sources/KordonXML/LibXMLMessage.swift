@@ -3,6 +3,13 @@ enum LibXMLMessage {
     /// The longest message kept.
     static let maximumLength = 300
 
+    /// A parser message without the raw bytes libxml2 appends to encoding errors
+    /// (`Input is not proper UTF-8, indicate encoding ! Bytes: 0xC3 0x28 …`): they are document content.
+    static func parserMessage(_ message: String) -> String {
+        let withoutBytes = message.range(of: "Bytes:").map { String(message[..<$0.lowerBound]) } ?? message
+        return sanitized(withoutBytes)
+    }
+
     /// One line of printable text, at most ``maximumLength`` characters.
     static func sanitized(_ message: String) -> String {
         var text = String(message.unicodeScalars.map { scalar -> Character in
@@ -37,8 +44,10 @@ enum LibXMLMessage {
                 output += "'…"
                 return sanitized(output)
             }
-            let precedingWord = output.split(whereSeparator: { !$0.isLetter }).last.map { $0.lowercased() } ?? ""
-            let endsWithSpace = output.last == " "
+            // Only the text since the previous quoted string counts: an element named
+            // `type` must not make the value after it look like a type name.
+            let precedingWord = before.split(whereSeparator: { !$0.isLetter }).last.map { $0.lowercased() } ?? ""
+            let endsWithSpace = before.last == " "
             if endsWithSpace, namePrecedingWords.contains(precedingWord) {
                 output += rest[open...close]
             } else {

@@ -39,7 +39,7 @@ final class XMLDocument {
         XMLRuntime.initialize()
         let collector = ParseErrorCollector()
         let result: xmlDocPtr? = prepared.bytes.withUnsafeBytes { raw -> xmlDocPtr? in
-            guard let base = raw.baseAddress,
+            guard let base = raw.baseAddress, raw.count <= Int(Int32.max),
                   let ctxt = xmlCreateMemoryParserCtxt(base.assumingMemoryBound(to: CChar.self), Int32(raw.count))
             else { return nil }
             defer { xmlFreeParserCtxt(ctxt) }
@@ -77,36 +77,52 @@ final class XMLDocument {
     }
 
     /// Visits every element in document order with its path (see ``XMLPathTracker``).
-    /// `visit` must not change the tree.
+    /// `visit` must not change the tree. Iterative, so depth costs no stack.
     func walk(_ visit: (XMLNode, XMLPathTracker) -> Void) {
         guard let root = xmlDocGetRootElement(handle) else { return }
         let tracker = XMLPathTracker()
         tracker.steps.append(XMLNode.localName(of: root))
-        visitTree(root, tracker, visit)
+        visit(XMLNode(document: self, pointer: root), tracker)
+        var stack = [ChildCursor(parent: root)]
+        while var cursor = stack.popLast() {
+            guard let child = cursor.next else {
+                tracker.steps.removeLast()  // done with this parent
+                continue
+            }
+            cursor.next = child.pointee.next
+            guard child.pointee.type == XML_ELEMENT_NODE else {
+                stack.append(cursor)
+                continue
+            }
+            let step = cursor.step(for: XMLNode.localName(of: child))
+            stack.append(cursor)
+            tracker.steps.append(step)
+            visit(XMLNode(document: self, pointer: child), tracker)
+            stack.append(ChildCursor(parent: child))
+        }
     }
+}
 
-    private func visitTree(_ node: xmlNodePtr, _ tracker: XMLPathTracker, _ visit: (XMLNode, XMLPathTracker) -> Void) {
-        visit(XMLNode(document: self, pointer: node), tracker)
-        var totals: [String: Int] = [:]
-        var child = node.pointee.children
+/// Where ``XMLDocument/walk(_:)`` is among one element's children, and how many
+/// children of each name it has (to decide which steps need a position).
+private struct ChildCursor {
+    var next: xmlNodePtr?
+    private var totals: [String: Int] = [:]
+    private var seen: [String: Int] = [:]
+
+    init(parent: xmlNodePtr) {
+        next = parent.pointee.children
+        var child = next
         while let c = child {
             if c.pointee.type == XML_ELEMENT_NODE { totals[XMLNode.localName(of: c), default: 0] += 1 }
             child = c.pointee.next
         }
-        guard !totals.isEmpty else { return }
-        var seen: [String: Int] = [:]
-        child = node.pointee.children
-        while let c = child {
-            if c.pointee.type == XML_ELEMENT_NODE {
-                let name = XMLNode.localName(of: c)
-                let position = seen[name, default: 0] + 1
-                seen[name] = position
-                tracker.steps.append(totals[name, default: 0] > 1 ? "\(name)[\(position)]" : name)
-                visitTree(c, tracker, visit)
-                tracker.steps.removeLast()
-            }
-            child = c.pointee.next
-        }
+    }
+
+    mutating func step(for name: String) -> String {
+        let position = seen[name, default: 0] + 1
+        seen[name] = position
+        return totals[name, default: 0] > 1 ? "\(name)[\(position)]" : name
     }
 }
 
@@ -139,7 +155,7 @@ struct XMLNode: Hashable {
     static func == (lhs: XMLNode, rhs: XMLNode) -> Bool { lhs.pointer == rhs.pointer }
     func hash(into hasher: inout Hasher) { hasher.combine(pointer) }
 
-    fileprivate static func localName(of node: xmlNodePtr) -> String {
+    static func localName(of node: xmlNodePtr) -> String {
         node.pointee.name.map { String(cString: $0) } ?? ""
     }
 
@@ -256,7 +272,7 @@ private final class ParseErrorCollector {
     func record(_ error: UnsafePointer<xmlError>) {
         guard first == nil else { return }
         let message = error.pointee.message.map { String(cString: $0) } ?? "unknown error"
-        first = XMLParseFailure(message: LibXMLMessage.sanitized(message), line: Int(error.pointee.line))
+        first = XMLParseFailure(message: LibXMLMessage.parserMessage(message), line: Int(error.pointee.line))
     }
 }
 

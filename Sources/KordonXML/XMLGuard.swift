@@ -109,7 +109,7 @@ private struct Scanner {
             i = end + 3
         } else if has("<!") {
             throw XMLRefusal(rule: "xml.doctype",
-                             detail: "a DOCTYPE or markup declaration at byte \(start): DTDs are not allowed in agreed formats")
+                             detail: "a DOCTYPE or markup declaration on line \(line(at: start)): DTDs are not allowed in agreed formats")
         } else if has("<?") {
             i += 2
             try readName(what: "processing instruction target")
@@ -235,6 +235,17 @@ private struct Scanner {
     }
 
     private func malformed(_ what: String) -> XMLRefusal {
-        XMLRefusal(rule: "xml.malformed", detail: "not well-formed: \(what) at byte \(i)")
+        XMLRefusal(rule: "xml.malformed", detail: "not well-formed: line \(line(at: min(i, bytes.count))): \(what)")
+    }
+
+    /// The 1-based line of byte `offset`, counted only when a refusal needs it.
+    private func line(at offset: Int) -> Int {
+        var line = 1
+        var k = 0
+        while let newline = find(byte: 0x0A, from: k), newline < offset {
+            line += 1
+            k = newline + 1
+        }
+        return line
     }
 }

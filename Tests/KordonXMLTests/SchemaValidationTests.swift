@@ -26,6 +26,17 @@ struct SchemaValidationTests {
         #expect(result.scanView == Data(TestSchemas.declaration().utf8))
     }
 
+    @Test("xsi:schemaLocation is ignored: the schema is chosen by namespace, nothing is fetched")
+    func schemaLocationIgnored() throws {
+        let document = TestSchemas.declaration().replacingOccurrences(
+            of: #"xmlns:d="urn:test:decl""#,
+            with: #"xmlns:d="urn:test:decl" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="urn:test:decl http://127.0.0.1:9/evil.xsd""#)
+        let start = ContinuousClock.now
+        let result = try TestSchemas.inspector().inspect(document)
+        #expect(result.findings.isEmpty, "\(result.findings)")
+        #expect(ContinuousClock.now - start < .seconds(1))
+    }
+
     @Test("an invalid value is reported at its element path and line, without the value")
     func invalid() throws {
         let result = try TestSchemas.inspector().inspect(TestSchemas.declaration(taxpayerId: "SECRET12345X"))
