@@ -110,7 +110,7 @@ struct PayloadExtractor {
         bytes.withUnsafeBytes { raw in
             let all = raw.bindMemory(to: UInt8.self)
             for run in runs {
-                let stripped = Base64.strippingWhitespace(Array(all[run]))
+                let stripped = Base64.strippingWhitespace(UnsafeBufferPointer(rebasing: all[run]))
                 guard texts.contains(Data(stripped)) else { continue }
                 view.append(contentsOf: all[position..<run.lowerBound])
                 position = run.upperBound

@@ -33,32 +33,43 @@ struct XMLGuard {
     /// Scans `data`; returns the recorded base64 text runs (byte ranges) or the refusal.
     func scan(_ data: Data) -> Result<[Range<Int>], XMLRefusal> {
         data.withUnsafeBytes { raw in
-            var scanner = Scanner(bytes: raw.bindMemory(to: UInt8.self), limits: limits)
-            return scanner.run()
+            Self.base64TextBytes.withUnsafeBufferPointer { table in
+                var scanner = Scanner(bytes: raw.bindMemory(to: UInt8.self), base64Text: table, limits: limits)
+                return scanner.run()
+            }
         }
+    }
+
+    /// 1 for the bytes a base64 text run may hold (alphabet, `=`, XML whitespace).
+    /// Read through a pointer taken once per scan: the run check is the guard's
+    /// only per-byte loop over payload text.
+    private static let base64TextBytes: [UInt8] = (0...255).map {
+        isBase64Byte(UInt8($0)) || isXMLSpace(UInt8($0)) ? 1 : 0
     }
 }
 
-/// Byte classes used by the scanner: 1 = base64 alphabet or `=`, 2 = XML whitespace.
-private let byteClass: [UInt8] = {
-    var table = [UInt8](repeating: 0, count: 256)
-    for c in UInt8(ascii: "A")...UInt8(ascii: "Z") { table[Int(c)] = 1 }
-    for c in UInt8(ascii: "a")...UInt8(ascii: "z") { table[Int(c)] = 1 }
-    for c in UInt8(ascii: "0")...UInt8(ascii: "9") { table[Int(c)] = 1 }
-    for c in [UInt8(ascii: "+"), UInt8(ascii: "/"), UInt8(ascii: "=")] { table[Int(c)] = 1 }
-    for c in [UInt8(0x20), 0x09, 0x0A, 0x0D] { table[Int(c)] = 2 }
-    return table
-}()
+/// The base64 alphabet and `=`. Comparisons, not a global table: a global `let`
+/// read in the hot loop costs a `swift_once` check per byte.
+@inline(__always) func isBase64Byte(_ c: UInt8) -> Bool {
+    (c &- 65) < 26 || (c &- 97) < 26 || (c &- 48) < 10 || c == 43 || c == 47 || c == 61
+}
+
+/// XML whitespace.
+@inline(__always) func isXMLSpace(_ c: UInt8) -> Bool {
+    c == 0x20 || c == 0x0A || c == 0x09 || c == 0x0D
+}
 
 private struct Scanner {
     let bytes: UnsafeBufferPointer<UInt8>
+    let base64Text: UnsafeBufferPointer<UInt8>
     let limits: Limits
     var i = 0
     var depth = 0
     var runs: [Range<Int>] = []
 
-    init(bytes: UnsafeBufferPointer<UInt8>, limits: Limits) {
+    init(bytes: UnsafeBufferPointer<UInt8>, base64Text: UnsafeBufferPointer<UInt8>, limits: Limits) {
         self.bytes = bytes
+        self.base64Text = base64Text
         self.limits = limits
     }
 
@@ -76,22 +87,31 @@ private struct Scanner {
     private mutating func scanDocument() throws {
         let n = bytes.count
         if n >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { i = 3 }
-        var textStart = i
-        var textIsBase64 = true
         while i < n {
-            let c = bytes[i]
-            if c != UInt8(ascii: "<") {
-                if c == 0 { throw malformed("a NUL byte") }
-                if byteClass[Int(c)] == 0 { textIsBase64 = false }
-                i += 1
-                continue
+            // Text up to the next `<`, found with memchr; only a run long enough to be
+            // recorded needs its bytes classified.
+            let textStart = i
+            let textEnd = find(byte: UInt8(ascii: "<"), from: i) ?? n
+            if textEnd > textStart {
+                if find(byte: 0, from: textStart, to: textEnd) != nil {
+                    i = textEnd
+                    throw malformed("a NUL byte")
+                }
+                if textEnd - textStart >= XMLGuard.minimumRunLength, isBase64Text(textStart..<textEnd) {
+                    runs.append(textStart..<textEnd)
+                }
             }
-            record(textStart..<i, base64: textIsBase64)
-            try scanMarkup()
-            textStart = i
-            textIsBase64 = true
+            i = textEnd
+            if i < n { try scanMarkup() }
         }
-        record(textStart..<n, base64: textIsBase64)
+    }
+
+    /// Whether every byte in `range` is base64 alphabet, `=` or whitespace.
+    private func isBase64Text(_ range: Range<Int>) -> Bool {
+        guard let base = bytes.baseAddress, let table = base64Text.baseAddress else { return false }
+        var allowed: UInt8 = 1
+        for k in range { allowed &= table[Int(base[k])] }
+        return allowed == 1
     }
 
     /// Scans one piece of markup starting at `<`; leaves `i` just after it.
@@ -104,7 +124,7 @@ private struct Scanner {
             guard let end = find("]]>", from: i + 9) else { throw malformed("an unterminated CDATA section") }
             let content = (i + 9)..<end
             var base64 = true
-            for k in content where byteClass[Int(bytes[k])] == 0 { base64 = false; break }
+            for k in content where !isBase64Byte(bytes[k]) && !isXMLSpace(bytes[k]) { base64 = false; break }
             record(content, base64: base64)
             i = end + 3
         } else if has("<!") {
@@ -185,7 +205,7 @@ private struct Scanner {
         let start = i
         while i < bytes.count {
             let c = bytes[i]
-            if byteClass[Int(c)] == 2 || c == UInt8(ascii: ">") || c == UInt8(ascii: "/") || c == UInt8(ascii: "=")
+            if isXMLSpace(c) || c == UInt8(ascii: ">") || c == UInt8(ascii: "/") || c == UInt8(ascii: "=")
                 || c == UInt8(ascii: "<") || c == UInt8(ascii: "?") || c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") {
                 break
             }
@@ -202,7 +222,7 @@ private struct Scanner {
     @discardableResult
     private mutating func skipWhitespace() -> Bool {
         let start = i
-        while i < bytes.count, byteClass[Int(bytes[i])] == 2 { i += 1 }
+        while i < bytes.count, isXMLSpace(bytes[i]) { i += 1 }
         return i > start
     }
 
@@ -228,9 +248,10 @@ private struct Scanner {
         return nil
     }
 
-    private func find(byte: UInt8, from start: Int) -> Int? {
-        guard start < bytes.count, let base = bytes.baseAddress else { return nil }
-        guard let hit = memchr(base + start, Int32(byte), bytes.count - start) else { return nil }
+    private func find(byte: UInt8, from start: Int, to end: Int? = nil) -> Int? {
+        let end = end ?? bytes.count
+        guard start < end, let base = bytes.baseAddress else { return nil }
+        guard let hit = memchr(base + start, Int32(byte), end - start) else { return nil }
         return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
     }
 
