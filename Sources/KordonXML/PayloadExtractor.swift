@@ -18,7 +18,7 @@ struct PayloadExtractor {
     private(set) var findings: [Finding] = []
     private(set) var usedAttachments: Set<String> = []
     /// The whitespace-free base64 text of every decoded payload, to cut from the scan view.
-    private(set) var payloadTexts: Set<Data> = []
+    private(set) var payloadTexts: Set<[UInt8]> = []
     private var taken: Set<XMLNode> = []
     private var limitReported = false
 
@@ -66,7 +66,9 @@ struct PayloadExtractor {
             if typed || index.ambiguousElements.contains(name) {
                 let text = node.textBytes()
                 if let decoded = Base64.decode(text) {
-                    if !decoded.isEmpty { add(ExtractedPart(path: path.xml(tracker.path), data: decoded), base64Text: text) }
+                    if !decoded.isEmpty {
+                        add(ExtractedPart(path: path.xml(tracker.path), data: decoded), base64Text: Base64.strippingWhitespace(text))
+                    }
                     return
                 }
                 if typed {
@@ -79,10 +81,12 @@ struct PayloadExtractor {
             let text = node.textBytes()
             let stripped = Base64.strippingWhitespace(text)
             guard stripped.count >= Self.minimumFallbackLength, let decoded = Base64.decode(stripped) else { return }
-            add(ExtractedPart(path: path.xml(tracker.path), data: decoded), base64Text: text)
+            add(ExtractedPart(path: path.xml(tracker.path), data: decoded), base64Text: stripped)
         }
     }
 
+    /// Hands out a payload; `base64Text` is its text without whitespace, kept so the
+    /// same run can be cut from the scan view.
     private mutating func add(_ part: ExtractedPart, base64Text: [UInt8]?) {
         guard payloads.count < maxPayloads else {
             if !limitReported {
@@ -93,16 +97,15 @@ struct PayloadExtractor {
             return
         }
         payloads.append(part)
-        if let base64Text {
-            let stripped = Base64.strippingWhitespace(base64Text)
-            if stripped.count >= XMLGuard.minimumRunLength { payloadTexts.insert(Data(stripped)) }
+        if let base64Text, base64Text.count >= XMLGuard.minimumRunLength {
+            payloadTexts.insert(base64Text)
         }
     }
 
     /// `bytes` without the guard-recorded text runs whose whitespace-free text is exactly
     /// a payload handed out: only what was decoded (and will be scanned on its own) is cut.
     /// `nil` when nothing is cut.
-    static func scanView(of bytes: Data, runs: [Range<Int>], cutting texts: Set<Data>) -> Data? {
+    static func scanView(of bytes: Data, runs: [Range<Int>], cutting texts: Set<[UInt8]>) -> Data? {
         guard !texts.isEmpty, !runs.isEmpty else { return nil }
         var view = Data()
         var position = 0
@@ -111,7 +114,7 @@ struct PayloadExtractor {
             let all = raw.bindMemory(to: UInt8.self)
             for run in runs {
                 let stripped = Base64.strippingWhitespace(UnsafeBufferPointer(rebasing: all[run]))
-                guard texts.contains(Data(stripped)) else { continue }
+                guard texts.contains(stripped) else { continue }
                 view.append(contentsOf: all[position..<run.lowerBound])
                 position = run.upperBound
                 cut = true
