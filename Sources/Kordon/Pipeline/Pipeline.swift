@@ -30,14 +30,15 @@ public struct Pipeline: Sendable {
     /// Filters one message. Never throws: any internal problem becomes an
     /// `error` finding that quarantines the message.
     public func filter(_ data: Data, source: String, route: Report.Route? = nil) -> FilterResult {
+        let form = MessageForm.detect(data)
         var info = Report.MessageInfo(source: source, sha256: SHA256Digest.hex(data), size: data.count,
-                                      format: MessageForm.detect(data).rawValue, route: route)
+                                      format: form.rawValue, route: route)
         var findings: [Finding] = []
         if data.count > engines.limits.maxMessageSize {
             findings.append(Finding(stage: .unchecked, rule: "kordon.message-size", part: .message,
                                     detail: "message is \(data.count) bytes, over the limit of \(engines.limits.maxMessageSize); not scanned"))
         } else {
-            switch MessageForm(rawValue: info.format) ?? .opaque {
+            switch form {
             case .xml:
                 let inspection = inspectXML(data, at: .message, attachments: [:], into: &findings)
                 info.documentType = inspection.documentType
