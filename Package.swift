@@ -24,16 +24,24 @@ let package = Package(
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         .systemLibrary(name: "CGMime", pkgConfig: "gmime-3.0", providers: [.apt(["libgmime-3.0-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CHyperscan", pkgConfig: "libhs", providers: [.apt(["libhyperscan-dev"])]),
 
         // The vocabulary every stage shares: parts, findings, verdicts, reports.
         .target(name: "KordonCore"),
+        // Digests, HMAC (and later AEAD) through OpenSSL's libcrypto.
+        .target(name: "KordonCrypto", dependencies: ["KordonCore", "COpenSSL"]),
         // Stages, one C library each.
         .target(name: "KordonScanning", dependencies: ["KordonCore", "CClamAV"]),
         .target(name: "KordonXML", dependencies: ["KordonCore", "CLibXML2"]),
         .target(name: "KordonMIME", dependencies: ["KordonCore", "CGMime"]),
+        // Restricted data: national rule packs, validators, Hyperscan matching.
+        .target(name: "KordonRules", dependencies: [
+            "KordonCore", "KordonCrypto", "CHyperscan",
+            .product(name: "Yams", package: "Yams"),
+        ]),
         // The pipeline: intake, stages in order, verdict, report, configuration.
         .target(name: "Kordon", dependencies: [
-            "KordonCore", "KordonScanning", "KordonXML", "KordonMIME", "COpenSSL",
+            "KordonCore", "KordonCrypto", "KordonScanning", "KordonXML", "KordonMIME", "KordonRules",
             .product(name: "Yams", package: "Yams"),
         ]),
         // The command-line tool.
@@ -43,6 +51,8 @@ let package = Package(
         ]),
 
         .testTarget(name: "KordonCoreTests", dependencies: ["KordonCore"]),
+        .testTarget(name: "KordonCryptoTests", dependencies: ["KordonCrypto"]),
+        .testTarget(name: "KordonRulesTests", dependencies: ["KordonRules"]),
         .testTarget(name: "KordonScanningTests", dependencies: ["KordonScanning"]),
         .testTarget(name: "KordonXMLTests", dependencies: ["KordonXML"]),
         .testTarget(name: "KordonMIMETests", dependencies: ["KordonMIME"]),

@@ -50,13 +50,22 @@ public struct Finding: Codable, Sendable, Hashable {
     public var action: FindingAction
     /// A short human explanation.
     public var detail: String
+    /// The category of restricted information (`personal-data`, `state-secret`, …);
+    /// set on `restricted` and `marking` findings only.
+    public var category: String?
+    /// A masked form of what was found (`0612••••0012`): enough for an operator to
+    /// recognise it, never the value itself. Set on `restricted` findings only.
+    public var masked: String?
 
     /// Creates a finding.
-    public init(stage: Stage, rule: String, part: PartPath, action: FindingAction = .quarantine, detail: String) {
+    public init(stage: Stage, rule: String, part: PartPath, action: FindingAction = .quarantine, detail: String,
+                category: String? = nil, masked: String? = nil) {
         self.stage = stage
         self.rule = rule
         self.part = part.description
         self.action = action
         self.detail = detail
+        self.category = category
+        self.masked = masked
     }
 }

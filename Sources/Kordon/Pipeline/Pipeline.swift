@@ -1,5 +1,6 @@
 import Foundation
 import KordonCore
+import KordonCrypto
 import KordonMIME
 import KordonScanning
 import KordonXML
