@@ -51,7 +51,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "KordonCoreTests", dependencies: ["KordonCore"]),
-        .testTarget(name: "KordonCryptoTests", dependencies: ["KordonCrypto"]),
+        .testTarget(name: "KordonCryptoTests", dependencies: ["KordonCrypto", "KordonCore"]),
         .testTarget(name: "KordonRulesTests", dependencies: ["KordonRules"]),
         .testTarget(name: "KordonScanningTests", dependencies: ["KordonScanning"]),
         .testTarget(name: "KordonXMLTests", dependencies: ["KordonXML"]),

@@ -1,4 +1,5 @@
 import Foundation
+import KordonCore
 import KordonCrypto
 import Testing
 
@@ -19,5 +20,31 @@ struct DigestTests {
     @Test("An empty HMAC key is refused")
     func emptyKey() {
         #expect(throws: (any Error).self) { try HMACSHA256(key: []) }
+    }
+}
+
+@Suite("Key files")
+struct KeyFileTests {
+    private func temporaryPath() -> String {
+        NSTemporaryDirectory() + "kordon-key-\(UUID().uuidString)/sub/pseudonym.key"
+    }
+
+    @Test("A missing key file is created once, mode 0600, and read back the same")
+    func createsOnce() throws {
+        let path = temporaryPath()
+        let first = try KeyFile.loadOrCreate(at: path)
+        let second = try KeyFile.loadOrCreate(at: path)
+        #expect(first.count == KeyFile.keyLength)
+        #expect(first == second)
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+    }
+
+    @Test("A key file readable by others is refused")
+    func refusesOpenPermissions() throws {
+        let path = temporaryPath()
+        _ = try KeyFile.loadOrCreate(at: path)
+        chmod(path, 0o644)
+        #expect(throws: KordonError.self) { try KeyFile.loadOrCreate(at: path) }
     }
 }
