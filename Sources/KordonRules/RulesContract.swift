@@ -128,7 +128,7 @@ public final class RuleSet: Sendable {
 
     /// Every validated detector and marking match in one UTF-8 text, in order.
     /// Candidates whose validator, date or context check fails are not matches.
-    public func scan(_ text: [UInt8]) -> [TextMatch] { fatalError("contract stub") }
+    public func scan(_ text: [UInt8], context: String = "") -> [TextMatch] { fatalError("contract stub") }
 
     /// What `action` turns `value` into: `strip` → empty, `mask` → masked shape,
     /// `pseudonymize` → keyed same-shaped token (a token never passes the

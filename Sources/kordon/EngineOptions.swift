@@ -15,22 +15,48 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("A further directory of agreed XSDs, registered by target namespace; repeatable.", valueName: "dir"))
     var schemas: [String] = []
 
+    @Option(name: .long, help: ArgumentHelp("A further directory of rule packs (*.yaml); repeatable.", valueName: "dir"))
+    var rules: [String] = []
+
     /// The configuration: embedded defaults, then the file, then the options.
     func configuration() throws -> Configuration {
         var configuration = Configuration()
         if let config { configuration = try ConfigurationFile.load(config, over: configuration) }
         configuration.signatures.directories += signatures
         configuration.schemas.directories += schemas
+        configuration.rules.directories += rules
         return configuration
     }
 
     /// Builds the engines, turning a start-up failure into a clear message and exit code 2.
-    func pipeline(_ configuration: Configuration) throws -> Pipeline {
+    func pipeline(_ configuration: Configuration, mode: RedactionMode = .enforce) throws -> Pipeline {
         do {
-            return Pipeline(engines: try EngineSet(configuration: configuration))
+            return Pipeline(engines: try EngineSet(configuration: configuration), mode: mode)
         } catch let error as KordonError {
             throw StartupFailure(error: error)
         }
+    }
+}
+
+/// `--from` and `--to`: the route, which decides the rule packs.
+struct RouteOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Sending state (KZ, RU, BY, KG, AM); default: read from the document.", valueName: "cc"))
+    var from: String?
+
+    @Option(name: .long, help: ArgumentHelp("Receiving state; default: read from the document. Unknown: every pack applies.", valueName: "cc"))
+    var to: String?
+
+    func validate() throws {
+        for (name, code) in [("--from", from), ("--to", to)] {
+            if let code, code.count != 2 || !code.allSatisfy({ $0.isASCII && $0.isLetter }) {
+                throw ValidationError("\(name) takes a two-letter state code such as KZ or RU")
+            }
+        }
+    }
+
+    /// The route, or `nil` when neither is given.
+    var route: Report.Route? {
+        from == nil && to == nil ? nil : Report.Route(from: from?.uppercased(), to: to?.uppercased())
     }
 }
 

@@ -10,15 +10,18 @@ struct FilterCommand: ParsableCommand {
         abstract: "Filter one message: the passed message on stdout, nothing when quarantined.",
         discussion: """
         For pipe transports and scripts. Reads FILE (or stdin with - or no argument), writes \
-        the message to stdout when it is clean (byte for byte) or sanitized, and nothing when \
+        the message to stdout when it is clean (byte for byte) or sanitized (restricted data \
+        masked, stripped or pseudonymized by the rule packs of its route), and nothing when \
         it is quarantined. Exit code 0 passed, 1 quarantined, 2 error.
 
         Example:
           kordon filter --report report.json < in.xml > out.xml
+          kordon filter --from KZ --to RU declaration.xml > passed.xml
         """
     )
 
     @OptionGroup var engine: EngineOptions
+    @OptionGroup var route: RouteOptions
 
     @Option(name: .long, help: ArgumentHelp("Write the JSON report to this file.", valueName: "file"))
     var report: String?
@@ -32,7 +35,7 @@ struct FilterCommand: ParsableCommand {
             let (data, source) = try readInput()
             return (try engine.pipeline(configuration), data, source)
         }
-        let result = pipeline.filter(data, source: source)
+        let result = pipeline.filter(data, source: source, route: route.route)
         if let report {
             do {
                 try Data((result.report.jsonLine() + "\n").utf8).write(to: URL(fileURLWithPath: report))

@@ -9,13 +9,15 @@ struct ScanCommand: ParsableCommand {
         commandName: "scan",
         abstract: "Scan files and directories of messages; one report per message.",
         discussion: """
-        Directories are walked recursively. Messages are scanned in parallel on all cores \
+        Directories are walked recursively. The rule packs that apply are chosen by route: \
+        --from/--to, else what each document names, else every pack. Messages are scanned in parallel on all cores \
         (--jobs to change). With --format ndjson each report is one JSON object per line on \
         stdout; with --format text, one line per message and a total. On a terminal, progress \
         (count, rate, time left) goes to stderr.
 
         Examples:
           kordon scan fixtures/
+          kordon scan --mode audit --from KZ --to RU archive/2025/
           kordon scan --format ndjson --schemas /srv/schemas inbox/ > reports.ndjson
         """
     )
@@ -25,6 +27,10 @@ struct ScanCommand: ParsableCommand {
     }
 
     @OptionGroup var engine: EngineOptions
+    @OptionGroup var route: RouteOptions
+
+    @Option(name: .long, help: "enforce: verdicts as the filter decides them; audit: report every restricted-data match with the action the packs would take, change nothing.")
+    var mode: RedactionMode = .enforce
 
     @Option(name: .long, help: "Report format: ndjson (one JSON object per line) or text.")
     var format: Format = .text
@@ -45,12 +51,12 @@ struct ScanCommand: ParsableCommand {
             var configuration = try engine.configuration()
             if let jobs { configuration.scan.jobs = jobs }
             let files = try MessageSource.files(under: paths)
-            return (try engine.pipeline(configuration), files, configuration.effectiveJobs)
+            return (try engine.pipeline(configuration, mode: mode), files, configuration.effectiveJobs)
         }
         let progress = Progress(total: files.count)
         let format = self.format
         let started = ContinuousClock.now
-        let totals = BatchScanner(pipeline: pipeline, jobs: jobCount).run(files) { report, totals in
+        let totals = BatchScanner(pipeline: pipeline, jobs: jobCount, route: route.route).run(files) { report, totals in
             progress.clear()
             switch format {
             case .ndjson: print(report.jsonLine())
@@ -72,3 +78,5 @@ extension Duration {
         return Double(s) + Double(attoseconds) / 1e18
     }
 }
+
+extension RedactionMode: ExpressibleByArgument {}

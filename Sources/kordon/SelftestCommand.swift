@@ -21,7 +21,7 @@ struct SelftestCommand: ParsableCommand {
     func run() throws {
         let pipeline = try withStartupErrors { try engine.pipeline(try engine.configuration()) }
         let engines = pipeline.engines
-        print("kordon \(KordonVersion.current), libclamav \(engines.reportEngine.clamav), \(engines.clamav.signatureCount) signatures")
+        print("kordon \(KordonVersion.current), libclamav \(engines.reportEngine().clamav), \(engines.clamav.signatureCount) signatures")
         print("signatures: " + engines.signatureSources.map(\.path).joined(separator: ", "))
         print("schemas:    \(engines.schemas.namespaces.count) agreed namespaces from " + engines.schemaSources.map(\.path).joined(separator: ", "))
 

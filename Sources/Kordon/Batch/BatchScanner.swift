@@ -26,11 +26,14 @@ public struct BatchScanner: Sendable {
     public let pipeline: Pipeline
     /// Threads to scan on.
     public let jobs: Int
+    /// The route every message takes, or `nil` to read it from each document.
+    public let route: Report.Route?
 
     /// Creates a scanner.
-    public init(pipeline: Pipeline, jobs: Int) {
+    public init(pipeline: Pipeline, jobs: Int, route: Report.Route? = nil) {
         self.pipeline = pipeline
         self.jobs = max(1, jobs)
+        self.route = route
     }
 
     /// Scans `files`; `deliver` is called once per file, from one thread at a
@@ -76,8 +79,8 @@ public struct BatchScanner: Sendable {
                                   detail: "the file could not be read")
             return Report(message: .init(source: path, sha256: "", size: 0, format: "opaque"),
                           verdict: .quarantined, findings: [finding], output: nil,
-                          engine: pipeline.engines.reportEngine)
+                          engine: pipeline.engines.reportEngine())
         }
-        return pipeline.filter(data, source: path).report
+        return pipeline.filter(data, source: path, route: route).report
     }
 }

@@ -17,6 +17,8 @@ import KordonCore
 ///   maxXMLDepth: 256
 /// scan:
 ///   jobs: 0                  # 0: one per core
+/// rules:                     # see RulesConfiguration
+///   builtin: true
 /// ```
 public struct Configuration: Sendable, Equatable {
     /// Where ClamAV signatures come from.
@@ -59,6 +61,8 @@ public struct Configuration: Sendable, Equatable {
     public var limits = Limits()
     /// Batch scanning.
     public var scan = Scan()
+    /// Rule packs and the restricted-data stage.
+    public var rules = RulesConfiguration()
     /// Where Kordon's own `signatures/` and `schemas/` are; `nil` when not found.
     public var resources: ResourceLocator.Found?
 
@@ -109,6 +113,26 @@ public struct Configuration: Sendable, Equatable {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw KordonError(code: "config.schemas", message: "schema directory \(path) does not exist; check --schemas or schemas.directories")
+            }
+            result.append(URL(fileURLWithPath: path))
+        }
+        return result
+    }
+
+    /// The rule-pack directories to load, in order.
+    public func ruleDirectories() throws -> [URL] {
+        var result: [URL] = []
+        if rules.builtin {
+            guard let resources, FileManager.default.fileExists(atPath: resources.rules.path) else {
+                throw KordonError(code: "config.resources",
+                                  message: "Kordon's own rules/ directory was not found; set KORDON_HOME to the directory holding signatures/, schemas/ and rules/, or set rules.builtin: false")
+            }
+            result.append(resources.rules)
+        }
+        for path in rules.directories {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw KordonError(code: "config.rules", message: "rules directory \(path) does not exist; check --rules or rules.directories")
             }
             result.append(URL(fileURLWithPath: path))
         }

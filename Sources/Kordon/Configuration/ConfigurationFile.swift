@@ -27,7 +27,7 @@ public enum ConfigurationFile {
         guard let root else { return config }
         let reader = Reader(file: file)
         let top = try reader.mapping(root, at: "")
-        try reader.onlyKnown(top, ["signatures", "schemas", "limits", "scan"], at: "")
+        try reader.onlyKnown(top, ["signatures", "schemas", "limits", "scan", "rules"], at: "")
         if let node = top["signatures"] {
             let section = try reader.mapping(node, at: "signatures")
             try reader.onlyKnown(section, ["builtin", "system", "systemDirectory", "directories"], at: "signatures")
@@ -47,6 +47,9 @@ public enum ConfigurationFile {
             try reader.onlyKnown(section, ["jobs"], at: "scan")
             if let v = section["jobs"] { config.scan.jobs = try reader.int(v, at: "scan.jobs", minimum: 0) }
         }
+        if let node = top["rules"] {
+            config.rules = try rules(node, reader: reader, over: config.rules)
+        }
         if let node = top["limits"] {
             let section = try reader.mapping(node, at: "limits")
             try reader.onlyKnown(section, Array(LimitKeys.all.keys), at: "limits")
@@ -56,6 +59,36 @@ public enum ConfigurationFile {
             }
         }
         return config
+    }
+
+    /// The `rules:` section.
+    private static func rules(_ node: Node, reader: Reader, over base: RulesConfiguration) throws -> RulesConfiguration {
+        var rules = base
+        let section = try reader.mapping(node, at: "rules")
+        try reader.onlyKnown(section, ["builtin", "directories", "pseudonymKeyFile", "routes"], at: "rules")
+        if let v = section["builtin"] { rules.builtin = try reader.bool(v, at: "rules.builtin") }
+        if let v = section["directories"] { rules.directories = try reader.strings(v, at: "rules.directories") }
+        if let v = section["pseudonymKeyFile"] { rules.pseudonymKeyFile = try reader.string(v, at: "rules.pseudonymKeyFile") }
+        if let v = section["routes"] {
+            guard let list = v.sequence else { throw reader.fail(v, "rules.routes", "must be a list of route sources") }
+            rules.routes = try list.map { item in
+                let route = try reader.mapping(item, at: "rules.routes")
+                try reader.onlyKnown(route, ["namespace", "prefixes", "from", "to"], at: "rules.routes")
+                func required(_ key: String) throws -> String {
+                    guard let node = route[key] else { throw reader.fail(item, "rules.routes", "needs \(key)") }
+                    return try reader.string(node, at: "rules.routes.\(key)")
+                }
+                var prefixes: [String: String] = [:]
+                if let p = route["prefixes"] {
+                    for (prefix, uri) in try reader.mapping(p, at: "rules.routes.prefixes") {
+                        prefixes[prefix] = try reader.string(uri, at: "rules.routes.prefixes.\(prefix)")
+                    }
+                }
+                return RulesConfiguration.RouteSource(namespace: try required("namespace"), prefixes: prefixes,
+                                                      from: try required("from"), to: try required("to"))
+            }
+        }
+        return rules
     }
 
     /// The `limits:` keys, named as the ``Limits`` properties.
@@ -77,7 +110,7 @@ public enum ConfigurationFile {
     }
 
     /// Typed access to YAML nodes with errors that point at the file and line.
-    private struct Reader {
+    struct Reader {
         let file: String
 
         func fail(_ node: Node, _ key: String, _ what: String) -> KordonError {

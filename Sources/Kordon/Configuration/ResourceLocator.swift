@@ -12,6 +12,8 @@ public enum ResourceLocator {
         public var signatures: URL { root.appendingPathComponent("signatures") }
         /// `root/schemas`.
         public var schemas: URL { root.appendingPathComponent("schemas") }
+        /// `root/rules`, the national rule packs.
+        public var rules: URL { root.appendingPathComponent("rules") }
         /// `root/fixtures`, present in a repository checkout.
         public var fixtures: URL { root.appendingPathComponent("fixtures") }
     }
