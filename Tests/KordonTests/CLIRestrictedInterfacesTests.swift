@@ -44,7 +44,7 @@ struct CLIRestrictedInterfacesTests {
         let zip = run.directory.appendingPathComponent("letters.zip")
         let script = "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1],'w',zipfile.ZIP_DEFLATED); z.writestr('letter.txt','Получатель: ИИН 061211600012\\n'); z.close()"
         let made = try KordonTests.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script, zip.path])
-        try #require(made.status == 0, made.stderr)
+        try #require(made.status == 0, "\(made.stderr)")
         let result = try run(["scan", "--format", "ndjson"], [zip.path])
         let report = try #require(try result.reports().first)
         #expect(report.verdict == .quarantined, "\(report.findings)")
