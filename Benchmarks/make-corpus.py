@@ -4,6 +4,7 @@
     python3 Benchmarks/make-corpus.py OUTDIR --count N [--attachment-size BYTES] [--embed FILE]
                                       [--seed S] [--format xml|mime|both]
     python3 Benchmarks/make-corpus.py OUTDIR --embed-dir DIR [--format xml|mime|both] [--seed S]
+    add --restricted to every form: each declaration then also names a person in free text
 
 Each document is a GoodsDeclaration (schemas/eec-sample) with varied companies, goods, amounts
 and routes, drawn deterministically from --seed, and exactly one AttachedDocument whose Content
@@ -17,7 +18,10 @@ Output names:
 
 --format mime writes the declaration as a base64 application/xml attachment of an RFC 5322
 message (Python's EmailMessage, policy SMTP) with a short Cyrillic text body.
-Identifiers are synthetic (fail every KZ/RU/BY checksum). Standard library only.
+Identifiers are synthetic (fail every KZ/RU/BY checksum) unless --restricted: then the
+declarant's SubjectName gains a valid KZ IIN and the first GoodsDescriptionText a valid 12-digit
+RU INN and SNILS (drawn from the seed), which the rule packs mask: the corpus for comparing the
+pipeline's throughput on restricted-data messages with clean ones. Standard library only.
 """
 
 import argparse
@@ -31,6 +35,7 @@ from email.policy import SMTP
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "fixtures"))
 from kordon_decl import Declaration, xml_document  # noqa: E402
+import kordon_synthetic as syn  # noqa: E402
 
 ROUTES = [("KZ", "RU"), ("RU", "KZ"), ("KZ", "BY"), ("BY", "RU"), ("RU", "BY"),
           ("KG", "KZ"), ("KZ", "KG"), ("AM", "RU"), ("RU", "AM"), ("BY", "KZ")]
@@ -41,14 +46,28 @@ MEDIA = {".pdf": "application/pdf", ".png": "image/png", ".txt": "text/plain", "
          ".zip": "application/zip", ".html": "text/html", ".rtf": "application/rtf", ".doc": "application/msword"}
 
 
-def declaration(seed, index, payload, filename):
+def declaration(seed, index, payload, filename, restricted=False):
     """(xml bytes, route) for document `index`, carrying `payload` as its one attachment."""
     rng = random.Random(seed * 1_000_003 + index)
     route = ROUTES[rng.randrange(len(ROUTES))]
     media = MEDIA.get(os.path.splitext(filename)[1].lower(), "application/octet-stream")
     att = ("09999", "ATT-%06d" % index, "Приложение к декларации", filename, media, payload)
     d = Declaration(rng, route=route, items=rng.randint(1, 4), attachments=[att])
-    return xml_document(d.xml()), route
+    text = d.xml()
+    if restricted:
+        text = with_person(text, rng)
+    return xml_document(text), route
+
+
+def with_person(text, rng):
+    """Names a person in free text: an IIN in the declarant's name, an INN and SNILS in a description."""
+    iin, inn, snils = syn.valid_kz_iin(rng), syn.valid_ru_inn12(rng), syn.valid_ru_snils(rng)
+    text = text.replace("</csdo:SubjectName>", ", представитель ИП Ахметов Н.С., ИИН %s</csdo:SubjectName>" % iin, 1)
+    start = text.index("<casdo:GoodsDescriptionText>") + len("<casdo:GoodsDescriptionText>")
+    end = text.index("</casdo:GoodsDescriptionText>", start)
+    extra = "; получатель ИНН %s, СНИЛС %s" % (inn, snils)
+    description = text[start:end][:250 - len(extra)]
+    return text[:start] + description + extra + text[end:]
 
 
 def email_for(xml, route, seed, index, xml_name):
@@ -90,6 +109,8 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--format", choices=("xml", "mime", "both"), default=None,
                    help="xml (default), mime, or both (default with --embed-dir)")
+    p.add_argument("--restricted", action="store_true",
+                   help="name a person (valid IIN, INN, SNILS) in each declaration's free text")
     a = p.parse_args(argv)
 
     if a.embed_dir and (a.count is not None or a.embed):
@@ -113,7 +134,7 @@ def main(argv=None):
             if not payload:
                 print("skipping empty file %s (Content may not be empty)" % name, file=sys.stderr)
                 continue
-            xml, route = declaration(a.seed, i, payload, name)
+            xml, route = declaration(a.seed, i, payload, name, a.restricted)
             total += emit(a.outdir, name, xml, route, fmt, a.seed, i)
             files += 2 if fmt == "both" else 1
     else:
@@ -126,7 +147,7 @@ def main(argv=None):
         name = os.path.basename(a.embed) if a.embed else None
         for i in range(1, a.count + 1):
             payload = fixed if fixed is not None else random.Random(a.seed * 7_919 + i).randbytes(a.attachment_size)
-            xml, route = declaration(a.seed, i, payload, name or "attachment-%06d.bin" % i)
+            xml, route = declaration(a.seed, i, payload, name or "attachment-%06d.bin" % i, a.restricted)
             total += emit(a.outdir, "decl-%06d" % i, xml, route, fmt, a.seed, i)
             files += 2 if fmt == "both" else 1
 
