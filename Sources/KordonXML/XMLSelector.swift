@@ -26,7 +26,8 @@ public struct XMLSelector: Sendable, Hashable {
     ///
     /// Beyond syntax, the expression is evaluated once on an empty stand-in document, which
     /// finds prefixes missing from ``namespaces`` (in the steps an empty document reaches),
-    /// prefixes bound to no URI, and expressions returning a value instead of elements.
+    /// prefixes bound to no URI, and expressions returning a value instead of elements;
+    /// calls to functions other than XPath 1.0's are rejected by name.
     public func check() throws {
         do {
             try XPathQuery.check(expression: xpath, namespaces: namespaces)

@@ -131,7 +131,8 @@ final class XPathQuery {
     /// Compiles `expression` and evaluates it once on an empty stand-in document with
     /// every prefix bound to its first URI: this finds syntax errors, prefixes the selector
     /// does not declare (in the steps an empty document reaches), and expressions that
-    /// return a value instead of nodes. Throws the first problem.
+    /// return a value instead of nodes. Calls to unknown functions are found by reading
+    /// the expression (see ``XPathFunctionNames``). Throws the first problem.
     static func check(expression: String, namespaces: [String: [String]]) throws(XPathFailure) {
         XMLRuntime.initialize()
         guard let document = xmlNewDoc("1.0") else {
@@ -142,6 +143,9 @@ final class XPathQuery {
             xmlDocSetRootElement(document, root)
         }
         let query = try XPathQuery(expression: expression, document: document, operationLimit: 100_000)
+        if let name = XPathFunctionNames.firstUnknownCall(in: expression) {
+            throw XPathFailure(reason: .invalid("an unknown function \(name)()", position: nil))
+        }
         for (prefix, uris) in namespaces.sorted(by: { $0.key < $1.key }) {
             guard let first = uris.first else {
                 throw XPathFailure(reason: .invalid("the namespace prefix '\(prefix)' is bound to no namespace URI", position: nil))
