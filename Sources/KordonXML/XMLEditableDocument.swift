@@ -205,7 +205,8 @@ public final class XMLEditableDocument {
 
     /// Every combination of one URI per prefix worth evaluating: URIs the document never
     /// declares cannot match, so only declared ones are tried (or the first URI, when a
-    /// prefix has none declared, so that the expression still evaluates).
+    /// prefix has none declared or the expression does not use it, so that it still
+    /// evaluates).
     private func namespaceBindings(for selector: XMLSelector) throws -> [[(String, String)]] {
         let declared = censusOfDocument().namespaces
         var combinations: [[(String, String)]] = [[]]
@@ -216,7 +217,8 @@ public final class XMLEditableDocument {
                 throw KordonError(code: "rules.xpath.invalid", message: selector.invalidMessage(
                     XPathFailure(reason: .invalid("the namespace prefix '\(prefix)' is bound to no namespace URI", position: nil))))
             }
-            let usable = unique.filter(declared.contains)
+            // A prefix the expression never writes (`p:`) needs one binding only.
+            let usable = selector.xpath.contains(prefix + ":") ? unique.filter(declared.contains) : []
             let candidates = usable.isEmpty ? [first] : usable
             combinations = combinations.flatMap { binding in candidates.map { binding + [(prefix, $0)] } }
             if combinations.count > Self.maxBindings {

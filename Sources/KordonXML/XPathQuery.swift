@@ -62,6 +62,8 @@ final class XPathQuery {
             throw XPathFailure(reason: .limit("libxml2 could not allocate an XPath context"))
         }
         context.pointee.opLimit = operationLimit
+        // Relative expressions start at the document node, like absolute ones.
+        context.pointee.node = UnsafeMutableRawPointer(document).assumingMemoryBound(to: xmlNode.self)
         context.pointee.userData = Unmanaged.passUnretained(errors).toOpaque()
         context.pointee.error = xpathErrorHandler
         let compiled = withSilencedXPathErrors { xmlXPathCtxtCompile(context, expression) }
@@ -93,7 +95,6 @@ final class XPathQuery {
     func evaluate() throws(XPathFailure) -> [xmlNodePtr] {
         errors.failure = nil
         context.pointee.opCount = 0
-        context.pointee.node = nil
         let result = withSilencedXPathErrors { xmlXPathCompiledEval(compiled, context) }
         defer { if let result { xmlXPathFreeObject(result) } }
         if let failure = errors.failure {

@@ -46,6 +46,8 @@ struct XMLSelectionTests {
         #expect(try document.select(.sample("//csdo:DocId")).count == 3)
         // A text node stands for its element.
         #expect(try document.select(.sample("//casdo:PersonId/text()")).map(\.path) == ["/GoodsDeclaration/DeclarantDetails/PersonId"])
+        // A relative expression starts at the document node.
+        #expect(try document.select(.sample("gd:GoodsDeclaration/gd:DeclarantDetails/casdo:PersonId")).count == 1)
         #expect(try document.select(.sample("//gd:AttachedDocument")).map(\.path) == [
             "/GoodsDeclaration/AttachedDocument[1]", "/GoodsDeclaration/AttachedDocument[2]",
         ])
