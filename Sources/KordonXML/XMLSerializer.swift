@@ -65,9 +65,11 @@ struct SerializationLayout: Sendable {
 /// comments, namespace declarations and attribute order stay as parsed. Kordon writes the
 /// original declaration itself (`XML_SAVE_NO_DECL`), so that it stays byte for byte what
 /// the sender wrote. What libxml2 does change: attribute values are written in double
-/// quotes, empty elements as `<a/>`, character references as the characters they stand
-/// for (where the encoding has them), CDATA sections as escaped text, line ends as line
-/// feeds, and whitespace inside tags and between top-level nodes is normalized.
+/// quotes (`"` inside as `&quot;`), empty elements as `<a/>`, `>` in text as `&gt;`,
+/// character references as the characters they stand for (where the encoding has them;
+/// otherwise as references), CDATA sections as escaped text (the parser merges them into
+/// text), line ends as line feeds, and whitespace inside tags and between top-level nodes
+/// is normalized. The sample fixtures come out byte for byte as they went in.
 enum XMLSerializer {
     /// The document in the encoding `layout` names.
     static func serialize(_ document: XMLDocument, layout: SerializationLayout) -> Data {
