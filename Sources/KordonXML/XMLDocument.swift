@@ -105,7 +105,7 @@ final class XMLDocument {
 
 /// Where ``XMLDocument/walk(_:)`` is among one element's children, and how many
 /// children of each name it has (to decide which steps need a position).
-private struct ChildCursor {
+struct ChildCursor {
     var next: xmlNodePtr?
     private var totals: [String: Int] = [:]
     private var seen: [String: Int] = [:]
