@@ -75,12 +75,12 @@ final class GMimeDocument {
     }
 }
 
-/// One header field: its name as written and its decoded value.
+/// One header field: its name as written and its raw value.
 struct GMimeHeaderField: Sendable, Equatable {
     /// The name, as written in the message (`Subject`, `X-Note`).
     var name: String
-    /// The value, unfolded and RFC 2047-decoded to UTF-8.
-    var value: String
+    /// The value as GMime holds it: folded and RFC 2047-encoded, as parsed or as set.
+    var rawValue: Data
 }
 
 /// The Content-Transfer-Encoding of a leaf, as GMime understood it.
@@ -258,15 +258,15 @@ struct GMimeEntity {
 
     // MARK: - Editing
 
-    /// Every header field of this entity, in order: the name as written and the value
-    /// unfolded and RFC 2047-decoded to UTF-8 by GMime (`g_mime_header_get_value`).
+    /// Every header field of this entity, in order: the name as written and the raw
+    /// (folded, still RFC 2047-encoded) value. Decode it with ``RFC2047``, not with
+    /// GMime's `g_mime_header_get_value`, which loses encoded-words (see ``RFC2047``).
     var headerFields: [GMimeHeaderField] {
         guard let list = g_mime_object_get_header_list(object) else { return [] }
         return (0..<Int(max(0, g_mime_header_list_get_count(list)))).compactMap { index in
             guard let header = g_mime_header_list_get_header_at(list, Int32(index)),
                   let name = g_mime_header_get_name(header) else { return nil }
-            let value = g_mime_header_get_value(header).map { String(cString: $0) } ?? ""
-            return GMimeHeaderField(name: String(cString: name), value: value)
+            return GMimeHeaderField(name: String(cString: name), rawValue: Self.bytes(of: g_mime_header_get_raw_value(header)) ?? Data())
         }
     }
 

@@ -8,7 +8,8 @@ import KordonCore
 /// both. Not thread-safe, one per message.
 ///
 /// ## Text
-/// ``text(at:)`` is always valid UTF-8. Headers are RFC 2047-decoded by GMime. Bodies
+/// ``text(at:)`` is always valid UTF-8. Headers are unfolded and RFC 2047-decoded by
+/// ``RFC2047`` (GMime 3.2.13's decoder loses encoded-words after a padded one). Bodies
 /// are transfer-decoded and converted from their declared charset by GMime's iconv
 /// filter (bytes invalid in that charset are skipped); a body with no charset, UTF-8 or
 /// ASCII is read as UTF-8, and a body whose charset iconv does not know is taken as its
@@ -85,7 +86,7 @@ public final class MIMEEditableMessage {
         switch locations[site] {
         case .header(let entity, let index)?:
             let fields = entity.headerFields
-            return index < fields.count ? Array(fields[index].value.utf8) : []
+            return index < fields.count ? Array(RFC2047.decode(fields[index].rawValue).utf8) : []
         case .body(let entity)?:
             let raw = entity.decodedContent() ?? entity.encodedContent() ?? Data()
             return GMimeCharsetConverter.utf8Text(raw, declaredCharset: entity.contentTypeParameter("charset"))
