@@ -33,9 +33,8 @@ public final class MIMEEditableMessage {
     private let locations: [MIMETextSite: MIMESiteLocation]
     private let leaves: [PartPath: GMimeEntity]
     private let embeddedDocuments: [MIMEEmbeddedDocument]
-    /// What the parser reported for the original: paths of its leaves, and its findings.
+    /// The paths of the original's leaves, as the parser reports them.
     private let originalLeafPaths: [PartPath]
-    private let originalFindings: Set<String>
     /// Documents (the message, or one parsed out of an encoded message part) changed so far.
     private var modifiedDocuments: Set<ObjectIdentifier> = []
 
@@ -72,7 +71,6 @@ public final class MIMEEditableMessage {
         self.leaves = collector.leaves
         self.embeddedDocuments = collector.embeddedDocuments
         self.originalLeafPaths = walker.result.leaves.map(\.part.path)
-        self.originalFindings = Set(MIMEMessageParser(limits: limits).parse(data).findings.map(Self.key))
     }
 
     /// Every text-holding place: unstructured headers of the message and of every part
@@ -197,6 +195,8 @@ public final class MIMEEditableMessage {
             throw KordonError(code: "mime.edit-structure",
                               message: "the edited message no longer has the same parts (new text may contain a boundary line); it was not written")
         }
+        // Parsed again only here, so that reading sites costs one parse.
+        let originalFindings = Set(MIMEMessageParser(limits: limits).parse(original).findings.map(Self.key))
         let added = reparsed.findings.map(Self.key).filter { !originalFindings.contains($0) }
         guard added.isEmpty else {
             throw KordonError(code: "mime.edit-structure",
