@@ -16,6 +16,10 @@ enum ClamFindingMapper {
         // Raised by Kordon itself (see ClamMatchCollector): an unpacked file that
         // libclamav may have cut at MaxFileSize without saying so.
         (ClamMatchCollector.truncatedRule, "an unpacked file reached MaxFileSize and may have been cut short"),
+        // Raised by Kordon when collecting unpacked text (see UnpackedTextCollector):
+        // text the restricted-data stage did not get to read.
+        (UnpackedTextCollector.limitRule, "more unpacked text than Kordon reads from one part"),
+        (UnpackedTextCollector.unreadableRule, "libclamav gave an unpacked text file without its content"),
     ]
 
     /// The findings for one scan: one per reported name, in libclamav's
