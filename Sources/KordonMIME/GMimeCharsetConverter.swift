@@ -33,20 +33,25 @@ enum GMimeCharsetConverter {
 }
 
 extension GMimeCharsetConverter {
-    /// Charset names whose text is read as UTF-8 directly: UTF-8 itself and ASCII, whose
-    /// 8-bit bytes (sent anyway by many mailers) are most often UTF-8.
-    private static let utf8Compatible: Set<String> = ["utf-8", "utf8", "us-ascii", "ascii", "ansi_x3.4-1968"]
+    /// Names under which text is UTF-8 or plain ASCII.
+    private static let utf8Names: Set<String> = ["utf-8", "utf8"]
+    private static let asciiNames: Set<String> = ["", "us-ascii", "ascii", "ansi_x3.4-1968"]
 
-    /// A body's text as valid UTF-8.
+    /// A body's (or a header's) text as valid UTF-8.
     ///
-    /// - No charset, UTF-8 or ASCII: the bytes, with invalid UTF-8 sequences replaced by
-    ///   U+FFFD (as mail readers show them).
+    /// - UTF-8: the bytes, with invalid sequences replaced by U+FFFD (as mail readers show them).
+    /// - No charset or ASCII: the bytes when they are valid UTF-8 (what most mailers send
+    ///   without saying), otherwise windows-1251, the legacy Cyrillic code page of this
+    ///   exchange (ASCII digits and letters read the same in it).
     /// - A charset iconv knows (`windows-1251`, `koi8-r`, `utf-16`): converted by GMime.
     /// - A charset iconv does not know: the raw bytes, with invalid UTF-8 replaced by
-    ///   U+FFFD — identifiers in ASCII digits and Latin letters are still there to find.
+    ///   U+FFFD; identifiers in ASCII digits and Latin letters are still there to find.
     static func utf8Text(_ data: Data, declaredCharset: String?) -> [UInt8] {
         let name = (declaredCharset ?? "").trimmingCharacters(in: .whitespaces).lowercased()
-        if !name.isEmpty, !utf8Compatible.contains(name), let converted = utf8(data, from: name) {
+        if asciiNames.contains(name) {
+            if let text = String(data: data, encoding: .utf8) { return Array(text.utf8) }
+            if let converted = utf8(data, from: "windows-1251") { return Array(converted) }
+        } else if !utf8Names.contains(name), let converted = utf8(data, from: name) {
             return Array(converted)
         }
         return Array(String(decoding: data, as: UTF8.self).utf8)

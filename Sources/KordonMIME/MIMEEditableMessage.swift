@@ -11,9 +11,10 @@ import KordonCore
 /// ``text(at:)`` is always valid UTF-8. Headers are unfolded and RFC 2047-decoded by
 /// ``RFC2047`` (GMime 3.2.13's decoder loses encoded-words after a padded one). Bodies
 /// are transfer-decoded and converted from their declared charset by GMime's iconv
-/// filter (bytes invalid in that charset are skipped); a body with no charset, UTF-8 or
-/// ASCII is read as UTF-8, and a body whose charset iconv does not know is taken as its
-/// raw bytes; in both cases invalid UTF-8 sequences become U+FFFD.
+/// filter (bytes invalid in that charset are skipped). A UTF-8 body is read as is, with
+/// invalid sequences as U+FFFD; a body with no charset or ASCII is read as UTF-8 when it
+/// is valid UTF-8 and as windows-1251 otherwise (the region's legacy code page); a body
+/// whose charset iconv does not know is taken as its raw bytes, invalid UTF-8 as U+FFFD.
 ///
 /// ## Writing back
 /// ``serialize()`` writes the message with GMime, using the line breaks the message came

@@ -10,7 +10,8 @@ import Foundation
 /// Decoding is lenient, as mail readers are: an encoded-word is decoded wherever it
 /// stands, white space between two encoded-words is dropped, the bytes of adjacent words
 /// in the same charset are joined before conversion (a character may be split between
-/// them), malformed words stay as they are, and invalid UTF-8 becomes U+FFFD.
+/// them), malformed words stay as they are. Text outside encoded-words is UTF-8 when
+/// valid, else read as windows-1251 (see ``GMimeCharsetConverter/utf8Text(_:declaredCharset:)``).
 enum RFC2047 {
     /// The decoded text of a raw (folded) header value, trimmed of surrounding white space.
     static func decode(_ raw: Data) -> String {
@@ -27,7 +28,8 @@ enum RFC2047 {
             pendingCharset = ""
         }
         func flushLiteral() {
-            output += String(decoding: literal, as: UTF8.self)
+            // Raw 8-bit text in a header: UTF-8 when valid, else windows-1251 (as bodies).
+            output += String(decoding: GMimeCharsetConverter.utf8Text(Data(literal), declaredCharset: nil), as: UTF8.self)
             literal = []
         }
         var index = 0

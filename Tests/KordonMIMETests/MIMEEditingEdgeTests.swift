@@ -39,8 +39,22 @@ import Testing
         #expect(RFC2047.decode(Data(raw.utf8)) == decoded)
     }
 
-    @Test func rawEightBitHeaderIsReadAsUTF8() {
-        #expect(RFC2047.decode(Data([0x20] + Array("Пр".utf8) + [0xCF, 0xF0])) == "Пр\u{FFFD}\u{FFFD}")
+    @Test func rawEightBitHeaderIsUTF8OrWindows1251() {
+        #expect(RFC2047.decode(Data([0x20] + Array("Пр ДСП".utf8))) == "Пр ДСП")
+        #expect(RFC2047.decode(Data([0x20, 0xC4, 0xD1, 0xCF, 0x20] + Array("=?utf-8?q?=D0=94?=".utf8))) == "ДСП Д")
+    }
+
+    @Test func undeclaredEightBitBodyIsUTF8OrWindows1251() throws {
+        let utf8 = Data((headers.joined(separator: "\r\n") + "\r\nContent-Type: text/plain\r\n\r\nСекретно\r\n").utf8)
+        let cp1251 = Data((headers.joined(separator: "\r\n") + "\r\nContent-Type: text/plain\r\n\r\n").utf8)
+            + Data([0xD1, 0xE5, 0xEA, 0xF0, 0xE5, 0xF2, 0xED, 0xEE, 0x0D, 0x0A])
+        let declaredUTF8 = Data((headers.joined(separator: "\r\n") + "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n").utf8)
+            + Data([0xD1, 0xE5, 0x0D, 0x0A])
+        for (data, expected) in [(utf8, "Секретно\r\n"), (cp1251, "Секретно\r\n"), (declaredUTF8, "\u{FFFD}\u{FFFD}\r\n")] {
+            let edited = try MIMEEditableMessage(parsing: data, limits: limits)
+            let body = try #require(edited.textSites.first { $0.kind == .body })
+            #expect(string(edited.text(at: body)) == expected)
+        }
     }
 
     @Test func splitIdentifierInASubjectIsFound() throws {

@@ -63,6 +63,30 @@ import Testing
         #expect(!message.isModified)
     }
 
+    @Test func nestedAlternativesAndMessagesAreNumberedLikeTheParser() throws {
+        let data = try PythonMail.build("""
+            inner = new()
+            del inner['Subject']
+            inner['Subject'] = 'inner'
+            inner.set_content('inner plain\\n')
+            inner.add_alternative('<p>inner html</p>\\n', subtype='html')
+            inner.add_attachment(b'a;b\\r\\n', maintype='application', subtype='csv', filename='t.csv')
+            m = new()
+            m.set_content('outer plain\\n')
+            m.add_alternative('<p>outer html</p>\\n', subtype='html')
+            m.add_attachment(inner)
+            m.add_attachment(XML, maintype='application', subtype='xml', filename='d.xml')
+            emit(m)
+            """)
+        let message = try MIMEEditableMessage(parsing: data, limits: limits)
+        let result = parser.parse(data)
+        let textLeaves = result.leaves.filter { !$0.isXML }.map(\.part.path.description)
+        let bodies = message.textSites.filter { $0.kind == .body }.map(\.part.description)
+        #expect(bodies == textLeaves)
+        #expect(bodies == ["mime/1/1", "mime/1/2", "mime/2/1/1", "mime/2/1/2", "mime/2/2"])
+        #expect(message.textSites.filter { $0.kind == .header("Subject") }.map(\.part.description) == ["message", "mime/2"])
+    }
+
     @Test func textIsDecodedToUTF8() throws {
         let message = try MIMEEditableMessage(parsing: Self.customsMessage, limits: limits)
         #expect(string(message.text(at: try site(message, .header("Subject"), "message"))) == "Декларация № 5 — проверка")
