@@ -65,6 +65,21 @@ import Testing
         #expect(string(edited.text(at: subject)) == "IIN 061211600012")
     }
 
+    // MARK: - Transfer encoding
+
+    @Test func sevenBitSafetyFollowsRFC2045() {
+        #expect(MIMEBodyEncoding.isSevenBitSafe(Data("line\r\nline\n".utf8)))
+        #expect(!MIMEBodyEncoding.isSevenBitSafe(Data("0612••••0012".utf8)))
+        #expect(!MIMEBodyEncoding.isSevenBitSafe(Data("bare\rCR".utf8)))
+        #expect(!MIMEBodyEncoding.isSevenBitSafe(Data([0x41, 0x00])))
+        #expect(MIMEBodyEncoding.isSevenBitSafe(Data(repeating: 0x41, count: 998)))
+        #expect(!MIMEBodyEncoding.isSevenBitSafe(Data(repeating: 0x41, count: 999)))
+        #expect(MIMEBodyEncoding.replacement(for: .base64, content: Data("•".utf8)) == nil)
+        #expect(MIMEBodyEncoding.replacement(for: .identity, content: Data("•".utf8)) == .quotedPrintable)
+        #expect(MIMEBodyEncoding.replacement(for: .absent, content: Data("ascii".utf8)) == nil)
+        #expect(MIMEBodyEncoding.replacement(for: .unknown, content: Data("ascii".utf8)) == .quotedPrintable)
+    }
+
     // MARK: - Shapes
 
     @Test func repeatedAndPartHeadersAreSeparateSites() throws {

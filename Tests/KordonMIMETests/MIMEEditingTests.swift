@@ -215,6 +215,27 @@ import Testing
         #expect(try message.serialize() == Self.customsMessage)
     }
 
+    @Test func messagesAreEditedConcurrently() async throws {
+        let data = Self.customsMessage
+        let limits = self.limits
+        let subjects = await withTaskGroup(of: String.self) { group in
+            for index in 0..<8 {
+                group.addTask {
+                    guard let message = try? MIMEEditableMessage(parsing: data, limits: limits),
+                          let subject = message.textSites.first(where: { $0.kind == .header("Subject") }),
+                          let body = message.textSites.first(where: { $0.part.description == "mime/2" }) else { return "" }
+                    try? message.setText(at: subject, to: Array("Тема \(index)".utf8))
+                    try? message.setText(at: body, to: Array("Справка \(index)\r\n".utf8))
+                    guard let output = try? message.serialize(),
+                          let reread = try? MIMEEditableMessage(parsing: output, limits: limits) else { return "" }
+                    return String(decoding: reread.text(at: subject) + reread.text(at: body), as: UTF8.self)
+                }
+            }
+            return await group.reduce(into: Set<String>()) { $0.insert($1) }
+        }
+        #expect(subjects == Set((0..<8).map { "Тема \($0)Справка \($0)\r\n" }))
+    }
+
     /// A Python string literal for `text` (escaped through JSON, which Python reads).
     private func pythonLiteral(_ text: String) -> String {
         let data = (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8)
