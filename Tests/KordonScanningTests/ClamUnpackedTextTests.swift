@@ -102,7 +102,7 @@ struct ClamUnpackedTextTests {
         #expect(result.unpackedTexts.map(\.name) == ["note.txt"])
         let unchecked = result.findings.stage(.unchecked)
         #expect(unchecked.map(\.rule) == ["Kordon.Limits.Exceeded.UnpackedText"])
-        #expect(unchecked.allSatisfy { $0.action == .quarantine && $0.part == "mime/4" })
+        #expect(unchecked.allSatisfy { $0.action == .quarantine && $0.part == "mime/4" && $0.detail.contains("unpacked text") })
         #expect(!result.findings.contains { $0.stage == .virus })
     }
 
