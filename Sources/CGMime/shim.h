@@ -49,4 +49,9 @@ static inline GByteArray *kordon_stream_mem_bytes(GMimeStream *stream) {
         ? g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(stream)) : NULL;
 }
 
+/** A filter stream seen as one, or NULL when the stream is not a filter stream. */
+static inline GMimeStreamFilter *kordon_as_stream_filter(GMimeStream *stream) {
+    return (stream != NULL && GMIME_IS_STREAM_FILTER(stream)) ? GMIME_STREAM_FILTER(stream) : NULL;
+}
+
 #endif

@@ -1,27 +1,6 @@
 import CGMime
 import Foundation
 
-/// A parser warning GMime reported while constructing the message.
-///
-/// Only the warnings that change what Kordon can vouch for are kept; the others
-/// (an unencoded 8-bit header, a duplicated `Received:`) are harmless to a scanner.
-enum GMimeParserNotice: Sendable, Equatable {
-    /// GMime stopped descending: the nesting is deeper than it will parse.
-    case nestingOverflow
-    /// A MIME header (`Content-Type`, `Content-Transfer-Encoding`, ...) appears twice
-    /// with different values: readers disagree on which one counts.
-    case conflictingHeader
-    /// A Content-Type or Content-Disposition parameter appears twice with different values.
-    case conflictingParameter
-    /// A multipart without a `boundary` parameter: its body is one opaque blob.
-    case multipartWithoutBoundary
-    /// A header line that is not a header (no colon, bad name): GMime ends the
-    /// header block there, other readers may not, so parsers disagree on the structure.
-    case invalidHeaderName
-    /// A part with neither headers nor content, a known way to confuse MIME parsers.
-    case partWithoutHeadersOrContent
-}
-
 /// Owns one parsed GMime message and every GObject reference that came with it.
 ///
 /// This file is the only place that holds GMime pointers. The tree is read through
@@ -51,12 +30,12 @@ final class GMimeDocument {
         // Default parser options, plus a warning callback collecting into `collector`.
         guard let options = g_mime_parser_options_new() else { return nil }
         defer { g_mime_parser_options_free(options) }
-        let collector = NoticeCollector()
+        let collector = GMimeNoticeCollector()
         let context = Unmanaged.passRetained(collector)
         defer { context.release() }
         g_mime_parser_options_set_warning_callback(options, { _, code, _, userData in
             guard let userData else { return }
-            Unmanaged<NoticeCollector>.fromOpaque(userData).takeUnretainedValue().record(code)
+            Unmanaged<GMimeNoticeCollector>.fromOpaque(userData).takeUnretainedValue().record(code)
         }, context.toOpaque())
         guard let constructed = g_mime_parser_construct_message(parser, options) else { return nil }
         message = constructed
@@ -72,23 +51,36 @@ final class GMimeDocument {
         guard let object = g_mime_message_get_mime_part(message) else { return nil }
         return GMimeEntity(document: self, object: object)
     }
+
+    /// The message itself, whose ``GMimeEntity/headerFields`` are the message's own header
+    /// block (`Subject`, `From`, `X-*`, ...); GMime keeps the `Content-*` fields on ``body``.
+    var headerEntity: GMimeEntity? {
+        guard let object = kordon_message_as_object(message) else { return nil }
+        return GMimeEntity(document: self, object: object)
+    }
+
+    /// The whole message written back by GMime; `nil` when writing fails.
+    ///
+    /// Header fields and bodies nobody changed are copied as they were parsed; changed
+    /// header fields are folded again by GMime. Every line break GMime writes (after
+    /// headers, around boundaries, inside non-`binary` bodies) is `CRLF` when `crlf` is
+    /// set and `LF` otherwise, so pass the convention the message came in with.
+    func write(crlf: Bool) -> Data? {
+        guard let object = kordon_message_as_object(message), let options = g_mime_format_options_new() else {
+            return nil
+        }
+        defer { g_mime_format_options_free(options) }
+        g_mime_format_options_set_newline_format(options, crlf ? GMIME_NEWLINE_FORMAT_DOS : GMIME_NEWLINE_FORMAT_UNIX)
+        return GMimeEntity.collect { g_mime_object_write_to_stream(object, options, $0) >= 0 }
+    }
 }
 
-/// Receives GMime's parser warnings during one `construct_message` call (one thread).
-private final class NoticeCollector {
-    var notices: [GMimeParserNotice] = []
-
-    func record(_ code: GMimeParserWarning) {
-        switch code {
-        case GMIME_CRIT_NESTING_OVERFLOW: notices.append(.nestingOverflow)
-        case GMIME_CRIT_CONFLICTING_HEADER: notices.append(.conflictingHeader)
-        case GMIME_CRIT_CONFLICTING_PARAMETER: notices.append(.conflictingParameter)
-        case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY: notices.append(.multipartWithoutBoundary)
-        case GMIME_CRIT_INVALID_HEADER_NAME: notices.append(.invalidHeaderName)
-        case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT: notices.append(.partWithoutHeadersOrContent)
-        default: break
-        }
-    }
+/// One header field: its name as written and its raw value.
+struct GMimeHeaderField: Sendable, Equatable {
+    /// The name, as written in the message (`Subject`, `X-Note`).
+    var name: String
+    /// The value as GMime holds it: folded and RFC 2047-encoded, as parsed or as set.
+    var rawValue: Data
 }
 
 /// The Content-Transfer-Encoding of a leaf, as GMime understood it.
@@ -253,8 +245,88 @@ struct GMimeEntity {
         }
     }
 
+    /// The document this entity belongs to.
+    var owner: GMimeDocument { document }
+
+    /// The message inside a message/rfc822 part, as an entity holding its header block.
+    var embeddedMessage: GMimeEntity? {
+        guard let part = kordon_as_message_part(object),
+              let inner = g_mime_message_part_get_message(part),
+              let innerObject = kordon_message_as_object(inner) else { return nil }
+        return GMimeEntity(document: document, object: innerObject)
+    }
+
+    // MARK: - Editing
+
+    /// Every header field of this entity, in order: the name as written and the raw
+    /// (folded, still RFC 2047-encoded) value. Decode it with ``RFC2047``, not with
+    /// GMime's `g_mime_header_get_value`, which loses encoded-words (see ``RFC2047``).
+    var headerFields: [GMimeHeaderField] {
+        guard let list = g_mime_object_get_header_list(object) else { return [] }
+        return (0..<Int(max(0, g_mime_header_list_get_count(list)))).compactMap { index in
+            guard let header = g_mime_header_list_get_header_at(list, Int32(index)),
+                  let name = g_mime_header_get_name(header) else { return nil }
+            return GMimeHeaderField(name: String(cString: name), rawValue: Self.bytes(of: g_mime_header_get_raw_value(header)) ?? Data())
+        }
+    }
+
+    /// Sets the decoded value of the header field at `index` of ``headerFields``.
+    ///
+    /// `g_mime_header_set_value` trims the value, RFC 2047-encodes it in UTF-8 where it is
+    /// not plain ASCII, and folds it (again at write time, with the write's line breaks).
+    func setHeaderValue(at index: Int, to value: String) -> Bool {
+        guard let list = g_mime_object_get_header_list(object), index >= 0,
+              index < Int(g_mime_header_list_get_count(list)),
+              let header = g_mime_header_list_get_header_at(list, Int32(index)) else { return false }
+        g_mime_header_set_value(header, nil, value, "utf-8")
+        return true
+    }
+
+    /// Replaces a leaf's decoded content. GMime transfer-encodes it again, with the
+    /// part's current Content-Transfer-Encoding, when the message is written.
+    func replaceContent(with data: Data) -> Bool {
+        guard let part = kordon_as_part(object) else { return false }
+        let maybeStream: UnsafeMutablePointer<GMimeStream>? = data.isEmpty ? g_mime_stream_mem_new() : data.withUnsafeBytes { raw in
+            g_mime_stream_mem_new_with_buffer(raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count)
+        }
+        guard let stream = maybeStream else { return false }
+        defer { g_object_unref(stream) }
+        // DEFAULT marks the stream as not encoded: GMime encodes it on write.
+        guard let wrapper = g_mime_data_wrapper_new_with_stream(stream, GMIME_CONTENT_ENCODING_DEFAULT) else { return false }
+        defer { g_object_unref(wrapper) }
+        g_mime_part_set_content(part, wrapper)  // takes its own reference
+        return true
+    }
+
+    /// Sets a leaf's Content-Transfer-Encoding to quoted-printable or base64.
+    func setTransferEncoding(_ encoding: TransferEncoding) -> Bool {
+        guard let part = kordon_as_part(object) else { return false }
+        switch encoding {
+        case .quotedPrintable: g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE)
+        case .base64: g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64)
+        case .absent, .identity, .uuencode, .unknown: return false
+        }
+        return true
+    }
+
+    /// Sets a Content-Type parameter (`charset`).
+    func setContentTypeParameter(_ name: String, to value: String) {
+        g_mime_object_set_content_type_parameter(object, name, value)
+    }
+
+    /// Replaces a multipart's preamble (`preamble` true) or epilogue.
+    func setFace(_ text: String, preamble: Bool) -> Bool {
+        guard let multipart = kordon_as_multipart(object) else { return false }
+        if preamble {
+            g_mime_multipart_set_prologue(multipart, text)
+        } else {
+            g_mime_multipart_set_epilogue(multipart, text)
+        }
+        return true
+    }
+
     /// Runs `write` against a fresh memory stream and returns what it wrote.
-    private static func collect(_ write: (UnsafeMutablePointer<GMimeStream>) -> Bool) -> Data? {
+    fileprivate static func collect(_ write: (UnsafeMutablePointer<GMimeStream>) -> Bool) -> Data? {
         guard let sink = g_mime_stream_mem_new() else { return nil }
         defer { g_object_unref(sink) }
         guard write(sink), let array = kordon_stream_mem_bytes(sink) else { return nil }

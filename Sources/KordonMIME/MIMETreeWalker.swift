@@ -19,20 +19,28 @@ import KordonCore
 /// missing boundary can also leave content) are delivered as leaves too when they
 /// hold anything but whitespace: `mime/2/preamble`, `mime/2/epilogue`
 /// (`mime/preamble` for the top multipart).
+///
+/// A ``MIMETreeVisitor`` sees the same walk, so that ``MIMEEditableMessage`` numbers
+/// parts exactly as ``MIMEMessageParser`` does.
 struct MIMETreeWalker {
     private let limits: Limits
+    private let visitor: MIMETreeVisitor?
     private(set) var result = MIMEParseResult()
     private var entityCount = 0
     private var limitReported = false
     private var reportedNotices: [GMimeParserNotice] = []
 
-    init(limits: Limits) {
+    init(limits: Limits, visitor: MIMETreeVisitor? = nil) {
         self.limits = limits
+        self.visitor = visitor
     }
 
     /// Walks the whole document.
     mutating func walk(_ document: GMimeDocument) {
         for notice in document.notices { report(notice) }
+        if let headers = document.headerEntity {
+            visitor?.visitMessageHeaders(headers, at: [], mediaType: "message/rfc822")
+        }
         guard let body = document.body else {
             add(.unchecked, "mime.unparsable", .message, "GMime found no body in the message")
             return
@@ -43,8 +51,12 @@ struct MIMETreeWalker {
     /// Media types whose content is a whole message.
     private static let messageTypes: Set<String> = ["message/rfc822", "message/global", "message/news"]
 
-    private mutating func walkEmbedded(_ document: GMimeDocument, under path: [Int], depth: Int) {
+    private mutating func walkEmbedded(_ document: GMimeDocument, in leaf: GMimeEntity, under path: [Int], depth: Int) {
         for notice in document.notices { report(notice) }
+        visitor?.visitEmbeddedDocument(document, in: leaf, at: path)
+        if let headers = document.headerEntity {
+            visitor?.visitMessageHeaders(headers, at: path, mediaType: leaf.mediaType)
+        }
         guard let body = document.body else {
             add(.unchecked, "mime.unparsable", Self.findingPath(path), "an attached message has no body")
             return
@@ -72,6 +84,7 @@ struct MIMETreeWalker {
             reportLimit(at: path, "MIME nesting deeper than \(limits.maxMIMEDepth)")
             return
         }
+        visitor?.visitEntity(entity, at: path)
         if entity.isEncrypted {
             add(.unchecked, "mime.encrypted", Self.findingPath(path), "encrypted content (\(entity.mediaType)) cannot be checked")
         }
@@ -84,14 +97,17 @@ struct MIMETreeWalker {
         }
         switch entity.kind {
         case .multipart(let count):
-            deliverFace(entity.prologue, at: path, named: "preamble")
+            deliverFace(entity.prologue, of: entity, at: path, named: "preamble")
             let root = xopRootIndex(of: entity, childCount: count)
             for index in 0..<count {
                 guard let child = entity.child(at: index) else { continue }
                 walk(child, at: path + [index + 1], depth: depth + 1, isXOPRoot: index == root)
             }
-            deliverFace(entity.epilogue, at: path, named: "epilogue")
+            deliverFace(entity.epilogue, of: entity, at: path, named: "epilogue")
         case .messagePart:
+            if let headers = entity.embeddedMessage {
+                visitor?.visitMessageHeaders(headers, at: path, mediaType: entity.mediaType)
+            }
             if let body = entity.embeddedBody {
                 walkBody(of: body, under: path, depth: depth + 1)
             } else {
@@ -103,7 +119,7 @@ struct MIMETreeWalker {
                let decoded = entity.decodedContent(), let inner = GMimeDocument(bytes: decoded) {
                 // GMime keeps a transfer-encoded message/rfc822 as a leaf (RFC 2046 forbids the
                 // encoding, readers decode it anyway): parse the decoded message and walk it in place.
-                walkEmbedded(inner, under: path, depth: depth + 1)
+                walkEmbedded(inner, in: entity, under: path, depth: depth + 1)
             } else {
                 deliverLeaf(entity, at: path, isXOPRoot: isXOPRoot)
             }
@@ -126,11 +142,13 @@ struct MIMETreeWalker {
         let data = body ?? Data()
         let filename = entity.filename
         let part = ExtractedPart(path: partPath, data: data, contentType: mediaType, filename: filename)
-        result.leaves.append(MIMELeaf(
+        let leaf = MIMELeaf(
             part: part,
             contentID: entity.contentID,
             isXML: MIMEText.isXML(mediaType: mediaType, filename: filename, body: data),
-            isXOPRoot: isXOPRoot || mediaType == "application/xop+xml"))
+            isXOPRoot: isXOPRoot || mediaType == "application/xop+xml")
+        result.leaves.append(leaf)
+        visitor?.visitLeaf(entity, leaf)
     }
 
     /// Checks a leaf's transfer encoding strictly, where GMime would decode leniently.
@@ -150,12 +168,13 @@ struct MIMETreeWalker {
     }
 
     /// Delivers a non-blank preamble or epilogue as a text leaf.
-    private mutating func deliverFace(_ face: Data?, at path: [Int], named name: String) {
+    private mutating func deliverFace(_ face: Data?, of multipart: GMimeEntity, at path: [Int], named name: String) {
         guard let face, face.contains(where: { ![0x20, 0x09, 0x0D, 0x0A].contains($0) }) else { return }
         let part = ExtractedPart(path: PartPath.message.mime(path).appending(name), data: face,
                                  contentType: "text/plain", filename: nil)
-        result.leaves.append(MIMELeaf(part: part, contentID: nil,
-                                      isXML: MIMEText.startsWithXMLDeclaration(face), isXOPRoot: false))
+        let leaf = MIMELeaf(part: part, contentID: nil, isXML: MIMEText.startsWithXMLDeclaration(face), isXOPRoot: false)
+        result.leaves.append(leaf)
+        visitor?.visitFace(of: multipart, isPreamble: name == "preamble", leaf)
     }
 
     /// The index of the root part of an MTOM/XOP package (RFC 2387 `start`, else the first part).

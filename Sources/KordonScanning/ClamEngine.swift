@@ -88,10 +88,17 @@ public final class ClamEngine: @unchecked Sendable {
     /// - Returns: no findings when libclamav fully scanned the bytes and found
     ///   nothing; otherwise `virus` and `unchecked` findings, all `quarantine`.
     public func scan(_ data: Data, part: PartPath, filename: String? = nil) -> [Finding] {
+        scan(data, part: part, filename: filename, collectingText: nil).findings
+    }
+
+    /// Scans one decoded part, collecting up to `textBudget` bytes of the text files
+    /// libclamav unpacks when `textBudget` is set (see ``scanCollectingText(_:part:filename:)``).
+    func scan(_ data: Data, part: PartPath, filename: String?, collectingText textBudget: Int?) -> ClamScanResult {
         // Zero bytes hold nothing to scan, and libclamav refuses an empty map.
-        guard !data.isEmpty else { return [] }
-        let collector = ClamMatchCollector(maxFileSize: limits.clamMaxFileSize)
-        var options = ClamScanOptions.make()
+        guard !data.isEmpty else { return ClamScanResult(findings: [], unpackedTexts: []) }
+        let textCollector = textBudget.map { UnpackedTextCollector(part: part, budget: $0) }
+        let collector = ClamMatchCollector(maxFileSize: limits.clamMaxFileSize, textCollector: textCollector)
+        var options = ClamScanOptions.make(collectingText: textCollector != nil)
         var virname: UnsafePointer<CChar>? = nil
         var scanned: UInt = 0
         let status: cl_error_t? = data.withUnsafeBytes { buffer in
@@ -105,8 +112,9 @@ public final class ClamEngine: @unchecked Sendable {
             }
         }
         guard let status else {
-            return [Finding(stage: .unchecked, rule: "clamav.map", part: part, action: .quarantine,
-                            detail: "ClamAV could not map this part into memory for scanning")]
+            return ClamScanResult(findings: [Finding(stage: .unchecked, rule: "clamav.map", part: part, action: .quarantine,
+                                                     detail: "ClamAV could not map this part into memory for scanning")],
+                                  unpackedTexts: [])
         }
         // In all-match mode every name goes through the callback; the returned
         // name is a safety net should a libclamav path bypass it.
@@ -118,7 +126,7 @@ public final class ClamEngine: @unchecked Sendable {
             findings.append(Finding(stage: .virus, rule: "clamav.unnamed", part: part, action: .quarantine,
                                     detail: "ClamAV reported a match without a signature name"))
         }
-        return findings
+        return ClamScanResult(findings: findings, unpackedTexts: textCollector?.texts ?? [])
     }
 
     // MARK: - Loading

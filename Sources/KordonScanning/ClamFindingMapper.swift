@@ -16,6 +16,10 @@ enum ClamFindingMapper {
         // Raised by Kordon itself (see ClamMatchCollector): an unpacked file that
         // libclamav may have cut at MaxFileSize without saying so.
         (ClamMatchCollector.truncatedRule, "an unpacked file reached MaxFileSize and may have been cut short"),
+        // Raised by Kordon when collecting unpacked text (see UnpackedTextCollector):
+        // text the restricted-data stage did not get to read.
+        (UnpackedTextCollector.limitRule, "more unpacked text than Kordon reads from one part"),
+        (UnpackedTextCollector.unreadableRule, "libclamav gave an unpacked text file without its content"),
     ]
 
     /// The findings for one scan: one per reported name, in libclamav's
@@ -42,6 +46,12 @@ enum ClamFindingMapper {
     /// heuristics, `virus` for everything else (the name kept exactly as
     /// libclamav gives it, `.UNOFFICIAL` suffix included).
     static func finding(forName name: String, part: PartPath) -> Finding {
+        if name == UnpackedTextCollector.limitRule || name == UnpackedTextCollector.unreadableRule {
+            // libclamav scanned the part; it is the restricted-data stage that could not read it all.
+            let reason = uncheckedPrefixes.first { $0.prefix == name }?.reason ?? "unpacked text not read"
+            return Finding(stage: .unchecked, rule: name, part: part, action: .quarantine,
+                           detail: "Kordon could not look at all the text unpacked from this part (\(reason))")
+        }
         if let match = uncheckedPrefixes.first(where: { name.hasPrefix($0.prefix) }) {
             let what = String(name.dropFirst(match.prefix.count))
             let reason = what.isEmpty || what.hasPrefix(".") ? match.reason : "\(match.reason): \(what)"

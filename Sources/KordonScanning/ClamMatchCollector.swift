@@ -31,10 +31,15 @@ final class ClamMatchCollector {
     /// Whether the inspection callback flagged a file; libclamav then reports
     /// a generic `Detected.By.Callback...` name for it that we do not repeat.
     private var flaggedByInspection = false
+    /// Collects unpacked text files, for a scan that asked for them.
+    let textCollector: UnpackedTextCollector?
 
-    /// - Parameter maxFileSize: the engine's MaxFileSize.
-    init(maxFileSize: Int) {
+    /// - Parameters:
+    ///   - maxFileSize: the engine's MaxFileSize.
+    ///   - textCollector: collects the text files libclamav unpacks, or `nil`.
+    init(maxFileSize: Int, textCollector: UnpackedTextCollector? = nil) {
         truncationThreshold = max(0, maxFileSize - Self.truncationMargin)
+        self.textCollector = textCollector
     }
 
     /// Records a name unless it was already recorded in this scan.
@@ -45,9 +50,26 @@ final class ClamMatchCollector {
     }
 
     /// Decides about one file libclamav is about to scan; `true` flags it.
-    func inspect(size: Int, recursionLevel: UInt32) -> Bool {
-        // The top level is the part itself, which libclamav never trims; it
-        // raises Heuristics.Limits.Exceeded.MaxFileSize for it instead.
+    ///
+    /// - Parameters:
+    ///   - size: the file's size.
+    ///   - recursionLevel: 0 for the scanned part itself, more for what libclamav unpacked.
+    ///   - file: the file's type, name, bytes and layer attributes, read only when
+    ///     text is being collected.
+    func inspect(size: Int, recursionLevel: UInt32,
+                 file: () -> (type: String, name: String?, bytes: UnsafeRawBufferPointer?, attributes: UInt32)
+                     = { ("", nil, nil, 0) }) -> Bool {
+        // The top level is the part itself: the MIME and XML stages read its text.
+        if recursionLevel > 0, let textCollector {
+            let described = file()
+            if let rule = textCollector.inspect(type: described.type, name: described.name,
+                                                bytes: described.bytes, attributes: described.attributes) {
+                // Not flagged to libclamav: the file is still scanned for viruses.
+                record(rule)
+            }
+        }
+        // The top level is also never trimmed by libclamav; it raises
+        // Heuristics.Limits.Exceeded.MaxFileSize for it instead.
         guard recursionLevel > 0, size >= truncationThreshold else { return false }
         flaggedByInspection = true
         record(Self.truncatedRule)
@@ -71,10 +93,20 @@ final class ClamMatchCollector {
     /// as infected, so that libclamav does not cache its parent as clean
     /// (a cached parent would skip this check on its next scan); libclamav
     /// then skips scanning it, which is fine: it is quarantined either way.
+    ///
+    /// libclamav passes the whole file: `fileBuffer` holds `fileSize` bytes (1.4
+    /// `dispatch_file_inspection_callback` maps the file from offset 0 to its length),
+    /// valid for the duration of the call only, so text is copied out here.
     static let fileInspection: clcb_file_inspection = {
-        _, _, _, _, _, fileSize, _, recursionLevel, _, context in
+        _, type, _, _, fileName, fileSize, fileBuffer, recursionLevel, attributes, context in
         guard let context else { return CL_CLEAN }
         let collector = Unmanaged<ClamMatchCollector>.fromOpaque(context).takeUnretainedValue()
-        return collector.inspect(size: fileSize, recursionLevel: recursionLevel) ? CL_VIRUS : CL_CLEAN
+        let flagged = collector.inspect(size: fileSize, recursionLevel: recursionLevel) {
+            (type: type.map { String(cString: $0) } ?? "",
+             name: fileName.map { String(cString: $0) },
+             bytes: fileBuffer.map { UnsafeRawBufferPointer(start: $0, count: fileSize) },
+             attributes: attributes)
+        }
+        return flagged ? CL_VIRUS : CL_CLEAN
     }
 }

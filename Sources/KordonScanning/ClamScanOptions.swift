@@ -12,8 +12,14 @@ enum ClamScanOptions {
     static let databaseOptions = UInt32(CL_DB_PHISHING | CL_DB_PHISHING_URLS | CL_DB_BYTECODE)
 
     /// A fresh options value for one scan (libclamav takes a mutable pointer).
-    static func make() -> cl_scan_options {
-        cl_scan_options(general: general, parse: parse, heuristic: heuristic, mail: 0, dev: 0)
+    ///
+    /// - Parameter collectingText: whether the scan collects unpacked text. Such a scan
+    ///   also collects libclamav's metadata (`CL_SCAN_GENERAL_COLLECT_METADATA`), which in
+    ///   libclamav 1.4 bypasses the clean-file cache: a container cached as clean by an
+    ///   earlier scan would otherwise not be unpacked again, and its text not seen.
+    static func make(collectingText: Bool = false) -> cl_scan_options {
+        let flags = collectingText ? general | UInt32(CL_SCAN_GENERAL_COLLECT_METADATA) : general
+        return cl_scan_options(general: flags, parse: parse, heuristic: heuristic, mail: 0, dev: 0)
     }
 
     /// All-match mode reports every signature and heuristic through the

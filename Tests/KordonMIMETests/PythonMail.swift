@@ -49,6 +49,35 @@ enum PythonMail {
         return data
     }
 
+    /// Runs `script` with `message` parsed by Python's `email` package as `m`
+    /// (`email.policy.SMTP`) and returns what it printed: an independent reader's view.
+    static func read(_ message: Data, _ script: String) throws -> String {
+        let reader = """
+            import sys, email, email.policy
+            m = email.message_from_binary_file(sys.stdin.buffer, policy=email.policy.SMTP)
+
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["-c", reader + script]
+        let input = Pipe()
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        input.fileHandleForWriting.write(message)
+        try input.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let diagnostics = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw Failure(description: String(decoding: diagnostics, as: UTF8.self))
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
     /// The bytes of `binary()` in the prelude: a PDF-ish blob with every byte value.
     static let binary: Data = Data((0..<40).flatMap { _ in (0...255).map(UInt8.init) } + Array("%PDF-1.4 tail".utf8))
 
