@@ -17,6 +17,15 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // The gateway service (kordon serve).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C libraries from Debian, shims only.
@@ -44,9 +53,27 @@ let package = Package(
             "KordonCore", "KordonCrypto", "KordonScanning", "KordonXML", "KordonMIME", "KordonRules",
             .product(name: "Yams", package: "Yams"),
         ]),
+        // Quarantine store (AES-256-GCM blobs, SQLite index) and the HMAC-chained audit log.
+        .target(name: "KordonStore", dependencies: [
+            "KordonCore", "KordonCrypto",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // kordon serve: the scanning service, spool, ICAP and HTTP transports.
+        .target(name: "KordonServer", dependencies: [
+            "Kordon", "KordonCore", "KordonStore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+        ]),
         // The command-line tool.
         .executableTarget(name: "kordon", dependencies: [
-            "Kordon",
+            "Kordon", "KordonStore", "KordonServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -57,6 +84,8 @@ let package = Package(
         .testTarget(name: "KordonXMLTests", dependencies: ["KordonXML"]),
         .testTarget(name: "KordonMIMETests", dependencies: ["KordonMIME"]),
         .testTarget(name: "KordonTests", dependencies: ["Kordon", "kordon"]),
+        .testTarget(name: "KordonStoreTests", dependencies: ["KordonStore", "KordonCore"]),
+        .testTarget(name: "KordonServerTests", dependencies: ["KordonServer", "Kordon", "KordonCore", "kordon"]),
     ],
     swiftLanguageModes: [.v6]
 )

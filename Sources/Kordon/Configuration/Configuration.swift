@@ -63,6 +63,8 @@ public struct Configuration: Sendable, Equatable {
     public var scan = Scan()
     /// Rule packs and the restricted-data stage.
     public var rules = RulesConfiguration()
+    /// The gateway service, the quarantine store and the audit log.
+    public var service = ServiceConfiguration()
     /// Where Kordon's own `signatures/` and `schemas/` are; `nil` when not found.
     public var resources: ResourceLocator.Found?
 

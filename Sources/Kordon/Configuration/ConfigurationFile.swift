@@ -27,7 +27,7 @@ public enum ConfigurationFile {
         guard let root else { return config }
         let reader = Reader(file: file)
         let top = try reader.mapping(root, at: "")
-        try reader.onlyKnown(top, ["signatures", "schemas", "limits", "scan", "rules"], at: "")
+        try reader.onlyKnown(top, ["signatures", "schemas", "limits", "scan", "rules", "state", "quarantine", "audit", "serve"], at: "")
         if let node = top["signatures"] {
             let section = try reader.mapping(node, at: "signatures")
             try reader.onlyKnown(section, ["builtin", "system", "systemDirectory", "directories"], at: "signatures")
@@ -50,6 +50,7 @@ public enum ConfigurationFile {
         if let node = top["rules"] {
             config.rules = try rules(node, reader: reader, over: config.rules)
         }
+        config.service = try ServiceConfigurationFile.read(top, reader: reader, over: config.service)
         if let node = top["limits"] {
             let section = try reader.mapping(node, at: "limits")
             try reader.onlyKnown(section, Array(LimitKeys.all.keys), at: "limits")

@@ -1,0 +1,2 @@
+// placeholder until the server lands
+enum KordonServerPlaceholder {}

@@ -1,0 +1,2 @@
+// placeholder until the store lands
+enum KordonStorePlaceholder {}
