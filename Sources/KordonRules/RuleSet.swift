@@ -15,17 +15,13 @@ public final class RuleSet: Sendable, CustomStringConvertible {
     let packs: [String: RulePack]
     let detectors: [Detector]
     let markings: [Marking]
-    let phrases: [MarkingPhrase]
-    let database: HyperscanDatabase
-    /// Per Hyperscan id: the fixed width of a detector, `-1` for a detector whose
-    /// start Hyperscan reports, `-2` for a marking phrase.
-    let widths: [Int]
+    let matcher: Matcher
     /// Every validator in use, so a pseudonym can be made to fail them all.
     let validators: [Validator]
     let pseudonymizer: Pseudonymizer?
 
-    /// Compiles `packs` into one Hyperscan database. A pattern Hyperscan refuses is a
-    /// `rules.pack.invalid` error naming its file and line.
+    /// Compiles `packs`. A pattern Hyperscan refuses is a `rules.pack.invalid` error
+    /// naming its file and line.
     init(packs: [RulePack], pseudonymizer: Pseudonymizer?) throws {
         let sorted = packs.sorted { $0.id < $1.id }
         self.description = sorted.map { "\($0.id)@\($0.version)" }.joined(separator: ",")
@@ -34,49 +30,10 @@ public final class RuleSet: Sendable, CustomStringConvertible {
         self.elementRules = sorted.flatMap(\.elementRules)
         self.detectors = sorted.flatMap(\.detectors)
         self.markings = sorted.flatMap(\.markings)
-        self.phrases = markings.enumerated().flatMap { index, marking in
-            marking.phrases.compactMap { MarkingPhrase($0, marking: index) }
-        }
         self.pseudonymizer = pseudonymizer
         var seen: Set<String> = []
         self.validators = detectors.compactMap(\.validator).filter { seen.insert($0.name).inserted }
-
-        var patterns: [HyperscanPattern] = []
-        var widths: [Int] = []
-        for detector in detectors {
-            patterns.append(HyperscanPattern(expression: detector.pattern, id: UInt32(patterns.count),
-                                             reportsStart: detector.fixedWidth == nil))
-            widths.append(detector.fixedWidth ?? -1)
-        }
-        for phrase in phrases {
-            patterns.append(HyperscanPattern(expression: phrase.expression, id: UInt32(patterns.count), reportsStart: false))
-            widths.append(-2)
-        }
-        self.widths = widths
-        guard !patterns.isEmpty else {
-            throw KordonError(code: "rules.pack.invalid", message: "packs \(description) hold no detector and no marking: nothing to match")
-        }
-        do {
-            self.database = try HyperscanDatabase(patterns: patterns)
-        } catch {
-            throw Self.compileError(error, detectors: detectors, markings: markings, phrases: phrases)
-        }
-    }
-
-    private static func compileError(_ error: HyperscanError, detectors: [Detector], markings: [Marking],
-                                     phrases: [MarkingPhrase]) -> KordonError {
-        guard let index = error.patternIndex else {
-            return KordonError(code: "rules.compile", message: "Hyperscan cannot compile the rule packs: \(error.message)")
-        }
-        let place: String
-        if index < detectors.count {
-            let detector = detectors[index]
-            place = "\(detector.file):\(detector.line): \(detector.id) pattern"
-        } else {
-            let marking = markings[phrases[index - detectors.count].marking]
-            place = "\(marking.file):\(marking.line): \(marking.id) phrases"
-        }
-        return KordonError(code: "rules.pack.invalid", message: "\(place) is rejected by Hyperscan: \(error.message)")
+        self.matcher = try Matcher(detectors: detectors, markings: markings)
     }
 
     /// Every validated detector and marking match in one UTF-8 text, in order,
@@ -90,24 +47,12 @@ public final class RuleSet: Sendable, CustomStringConvertible {
     /// `kordon.scan-failed` match over the whole text with action `quarantine`:
     /// text that was not checked never passes.
     public func scan(_ text: [UInt8], context: String = "") -> [TextMatch] {
-        var candidates: [Candidate] = []
-        let widths = self.widths
-        let completed = database.scan(text) { id, from, to in
-            let width = widths[Int(id)]
-            if width == -2 {
-                candidates.append(Candidate(id: Int(id), start: -1, end: to))
-            } else {
-                let start = width >= 0 ? to - width : from
-                if Boundaries.isolated(text, start..<to) { candidates.append(Candidate(id: Int(id), start: start, end: to)) }
-            }
-            return true
-        }
-        guard completed else {
+        guard !text.isEmpty else { return [] }
+        guard let matches = TextScan(rules: self, text: text, place: context).run() else {
             return [TextMatch(ruleID: "kordon.scan-failed", pack: "kordon", kind: .marking, category: .stateSecret,
                               range: 0..<text.count, action: .quarantine, masked: "text not checked")]
         }
-        guard !candidates.isEmpty else { return [] }
-        return CandidateCheck(rules: self, text: text, context: context).matches(candidates)
+        return matches
     }
 
     /// What `action` turns `value` into: `strip` → empty, `mask` → masked shape,
@@ -141,14 +86,4 @@ public final class RuleSet: Sendable, CustomStringConvertible {
     public static func masked(_ value: [UInt8]) -> String {
         Masking.masked(value)
     }
-}
-
-/// A raw Hyperscan match that passed the byte boundary checks.
-struct Candidate {
-    /// The Hyperscan id (detector index, then marking phrases).
-    var id: Int
-    /// Start offset; `-1` for a marking (found by walking back).
-    var start: Int
-    /// End offset.
-    var end: Int
 }

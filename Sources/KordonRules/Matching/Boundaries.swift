@@ -44,8 +44,9 @@ enum Boundaries {
 /// them but whitespace, quotes, punctuation or a label such as `Гриф:` — or are
 /// followed by the copy number, `Экз. №`.
 enum Standalone {
-    /// How far to look for the line's ends, in scalars.
-    private static let reach = 80
+    /// How far to look for the line's ends, in scalars: past the longest label
+    /// before the marking, and far enough after it to see `Экз. №`.
+    private static let reach = 40
 
     /// Labels that may precede a marking on its line, folded.
     private static let labels: [[[UInt32]]] = [
@@ -58,12 +59,32 @@ enum Standalone {
     /// Whether the marking at `range` stands alone.
     static func check(_ text: [UInt8], _ range: Range<Int>) -> Bool {
         guard let lineStart = lineBoundary(text, from: range.lowerBound, forward: false) else { return false }
-        let before = FoldedText(text, lineStart..<range.lowerBound).words
+        let before = words(text, lineStart..<range.lowerBound)
         guard before.isEmpty || labels.contains(before) else { return false }
         let lineEnd = lineBoundary(text, from: range.upperBound, forward: true)
             ?? UTF8Scalars.offset(text, scalars: reach, after: range.upperBound)
-        let after = FoldedText(text, range.upperBound..<lineEnd).words
+        let after = words(text, range.upperBound..<lineEnd)
         return after.isEmpty || after[0] == copyWord
+    }
+
+    /// The words of `text[range]`, folded.
+    private static func words(_ text: [UInt8], _ range: Range<Int>) -> [[UInt32]] {
+        var words: [[UInt32]] = []
+        var current: [UInt32] = []
+        var index = range.lowerBound
+        while index < range.upperBound {
+            let (scalar, length) = UTF8Scalars.decode(text, at: index)
+            index += length
+            if Folding.ignorables.contains(scalar) { continue }
+            if Folding.isWordPart(scalar) {
+                current.append(contentsOf: Folding.fold(scalar))
+            } else if !current.isEmpty {
+                words.append(current)
+                current = []
+            }
+        }
+        if !current.isEmpty { words.append(current) }
+        return words
     }
 
     /// The offset of the line's start or end within `reach` scalars, `nil` if farther.

@@ -1,32 +1,12 @@
-/// Context words around a candidate, and in the name of the place the text comes from.
-///
-/// A context word counts when it is a word of its own (a stem written `word*` may
-/// run on: `налогоплательщика`), lies within the detector's window, and no digit
-/// stands between it and the candidate — so in `ИНН 7707083893, код ТН ВЭД 8471300000`
-/// the word ИНН vouches for the first number only.
+/// Context words in the name of the place a text comes from (an element path, an
+/// attribute or header name). Context words in the text itself are found by
+/// Hyperscan in the same pass as everything else (see ``TextScan``).
 enum ContextSearch {
-    /// Whether `rule` is satisfied for the candidate at `range`.
-    static func found(_ rule: ContextRule, in text: [UInt8], around range: Range<Int>, placeTokens: [[UInt32]]) -> Bool {
-        for word in rule.words {
-            for token in placeTokens where word.isStem ? token.starts(with: word.folded) : token == word.folded {
-                return true
-            }
+    /// Whether a word of `rule` is among the words of the place name.
+    static func placeHas(_ rule: ContextRule, tokens: [[UInt32]]) -> Bool {
+        rule.words.contains { word in
+            tokens.contains { word.isStem ? $0.starts(with: word.folded) : $0 == word.folded }
         }
-        let windowStart = UTF8Scalars.offset(text, scalars: rule.before, before: range.lowerBound)
-        let before = FoldedText(text, windowStart..<range.lowerBound)
-        for word in rule.words {
-            for found in before.occurrences(of: word) where !before.hasDigit(found.upperBound..<before.count) {
-                return true
-            }
-        }
-        let windowEnd = UTF8Scalars.offset(text, scalars: rule.after, after: range.upperBound)
-        let after = FoldedText(text, range.upperBound..<windowEnd)
-        for word in rule.words {
-            for found in after.occurrences(of: word) where !after.hasDigit(0..<found.lowerBound) {
-                return true
-            }
-        }
-        return false
     }
 
     /// The words of a place name, folded, and each pair of neighbouring words joined
@@ -52,67 +32,5 @@ enum ContextSearch {
         flush()
         let folded = words.map { Folding.fold($0) }
         return folded + zip(folded, folded.dropFirst()).map { $0 + [0x20] + $1 }
-    }
-}
-
-/// A stretch of text folded for word comparison: ignorables dropped, every run of
-/// whitespace one space, with per-scalar flags taken from the original scalars.
-struct FoldedText {
-    private(set) var scalars: [UInt32] = []
-    private var digit: [Bool] = []
-    private var wordPart: [Bool] = []
-
-    /// Folds `text[range]`.
-    init(_ text: [UInt8], _ range: Range<Int>) {
-        var index = range.lowerBound
-        while index < range.upperBound {
-            let (scalar, length) = UTF8Scalars.decode(text, at: index)
-            index += length
-            if Folding.isSpace(scalar) {
-                if scalars.last != 0x20 { append(0x20, digit: false, wordPart: false) }
-                continue
-            }
-            let isDigit = Folding.isDigit(scalar)
-            let isWordPart = Folding.isWordPart(scalar)
-            for folded in Folding.fold(scalar) { append(folded, digit: isDigit, wordPart: isWordPart) }
-        }
-    }
-
-    /// The number of folded scalars.
-    var count: Int { scalars.count }
-
-    /// Whether an original digit lies in `range`.
-    func hasDigit(_ range: Range<Int>) -> Bool { digit[range].contains(true) }
-
-    /// Where `word` occurs as a word of its own (or as the start of one, for a stem).
-    func occurrences(of word: ContextWord) -> [Range<Int>] {
-        let needle = word.folded
-        guard !needle.isEmpty, needle.count <= scalars.count else { return [] }
-        var found: [Range<Int>] = []
-        for start in 0...(scalars.count - needle.count) where scalars[start] == needle[0] {
-            let end = start + needle.count
-            guard scalars[start..<end].elementsEqual(needle) else { continue }
-            guard start == 0 || !wordPart[start - 1] else { continue }
-            guard word.isStem || end == scalars.count || !wordPart[end] else { continue }
-            found.append(start..<end)
-        }
-        return found
-    }
-
-    /// The words (runs of word scalars), folded.
-    var words: [[UInt32]] {
-        var words: [[UInt32]] = []
-        var current: [UInt32] = []
-        for (scalar, isWord) in zip(scalars, wordPart) {
-            if isWord { current.append(scalar) } else if !current.isEmpty { words.append(current); current = [] }
-        }
-        if !current.isEmpty { words.append(current) }
-        return words
-    }
-
-    private mutating func append(_ scalar: UInt32, digit isDigit: Bool, wordPart isWordPart: Bool) {
-        scalars.append(scalar)
-        digit.append(isDigit)
-        wordPart.append(isWordPart)
     }
 }

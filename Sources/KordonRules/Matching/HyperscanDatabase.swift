@@ -11,7 +11,9 @@ struct HyperscanPattern: Sendable {
     var id: UInt32
     /// Ask Hyperscan for the leftmost start of each match (only for bounded,
     /// variable-width expressions; fixed-width ones compute the start from the end).
-    var reportsStart: Bool
+    var reportsStart: Bool = false
+    /// Report only the first match (a presence test).
+    var singleMatch: Bool = false
 }
 
 /// Why Hyperscan refused an expression, in its own words.
@@ -22,7 +24,7 @@ struct HyperscanError: Error, Sendable {
     var message: String
 }
 
-/// Owns one compiled block-mode Hyperscan database and the scratch spaces used to scan it.
+/// Owns one compiled vectored-mode Hyperscan database and the scratch spaces used to scan it.
 ///
 /// `@unchecked Sendable`: Hyperscan documents a compiled database as read-only and
 /// safe to share between threads; scratch space is not, so every scan takes a
@@ -50,7 +52,12 @@ final class HyperscanDatabase: @unchecked Sendable {
         return (Int(info.pointee.min_width), maximum)
     }
 
-    /// Compiles `patterns` into one block-mode database and allocates the prototype scratch.
+    /// Compiles `patterns` into one vectored-mode database and allocates the prototype scratch.
+    ///
+    /// Vectored mode lets every scan present the text between two one-byte guards
+    /// (the real neighbouring bytes of a window, or spaces at the text's ends), so
+    /// boundary classes at a pattern's edges always consume exactly one byte and
+    /// match offsets need no guessing at the ends of the text.
     init(patterns: [HyperscanPattern]) throws(HyperscanError) {
         guard hs_valid_platform() == HS_SUCCESS else {
             throw HyperscanError(patternIndex: nil, message: "this CPU lacks the SSSE3 instructions Hyperscan needs")
@@ -60,13 +67,18 @@ final class HyperscanDatabase: @unchecked Sendable {
         }
         let expressions = patterns.map { strdup($0.expression) }
         defer { expressions.forEach { free($0) } }
-        let flags = patterns.map { UInt32(HS_FLAG_DOTALL) | ($0.reportsStart ? UInt32(HS_FLAG_SOM_LEFTMOST) : 0) }
+        let flags = patterns.map { pattern -> UInt32 in
+            var flags = UInt32(HS_FLAG_DOTALL)
+            if pattern.reportsStart { flags |= UInt32(HS_FLAG_SOM_LEFTMOST) }
+            if pattern.singleMatch { flags |= UInt32(HS_FLAG_SINGLEMATCH) }
+            return flags
+        }
         let ids = patterns.map(\.id)
         var database: OpaquePointer?
         var error: UnsafeMutablePointer<hs_compile_error_t>?
         let status = expressions.map { UnsafePointer($0) }.withUnsafeBufferPointer { expressionBuffer in
             hs_compile_multi(expressionBuffer.baseAddress, flags, ids, UInt32(patterns.count),
-                             UInt32(HS_MODE_BLOCK), nil, &database, &error)
+                             UInt32(HS_MODE_VECTORED), nil, &database, &error)
         }
         guard status == HS_SUCCESS, let database else {
             let index = error.map { Int($0.pointee.expression) }.flatMap { $0 >= 0 ? $0 : nil }
@@ -90,23 +102,38 @@ final class HyperscanDatabase: @unchecked Sendable {
         hs_free_database(database)
     }
 
-    /// Scans `text`, calling `onMatch(id, start, end)` for every match in order of
-    /// end offset; `start` is meaningful only for expressions compiled with `reportsStart`.
-    /// `onMatch` returns `false` to stop early. Returns `false` when Hyperscan
-    /// itself failed (the caller fails closed).
-    func scan(_ text: [UInt8], onMatch: (UInt32, Int, Int) -> Bool) -> Bool {
-        guard !text.isEmpty else { return true }
-        guard text.count <= Int(UInt32.max) else { return false }
+    /// Scans `text[range]` between two guard bytes — the bytes just outside the range,
+    /// or a space where the text ends — calling `onMatch(id, start, end)` for every
+    /// match in order of end offset. Offsets are offsets into `text`; a match may
+    /// begin at `range.lowerBound - 1` and end at `range.upperBound + 1` (the guards).
+    /// `start` is meaningful only for expressions compiled with `reportsStart`.
+    /// `onMatch` returns `false` to stop early. Returns `false` when Hyperscan itself
+    /// failed (the caller fails closed).
+    func scan(_ text: [UInt8], in range: Range<Int>, onMatch: (UInt32, Int, Int) -> Bool) -> Bool {
+        guard !range.isEmpty else { return true }
+        guard range.count < Int(UInt32.max) else { return false }
         guard let scratch = takeScratch() else { return false }
         defer { giveBack(scratch) }
+        let space = UInt8(ascii: " ")
+        var guards = (range.lowerBound > 0 ? text[range.lowerBound - 1] : space,
+                      range.upperBound < text.count ? text[range.upperBound] : space)
+        // Vector offsets count the leading guard: text offset = vector offset - 1 + lower bound.
+        let shift = range.lowerBound - 1
         return withoutActuallyEscaping(onMatch) { handler in
-            let box = HandlerBox(handler)
+            let box = HandlerBox(handler, shift: shift)
             let context = Unmanaged.passUnretained(box).toOpaque()
-            let status = text.withUnsafeBufferPointer { bytes in
-                bytes.withMemoryRebound(to: CChar.self) { chars in
-                    hs_scan(database, chars.baseAddress, UInt32(chars.count), 0, scratch, { id, from, to, _, context in
+            let status = withUnsafeMutableBytes(of: &guards) { guardBytes in
+                text.withUnsafeBufferPointer { bytes -> hs_error_t in
+                    let base = UnsafeRawPointer(bytes.baseAddress!)
+                    var pieces: [UnsafePointer<CChar>?] = [
+                        UnsafeRawPointer(guardBytes.baseAddress!).assumingMemoryBound(to: CChar.self),
+                        (base + range.lowerBound).assumingMemoryBound(to: CChar.self),
+                        UnsafeRawPointer(guardBytes.baseAddress! + 1).assumingMemoryBound(to: CChar.self),
+                    ]
+                    var lengths: [UInt32] = [1, UInt32(range.count), 1]
+                    return hs_scan_vector(database, &pieces, &lengths, 3, 0, scratch, { id, from, to, _, context in
                         let box = Unmanaged<HandlerBox>.fromOpaque(context!).takeUnretainedValue()
-                        return box.handler(id, Int(from), Int(to)) ? 0 : 1
+                        return box.handler(id, Int(from) + box.shift, Int(to) + box.shift) ? 0 : 1
                     }, context)
                 }
             }
@@ -140,5 +167,9 @@ private struct Scratch: @unchecked Sendable {
 /// Carries the Swift match handler through Hyperscan's `void *context`.
 private final class HandlerBox {
     let handler: (UInt32, Int, Int) -> Bool
-    init(_ handler: @escaping (UInt32, Int, Int) -> Bool) { self.handler = handler }
+    let shift: Int
+    init(_ handler: @escaping (UInt32, Int, Int) -> Bool, shift: Int) {
+        self.handler = handler
+        self.shift = shift
+    }
 }

@@ -148,7 +148,7 @@ private struct RuleReader {
             let word = isStem ? String(text.dropLast()) : text
             let folded = Folding.fold(word.split(whereSeparator: \.isWhitespace).joined(separator: " "))
             guard !folded.isEmpty else { throw reader.fail(fields["words"], "\(key).words", "holds an empty word") }
-            return ContextWord(folded: folded, isStem: isStem)
+            return ContextWord(text: word, folded: folded, isStem: isStem)
         }
         return ContextRule(
             words: words,

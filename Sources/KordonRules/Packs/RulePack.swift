@@ -65,6 +65,8 @@ struct ContextRule: Sendable {
 
 /// One context word or phrase, folded like the text it is compared with.
 struct ContextWord: Sendable {
+    /// As written in the pack, without the stem's `*`.
+    var text: String
     /// Folded scalars; words of a phrase separated by a single space.
     var folded: [UInt32]
     /// Written with a trailing `*`: matches any word it begins (`налогоплательщик*`).
