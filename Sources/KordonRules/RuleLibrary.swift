@@ -15,7 +15,9 @@ public final class RuleLibrary: Sendable {
     /// compile throws a ``KordonError`` (`rules.pack.invalid`) naming the file and line.
     /// `pseudonymKey` keys the `pseudonymize` action; without one, pseudonymize masks.
     ///
-    /// Two packs with the same id, or one rule id in two packs, are errors too.
+    /// Two packs with the same id, or one rule id in two packs, are errors too
+    /// (rule ids must start with their pack's id, so the second cannot happen
+    /// without the first; the check stays as a safety net).
     /// Every pack is compiled once here (all together), so a pattern Hyperscan
     /// refuses is found at start-up, not at the first message of some route.
     public static func load(directories: [URL], pseudonymKey: HMACSHA256?) throws -> RuleLibrary {
@@ -32,7 +34,7 @@ public final class RuleLibrary: Sendable {
                 let pack = try PackLoader.load(directory.appendingPathComponent(name))
                 if let other = packs[pack.id] {
                     throw KordonError(code: "rules.pack.invalid",
-                                      message: "\(pack.source.path): pack \(pack.id) is already loaded from \(other.source.path)")
+                                      message: "\(pack.source.path):\(pack.line): pack \(pack.id) is already loaded from \(other.source.path):\(other.line)")
                 }
                 for (id, line) in pack.ruleLines.sorted(by: { $0.value < $1.value }) {
                     if let owner = ruleOwners[id] {

@@ -32,3 +32,50 @@ extension Array where Element == UInt8 {
     /// The bytes as text, for expectations.
     var text: String { String(decoding: self, as: UTF8.self) }
 }
+
+/// Pack files in a fresh temporary directory, removed when the value goes away.
+final class TemporaryPacks {
+    let url: URL
+
+    init(_ files: [String: String]) throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("kordon-rules-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        for (name, text) in files {
+            try Data(text.utf8).write(to: url.appendingPathComponent(name))
+        }
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+
+    /// The path of `name` inside the directory, as errors print it.
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    /// A small valid pack `XX`: one detector, one marking, one element rule.
+    static let minimal = """
+        pack: XX
+        version: 1.0.0
+        title: Test pack
+        legalBasis: [A test law]
+        categories: [personal-data, state-secret]
+        uneditable:
+          personal-data: quarantine
+          state-secret: quarantine
+        detectors:
+          - id: xx.iin
+            category: personal-data
+            pattern: '[0-9]{12}'
+            validator: kz.iin
+        markings:
+          - id: xx.marking.secret
+            category: state-secret
+            phrases: [Секретно]
+        namespaces:
+          t: [urn:test]
+        elementRules:
+          - id: xx.element
+            select: //t:Id
+            action: mask
+            category: personal-data
+
+        """
+}

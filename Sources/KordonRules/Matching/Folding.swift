@@ -108,23 +108,29 @@ enum Folding {
 /// Letters of other scripts that are drawn like a Cyrillic letter (the pairs of
 /// Unicode's confusables list that matter for Russian, Kazakh, Belarusian and Kyrgyz
 /// text), and digits drawn like letters.
+///
+/// The table is case-consistent — a capital maps to a capital and its small letter
+/// to the twin's small letter, even where only the capitals look alike (T, Т) — so
+/// folding gives the same result for `Taxpayer`, `taxpayer` and `TAXPAYER`.
 enum Lookalikes {
-    /// Scalar → the Cyrillic (or, for `o`, the one shared) letter it is taken for.
+    /// Scalar → the Cyrillic letter it is taken for.
     static let cyrillic: [UInt32: UInt32] = {
-        let pairs: [(String, String)] = [
-            // Latin capitals and small letters.
-            ("ABCEHIJKMOPSTXY", "АВСЕНІЈКМОРЅТХУ"),
-            ("aceijopsxyhdw", "асеіјорѕхуһԁԝ"),
-            // Greek capitals and small letters.
-            ("ΑΒΕΗΙΚΜΟΡΤΥΧ", "АВЕНІКМОРТУХ"),
-            ("αοκρχ", "аокрх"),
-            // Armenian small o.
-            ("օ", "о"),
-            // Digits used for letters.
-            ("03", "оз"),
+        let capitals: [(String, String)] = [
+            ("ABCEHIJKMOPSTXY", "АВСЕНІЈКМОРЅТХУ"),   // Latin
+            ("ΑΒΕΗΙΚΜΟΡΤΥΧ", "АВЕНІКМОРТУХ"),         // Greek
+            ("Օ", "О"),                               // Armenian
         ]
         var table: [UInt32: UInt32] = [:]
-        for (from, to) in pairs {
+        for (from, to) in capitals {
+            for (capital, twin) in zip(from, to) {
+                for (f, t) in [(capital, twin), (Character(capital.lowercased()), Character(twin.lowercased()))] {
+                    table[f.unicodeScalars.first!.value] = t.unicodeScalars.first!.value
+                }
+            }
+        }
+        // Small letters only: their capitals look like nothing Cyrillic, and lower-casing
+        // runs before the second look-up, so D and d both end as ԁ.
+        for (from, to) in [("dw", "ԁԝ"), ("03", "оз")] {
             for (f, t) in zip(from.unicodeScalars, to.unicodeScalars) { table[f.value] = t.value }
         }
         return table

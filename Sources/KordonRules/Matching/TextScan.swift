@@ -170,7 +170,9 @@ struct TextScan {
     }
 
     /// Sorted by start; of two overlapping matches the stronger stays: a marking
-    /// over an identifier, then the stronger action, then the longer match.
+    /// over an identifier, then the stronger action, then the longer match, then
+    /// (two packs claiming the same number) the first rule id, so results never
+    /// depend on the order Hyperscan reported them in.
     static func withoutOverlaps(_ matches: [TextMatch]) -> [TextMatch] {
         let sorted = matches.sorted {
             ($0.range.lowerBound, $1.range.count) < ($1.range.lowerBound, $0.range.count)
@@ -182,7 +184,8 @@ struct TextScan {
                 kept.append(match)
                 continue
             }
-            if strength(match) > strength(last) { kept[kept.count - 1] = match }
+            let (mine, theirs) = (strength(match), strength(last))
+            if mine > theirs || (mine == theirs && match.ruleID < last.ruleID) { kept[kept.count - 1] = match }
         }
         return kept
     }

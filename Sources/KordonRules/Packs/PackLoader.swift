@@ -43,6 +43,7 @@ enum PackLoader {
             id: id, version: try reader.string(top["version"]!, at: "version"),
             title: try reader.string(top["title"]!, at: "title"),
             legalBasis: try reader.strings(top["legalBasis"]!, at: "legalBasis"), source: source,
+            line: top["pack"]?.mark?.line ?? 1,
             categories: [], uneditable: [:], detectors: [], markings: [], namespaces: [:], elementRules: [],
             ruleLines: [:])
         let categoryNodes = try reader.sequence(top["categories"]!, at: "categories")
@@ -247,10 +248,12 @@ enum XPathPrefixes {
 }
 
 extension YamlError {
-    /// The line the parser stopped at, when it knows.
+    /// The line of the construct the parser was reading (an unterminated quote
+    /// starts there), else the line it stopped at.
     var line: Int? {
         switch self {
-        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): mark.line
+        case .scanner(let context, _, let mark, _), .parser(let context, _, let mark, _), .composer(let context, _, let mark, _):
+            context?.mark.line ?? mark.line
         case .duplicatedKeysInMapping(_, let context): context.mark.line
         default: nil
         }

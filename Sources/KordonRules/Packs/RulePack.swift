@@ -12,6 +12,8 @@ struct RulePack: Sendable {
     var legalBasis: [String]
     /// The file it was loaded from.
     var source: URL
+    /// The line of its `pack:` key.
+    var line: Int
     /// The categories its rules use.
     var categories: [RestrictedCategory]
     /// What to do with a match where the text cannot be edited, per category.
