@@ -50,7 +50,6 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        // Detection throughput: `swift run -c release KordonBench detection [--mb N]`.
         .executableTarget(name: "KordonBench", dependencies: ["KordonRules"], path: "Benchmarks/KordonBench"),
 
         .testTarget(name: "KordonCoreTests", dependencies: ["KordonCore"]),

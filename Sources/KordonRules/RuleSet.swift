@@ -48,7 +48,8 @@ public final class RuleSet: Sendable, CustomStringConvertible {
     /// text that was not checked never passes.
     public func scan(_ text: [UInt8], context: String = "") -> [TextMatch] {
         guard !text.isEmpty else { return [] }
-        guard let matches = TextScan(rules: self, text: text, place: context).run() else {
+        var scan = TextScan(rules: self, text: text, place: context)
+        guard let matches = scan.run() else {
             return [TextMatch(ruleID: "kordon.scan-failed", pack: "kordon", kind: .marking, category: .stateSecret,
                               range: 0..<text.count, action: .quarantine, masked: "text not checked")]
         }
