@@ -116,6 +116,11 @@ import Testing
         #expect(message.contains("(?:А|В)"))
     }
 
+    @Test func anchoredPatternIsRefused() throws {
+        let message = try failure(replacing("pattern: '[0-9]{12}'", with: "pattern: '^[0-9]{12}$'"), line: 12)
+        #expect(message.contains("anchor"))
+    }
+
     @Test func undeclaredCategoryIsRefused() throws {
         _ = try failure(replacing("    category: state-secret\n    phrases", with: "    category: commercial-secret\n    phrases"), line: 16)
     }

@@ -4,7 +4,8 @@
 /// under that flag undefined, and the text is untrusted), so a non-ASCII letter is
 /// a sequence of bytes: fine as a literal or an alternative (`(?:А|В)`), wrong
 /// inside a class (`[АВ]` would be a class of bytes) or before a quantifier
-/// (`Ж?` would only make its last byte optional).
+/// (`Ж?` would only make its last byte optional). Anchors are refused too: Kordon
+/// puts its own boundary classes around every detector pattern.
 enum PatternLint {
     /// A description of the problem, or `nil` when the pattern is fine.
     static func problem(in pattern: String) -> String? {
@@ -22,6 +23,8 @@ enum PatternLint {
                 if !scalar.isASCII {
                     return "puts the non-ASCII character \(scalar) inside [...]; patterns match UTF-8 byte by byte, so write alternatives such as (?:А|В) instead"
                 }
+            } else if scalar == "^" || scalar == "$" {
+                return "holds the anchor \(scalar); leave it out: Kordon adds the boundaries around every detector pattern"
             } else if scalar == "[" {
                 inClass = true
                 // A `]` right after `[` or `[^` is a literal member of the class.
