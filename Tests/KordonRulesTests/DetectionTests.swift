@@ -62,6 +62,13 @@ import Testing
         #expect(matches.first?.action == .mask)
     }
 
+    @Test func contextWordsIgnoreCaseAndLookAlikes() throws {
+        #expect(try Fixtures.ruleIDs("инн 7707083893") == ["ru.inn-organization"])
+        #expect(try Fixtures.ruleIDs("ИHH 7707083893") == ["ru.inn-organization"])      // Latin H
+        #expect(try Fixtures.ruleIDs("\u{0406}NN: 7707083893") == ["ru.inn-organization"]) // Cyrillic І
+        #expect(try Fixtures.ruleIDs("Taxpayer 7707083893") == ["ru.inn-organization"])
+    }
+
     @Test func contextWordsAreWholeWords() throws {
         // ИНН inside ИННОВАЦИЯ is no context word.
         #expect(try Fixtures.ruleIDs("ИННОВАЦИЯ 7707083893") == [])

@@ -2,7 +2,7 @@
 /// compiled into byte-level Hyperscan expressions that accept every spelling that
 /// folds to it, and checked back in Swift.
 ///
-/// Each phrase has two expressions. The *full* one lists, for every folded letter,
+/// Each phrase has three expressions. The *full* one lists, for every folded letter,
 /// every scalar of the covered blocks that folds to it (as UTF-8 byte alternatives,
 /// so no `HS_FLAG_UTF8`), allows default-ignorable scalars between letters and any
 /// run of whitespace between words. The *common* one keeps only the scalars of
@@ -10,7 +10,9 @@
 /// it is several times faster, and gives the same matches on any text that holds
 /// none of the phrase's other (``exotic``) scalars. The matcher scans with the
 /// common expressions and a sentinel for the exotic scalars, and rescans with the
-/// full expressions only the texts where the sentinel fires.
+/// full expressions only the texts where the sentinel fires. The *plain* one only
+/// varies the case of the letters as written: Hyperscan picks long literals from
+/// it, which keeps dozens of context words cheap to look for (see ``Matcher``).
 ///
 /// Neither expression tracks the start of a match (the whitespace run is
 /// unbounded): ``start(in:endingAt:)`` walks back from the reported end instead.
@@ -24,27 +26,27 @@ struct FoldedPhrase: Sendable {
     /// The scalars only the full expression accepts.
     let exotic: Set<UInt32>
 
+    /// The expression for the phrase as written, in any case (context words).
+    let plainExpression: String
+
+    /// Two-letter spellings that mix Latin and Cyrillic look-alikes (`ИH`, `Hн`,
+    /// `aх`…) for every pair of neighbouring letters: a mixed spelling of the phrase
+    /// holds at least one of them, unless every letter was swapped for its twin.
+    let mixedPairs: Set<[UInt8]>
+
     /// Compiles `phrase`; `nil` when it holds no letter at all.
-    ///
-    /// A `plain` phrase (a context word) gets no full form and a common form that
-    /// only varies the case of each letter as written: Hyperscan can then pick long
-    /// literals from it, which keeps dozens of context words cheap to look for.
-    init?(_ phrase: String, plain: Bool = false) {
+    init?(_ phrase: String) {
         let written = phrase.split(whereSeparator: { $0.unicodeScalars.allSatisfy { Folding.isSpace($0.value) } })
         let words = written.map { Folding.fold(String($0)) }
         guard !words.isEmpty, words.allSatisfy({ !$0.isEmpty }) else { return nil }
         self.words = words
-        if plain {
-            self.commonExpression = written.map { Self.caseVariants(String($0)) }.joined(separator: Self.commonGap)
-            self.fullExpression = commonExpression
-            self.exotic = []
-            return
-        }
         var exotic: Set<UInt32> = []
         let full = words.map { Self.wordExpression($0, common: false, exotic: &exotic) }
         let common = words.map { Self.wordExpression($0, common: true, exotic: &exotic) }
         self.fullExpression = full.joined(separator: Self.gap)
         self.commonExpression = common.joined(separator: Self.commonGap)
+        self.plainExpression = written.map { Self.caseVariants(String($0)) }.joined(separator: Self.commonGap)
+        self.mixedPairs = Set(words.flatMap { word in zip(word, word.dropFirst()).flatMap(Self.mixedSpellings) })
         self.exotic = exotic.union(Folding.ignorables).union(Self.spaces.filter { !Self.isCommon($0) })
     }
 
@@ -132,6 +134,21 @@ struct FoldedPhrase: Sendable {
 
     /// One or more common whitespace scalars between two words.
     private static let commonGap = "(?:" + ByteAlternatives.expression(for: spaces.filter(isCommon)) + ")+"
+
+    /// The spellings of two folded letters in which one is ASCII and the other not.
+    private static func mixedSpellings(_ first: UInt32, _ second: UInt32) -> [[UInt8]] {
+        func spellings(_ folded: UInt32) -> [UInt32] {
+            Set(Folding.inverse[[folded]] ?? []).union([folded]).filter { isCommon($0) && $0 != 0xA0 }.sorted()
+        }
+        var pairs: [[UInt8]] = []
+        for a in spellings(first) {
+            for b in spellings(second) where (a < 0x80) != (b < 0x80) {
+                guard let x = Unicode.Scalar(a), let y = Unicode.Scalar(b) else { continue }
+                pairs.append(Array(String(x).utf8) + Array(String(y).utf8))
+            }
+        }
+        return pairs
+    }
 
     /// Each scalar of `word` as written, in upper or lower case.
     private static func caseVariants(_ word: String) -> String {

@@ -48,10 +48,12 @@ struct TextScan {
         return Self.withoutOverlaps(detectorMatches() + markingMatches())
     }
 
-    /// Free detectors, common phrase forms and the sentinel; then, if the sentinel
-    /// fired, the full marking forms (which find every marking the common ones found).
+    /// Free detectors, marking and context-word forms and the sentinels; then the
+    /// full marking forms if the exotic sentinel fired, and the look-alike context-word
+    /// forms if the mixed-script one did (each finds everything its plainer form found).
     private mutating func primaryPass() -> Bool {
         var exoticSeen = false
+        var mixedScriptSeen = false
         let roles = matcher.primaryRoles
         let groups = matcher.groups
         let text = self.text
@@ -69,17 +71,31 @@ struct TextScan {
                 }
             case .phrase(let phrase):
                 hits.append(Hit(phrase: phrase, end: to))
-            case .sentinel:
+            case .exoticSentinel:
                 exoticSeen = true
+            case .mixedScriptSentinel:
+                mixedScriptSeen = true
             }
             return true
         }) else { return false }
-        guard exoticSeen, let exotic = matcher.exotic else { return true }
-        let markingPhrases = matcher.markingPhrases
         let phraseMarkings = matcher.phraseMarkings
-        hits.removeAll { phraseMarkings[$0.phrase] != nil }
-        return exotic.scan(text, in: 0..<text.count, onMatch: { id, _, to in
-            hits.append(Hit(phrase: markingPhrases[Int(id)], end: to))
+        if exoticSeen, let exotic = matcher.exotic {
+            hits.removeAll { phraseMarkings[$0.phrase] != nil }
+            guard Self.rescan(exotic, text, phrases: matcher.markingPhrases, into: &hits) else { return false }
+        }
+        if mixedScriptSeen, let lookalike = matcher.lookalike {
+            hits.removeAll { phraseMarkings[$0.phrase] == nil }
+            guard Self.rescan(lookalike, text, phrases: matcher.wordPhrases, into: &hits) else { return false }
+        }
+        return true
+    }
+
+    /// Adds the hits of a phrase-only database (id `i` is phrase `phrases[i]`).
+    private static func rescan(_ database: HyperscanDatabase, _ text: [UInt8], phrases: [Int], into hits: inout [Hit]) -> Bool {
+        var found: [Hit] = []
+        defer { hits += found }
+        return database.scan(text, in: 0..<text.count, onMatch: { id, _, to in
+            found.append(Hit(phrase: phrases[Int(id)], end: to))
             return true
         })
     }
