@@ -8,7 +8,13 @@
 // valid identifier every few hundred sentences and a classification marking every
 // few MB — loads every pack of `rules/`, and times single-threaded `RuleSet.scan`
 // over 64 KB chunks. Prints MB/s (best pass) per second of thread CPU time (the
-// honest figure on a shared machine) and of wall time.
+// honest figure on a shared machine) and of wall time. The planted count and the
+// match count should be equal: anything else is a miss or a false positive.
+//
+// Reference (Debian 12, x86-64 with AVX-512, Hyperscan 5.4.0, release build, 100 MB,
+// all six packs): customs prose (9 % digits) ≈ 760 MB/s; --numeric (19 % digits)
+// ≈ 535 MB/s. (This folder holds only main.swift: any other file would be an
+// unhandled resource of the executable target.)
 import Foundation
 import KordonRules
 

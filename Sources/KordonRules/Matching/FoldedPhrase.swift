@@ -14,7 +14,7 @@
 /// varies the case of the letters as written: Hyperscan picks long literals from
 /// it, which keeps dozens of context words cheap to look for (see ``Matcher``).
 ///
-/// Neither expression tracks the start of a match (the whitespace run is
+/// No expression tracks the start of a match (the whitespace run is
 /// unbounded): ``start(in:endingAt:)`` walks back from the reported end instead.
 struct FoldedPhrase: Sendable {
     /// The folded letters of each word.

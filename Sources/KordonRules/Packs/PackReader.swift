@@ -99,7 +99,5 @@ struct PackReader {
         var values: [String: Node] = [:]
         /// The value under `key`, if present.
         subscript(_ key: String) -> Node? { values[key] }
-        /// The line of the mapping.
-        var line: Int? { node.mark?.line }
     }
 }
