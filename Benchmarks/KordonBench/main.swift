@@ -12,8 +12,8 @@
 // match count should be equal: anything else is a miss or a false positive.
 //
 // Reference (Debian 12, x86-64 with AVX-512, Hyperscan 5.4.0, release build, 100 MB,
-// all six packs): customs prose (9 % digits) ≈ 760 MB/s; --numeric (19 % digits)
-// ≈ 535 MB/s. (This folder holds only main.swift: any other file would be an
+// all six packs): customs prose (9 % digits) ≈ 745 MB/s; --numeric (19 % digits)
+// ≈ 530 MB/s. (This folder holds only main.swift: any other file would be an
 // unhandled resource of the executable target.)
 import Foundation
 import KordonRules
