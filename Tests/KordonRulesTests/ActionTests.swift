@@ -71,15 +71,12 @@ import Testing
     }
 
     @Test func pseudonymsDifferPerKey() throws {
-        let value = Array("061211600012".utf8)
         let one = Pseudonymizer(key: try HMACSHA256(key: Array("one".utf8)))
         let other = Pseudonymizer(key: try HMACSHA256(key: Array("other".utf8)))
-        let tokens = try (0..<20).map { index -> ([UInt8], [UInt8]) in
-            let shifted = Array("0612116000\(10 + index)".utf8)
-            return (try #require(one.token(for: shifted, avoiding: [])), try #require(other.token(for: shifted, avoiding: [])))
+        for value in ["061211600012", "Иванов", "AB1234567XYZ"] {
+            let bytes = Array(value.utf8)
+            #expect(one.token(for: bytes, avoiding: []) != other.token(for: bytes, avoiding: []), "\(value)")
         }
-        #expect(tokens.contains { $0.0 != $0.1 })
-        #expect(one.token(for: value, avoiding: []) != other.token(for: value, avoiding: []))
     }
 
     @Test func withoutAKeyPseudonymizeMasks() throws {
