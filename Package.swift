@@ -77,6 +77,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        .executableTarget(name: "KordonBench", dependencies: ["KordonRules"], path: "Benchmarks/KordonBench"),
+
         .testTarget(name: "KordonCoreTests", dependencies: ["KordonCore"]),
         .testTarget(name: "KordonCryptoTests", dependencies: ["KordonCrypto", "KordonCore"]),
         .testTarget(name: "KordonRulesTests", dependencies: ["KordonRules"]),

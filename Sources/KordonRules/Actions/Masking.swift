@@ -1,0 +1,33 @@
+/// The `mask` action and the masked form every report shows.
+///
+/// Separators and the value's shape stay; of its n letters and digits the first
+/// and last ⌊n/3⌋ stay and the rest become `•`: `061211600012` → `0612••••0012`,
+/// `Иванов` → `Ив••ов`. Values of fewer than three letters and digits are hidden whole.
+enum Masking {
+    /// The character hidden letters and digits become.
+    static let dot: Character = "•"
+
+    /// The masked form of UTF-8 `value` (invalid bytes become U+FFFD first).
+    static func masked<Bytes: Collection<UInt8>>(_ value: Bytes) -> String {
+        let scalars = Array(String(decoding: value, as: UTF8.self).unicodeScalars)
+        let total = scalars.reduce(0) { $0 + (isAlphanumeric($1) ? 1 : 0) }
+        let kept = total / 3
+        var result = String.UnicodeScalarView()
+        var position = 0
+        for scalar in scalars {
+            guard isAlphanumeric(scalar) else { result.append(scalar); continue }
+            if position < kept || position >= total - kept {
+                result.append(scalar)
+            } else {
+                result.append(contentsOf: dot.unicodeScalars)
+            }
+            position += 1
+        }
+        return String(result)
+    }
+
+    /// Letters and digits of any script.
+    static func isAlphanumeric(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+    }
+}

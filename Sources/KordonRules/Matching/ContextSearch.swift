@@ -1,0 +1,36 @@
+/// Context words in the name of the place a text comes from (an element path, an
+/// attribute or header name). Context words in the text itself are found by
+/// Hyperscan in the same pass as everything else (see ``TextScan``).
+enum ContextSearch {
+    /// Whether a word of `rule` is among the words of the place name.
+    static func placeHas(_ rule: ContextRule, tokens: [[UInt32]]) -> Bool {
+        rule.words.contains { word in
+            tokens.contains { word.isStem ? $0.starts(with: word.folded) : $0 == word.folded }
+        }
+    }
+
+    /// The words of a place name, folded, and each pair of neighbouring words joined
+    /// by a space: `/GoodsDeclaration/DeclarantDetails/TaxpayerId` gives goods,
+    /// declaration, declarant, details, taxpayer, id (and `taxpayer id`, …);
+    /// `RKOrganizationFeatures` gives rk, organization, features; `@inn` gives inn.
+    static func tokens(of place: String) -> [[UInt32]] {
+        var words: [String] = []
+        var current: [Character] = []
+        let characters = Array(place)
+        func flush() {
+            if !current.isEmpty { words.append(String(current)) }
+            current = []
+        }
+        for (index, character) in characters.enumerated() {
+            guard character.isLetter || character.isNumber else { flush(); continue }
+            if let previous = current.last, character.isUppercase {
+                let nextIsLower = index + 1 < characters.count && characters[index + 1].isLowercase
+                if previous.isLowercase || previous.isNumber || (previous.isUppercase && nextIsLower) { flush() }
+            }
+            current.append(character)
+        }
+        flush()
+        let folded = words.map { Folding.fold($0) }
+        return folded + zip(folded, folded.dropFirst()).map { $0 + [0x20] + $1 }
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import KordonCore
+import KordonCrypto
+import Synchronization
+
+/// Every pack found in the rules directories, loaded and checked; compiles and
+/// caches one ``RuleSet`` per set of packs.
+public final class RuleLibrary: Sendable {
+    private let packsByID: [String: RulePack]
+    private let pseudonymizer: Pseudonymizer?
+    /// Compiled rule sets by their sorted, comma-joined pack ids.
+    private let cache = Mutex<[String: RuleSet]>([:])
+
+    /// Loads every `*.yaml` pack under `directories`. A pack that fails to load or
+    /// compile throws a ``KordonError`` (`rules.pack.invalid`) naming the file and line.
+    /// `pseudonymKey` keys the `pseudonymize` action; without one, pseudonymize masks.
+    ///
+    /// Two packs with the same id, or one rule id in two packs, are errors too
+    /// (rule ids must start with their pack's id, so the second cannot happen
+    /// without the first; the check stays as a safety net).
+    /// Every pack is compiled once here (all together), so a pattern Hyperscan
+    /// refuses is found at start-up, not at the first message of some route.
+    public static func load(directories: [URL], pseudonymKey: HMACSHA256?) throws -> RuleLibrary {
+        var packs: [String: RulePack] = [:]
+        var ruleOwners: [String: (file: String, line: Int)] = [:]
+        for directory in directories {
+            let names: [String]
+            do {
+                names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            } catch {
+                throw KordonError(code: "rules.directory", message: "cannot list rule packs in \(directory.path): check the path and its permissions")
+            }
+            for name in names.sorted() where name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
+                let pack = try PackLoader.load(directory.appendingPathComponent(name))
+                if let other = packs[pack.id] {
+                    throw KordonError(code: "rules.pack.invalid",
+                                      message: "\(pack.source.path):\(pack.line): pack \(pack.id) is already loaded from \(other.source.path):\(other.line)")
+                }
+                for (id, line) in pack.ruleLines.sorted(by: { $0.value < $1.value }) {
+                    if let owner = ruleOwners[id] {
+                        throw KordonError(code: "rules.pack.invalid",
+                                          message: "\(pack.source.path):\(line): rule id \(id) is already used in \(owner.file):\(owner.line)")
+                    }
+                    ruleOwners[id] = (pack.source.path, line)
+                }
+                packs[pack.id] = pack
+            }
+        }
+        guard !packs.isEmpty else {
+            throw KordonError(code: "rules.none", message: "no rule pack (*.yaml) found in \(directories.map(\.path).joined(separator: ", "))")
+        }
+        let library = RuleLibrary(packs: packs, pseudonymizer: pseudonymKey.map(Pseudonymizer.init))
+        _ = try library.ruleSet(for: Array(packs.keys))
+        return library
+    }
+
+    private init(packs: [String: RulePack], pseudonymizer: Pseudonymizer?) {
+        self.packsByID = packs
+        self.pseudonymizer = pseudonymizer
+    }
+
+    /// The packs, sorted by id.
+    public var packs: [RulePackInfo] {
+        packsByID.values.sorted { $0.id < $1.id }.map(RulePackInfo.init)
+    }
+
+    /// The pack ids a route calls for: `EAEU` plus the sending and receiving state's
+    /// packs; every pack when either state is missing or has no pack.
+    public func packIDs(from: String?, to: String?) -> [String] {
+        let all = packsByID.keys.sorted()
+        guard let from = from?.uppercased(), let to = to?.uppercased(),
+              packsByID[from] != nil, packsByID[to] != nil else { return all }
+        return Set(["EAEU", from, to]).filter { packsByID[$0] != nil }.sorted()
+    }
+
+    /// The compiled rule set for these packs (one Hyperscan database, compiled once and cached).
+    /// An id with no pack is a `rules.pack.unknown` error.
+    public func ruleSet(for packIDs: [String]) throws -> RuleSet {
+        let ids = Set(packIDs.map { $0.uppercased() }).sorted()
+        let packs = try ids.map { id in
+            guard let pack = packsByID[id] else {
+                throw KordonError(code: "rules.pack.unknown",
+                                  message: "no rule pack \(id); loaded: \(packsByID.keys.sorted().joined(separator: ", "))")
+            }
+            return pack
+        }
+        let key = ids.joined(separator: ",")
+        // Compiling under the lock keeps one database per pack set; it happens once per set.
+        return try cache.withLock { cache in
+            if let cached = cache[key] { return cached }
+            let compiled = try RuleSet(packs: packs, pseudonymizer: pseudonymizer)
+            cache[key] = compiled
+            return compiled
+        }
+    }
+}
