@@ -1,0 +1,158 @@
+import Foundation
+import Kordon
+import KordonCore
+import KordonStore
+import Logging
+import Synchronization
+
+/// The scanning side every transport shares: the engines in use (swapped on reload),
+/// the bounded pool of scanning threads, the quarantine store, the audit log and the
+/// metrics. Spool, ICAP and HTTP all filter through ``filter(_:source:route:transport:id:)``.
+public final class FilterService: Sendable {
+    /// One message's outcome.
+    public struct Outcome: Sendable {
+        /// The pipeline's result: report and output.
+        public var result: FilterResult
+        /// The quarantine id of the stored original (quarantined and sanitized messages).
+        public var quarantineID: String?
+    }
+
+    /// The engines in use and what identifies them.
+    private struct Loaded: Sendable {
+        var pipeline: Pipeline
+        var istag: String
+    }
+
+    /// The configuration the service was started with.
+    public let configuration: Configuration
+    /// Encrypted originals of quarantined and sanitized messages.
+    public let store: QuarantineStore
+    /// The HMAC-chained record of every decision.
+    public let audit: AuditLog
+    /// Prometheus metrics.
+    public let metrics: ServiceMetrics
+    /// The service's logger.
+    public let logger: Logger
+    private let pool: ScanPool
+    private let loaded: Mutex<Loaded?>
+    private let problem = Mutex<String?>(nil)
+    private let generation = Atomic<Int>(0)
+
+    /// Builds the engines, opens the store and the audit log, and starts the
+    /// scanning threads. Throws a ``KordonError`` naming what failed.
+    public init(configuration: Configuration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        let service = configuration.service
+        metrics = ServiceMetrics()
+        store = try QuarantineStore(directory: URL(fileURLWithPath: service.effectiveQuarantineDirectory),
+                                    keyFile: service.effectiveQuarantineKeyFile)
+        audit = try AuditLog(file: URL(fileURLWithPath: service.effectiveAuditFile), keyFile: service.effectiveAuditKeyFile)
+        let started = ContinuousClock.now
+        let engines = try EngineSet(configuration: configuration)
+        loaded = Mutex(Loaded(pipeline: Pipeline(engines: engines), istag: Self.istag(1)))
+        generation.store(1, ordering: .relaxed)
+        metrics.recordEngine(signatures: engines.clamav.signatureCount, loadTime: ContinuousClock.now - started)
+        pool = ScanPool(threads: service.effectiveThreads, queueBound: service.queue)
+        try audit.append(AuditEntry(event: "start", detail: "kordon \(KordonVersion.current), \(engines.clamav.signatureCount) signatures"))
+    }
+
+    /// The pipeline in use; `nil` during a blocking reload.
+    public var pipeline: Pipeline? { loaded.withLock { $0?.pipeline } }
+
+    /// The ICAP ISTag: changes whenever signatures, schemas or rules reload.
+    public var istag: String { loaded.withLock { $0?.istag } ?? "\"kordon-reloading\"" }
+
+    /// Whether the service can scan, and why not.
+    public var readiness: (ready: Bool, problem: String?) {
+        let ready = loaded.withLock { $0 != nil }
+        return (ready, problem.withLock { $0 })
+    }
+
+    /// Messages waiting for a scanning thread.
+    public var queueDepth: Int { pool.depth }
+
+    /// Filters one message on a scanning thread, stores the original when it is held
+    /// or sanitized, appends the decision to the audit log, and records metrics.
+    /// Throws ``ServiceUnavailable`` when busy or stopping, and the store's or audit
+    /// log's error when the decision could not be recorded (the message is then not
+    /// passed, and a spool keeps it to retry).
+    public func filter(_ data: Data, source: String, route: Report.Route?, transport: String,
+                       id: String? = nil) async throws -> Outcome {
+        guard let pipeline else {
+            throw ServiceUnavailable(code: "reloading", description: "the engines are being reloaded; try again")
+        }
+        let started = ContinuousClock.now
+        metrics.setQueueDepth(pool.depth + 1)
+        let result: FilterResult
+        do {
+            result = try await pool.submit { pipeline.filter(data, source: source, route: route) }
+        } catch {
+            metrics.recordBusy()
+            throw error
+        }
+        metrics.setQueueDepth(pool.depth)
+        let outcome = try record(result, original: data, id: id)
+        metrics.record(result.report, transport: transport, duration: ContinuousClock.now - started)
+        return outcome
+    }
+
+    /// Stores and audits one decision (also used by `kordon quarantine release`).
+    public func record(_ result: FilterResult, original: Data, id: String?) throws -> Outcome {
+        let report = result.report
+        var quarantineID: String?
+        if report.verdict != .clean {
+            let stored = try store.put(id: id ?? UUID().uuidString.lowercased(), original: original, report: report)
+            quarantineID = stored.id
+        }
+        try audit.append(AuditEntry(event: "decision", source: report.message.source, messageSHA256: report.message.sha256,
+                                    outputSHA256: report.output?.sha256, verdict: report.verdict.rawValue,
+                                    rules: Array(Set(report.findings.map(\.rule))).sorted(), route: report.message.route,
+                                    quarantineID: quarantineID))
+        return Outcome(result: result, quarantineID: quarantineID)
+    }
+
+    /// Builds new engines from the same configuration and swaps them in; scans in
+    /// flight finish on the old ones. A reload that fails keeps the old engines and
+    /// reports why in ``readiness`` and the log.
+    public func reload() async throws {
+        let blocking = configuration.service.reload == .blocking
+        let previous: Loaded? = blocking ? loaded.withLock { old in defer { old = nil }; return old } : nil
+        let started = ContinuousClock.now
+        let configuration = self.configuration
+        let built: Result<EngineSet, Error> = await withCheckedContinuation { continuation in
+            // Loading compiles signatures and schemas: seconds of CPU, on its own thread.
+            let thread = Thread { continuation.resume(returning: Result { try EngineSet(configuration: configuration) }) }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        switch built {
+        case .success(let engines):
+            let next = generation.add(1, ordering: .relaxed).newValue
+            loaded.withLock { $0 = Loaded(pipeline: Pipeline(engines: engines), istag: Self.istag(next)) }
+            problem.withLock { $0 = nil }
+            metrics.recordEngine(signatures: engines.clamav.signatureCount, loadTime: ContinuousClock.now - started)
+            logger.info("reloaded", metadata: ["signatures": "\(engines.clamav.signatureCount)", "rules": "\(engines.rules.packs.count) packs"])
+            try? audit.append(AuditEntry(event: "reload", detail: "generation \(next), \(engines.clamav.signatureCount) signatures"))
+        case .failure(let error):
+            if let previous { loaded.withLock { $0 = previous } }
+            let reason = (error as? KordonError)?.description ?? "\(error)"
+            problem.withLock { $0 = "reload failed: \(reason)" }
+            logger.error("reload failed; the previous engines stay in use", metadata: ["reason": "\(reason)"])
+            try? audit.append(AuditEntry(event: "reload", detail: "failed: \(reason)"))
+            throw error
+        }
+    }
+
+    /// Stops taking messages and waits up to `grace` for those in flight.
+    public func shutdown(grace: Duration) -> Bool {
+        pool.stop()
+        let drained = pool.drain(timeout: grace)
+        try? audit.append(AuditEntry(event: "stop", detail: drained ? "drained" : "grace period over"))
+        return drained
+    }
+
+    private static func istag(_ generation: Int) -> String {
+        "\"kordon-\(generation)-\(Int(Date().timeIntervalSince1970))\""
+    }
+}

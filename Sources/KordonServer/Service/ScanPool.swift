@@ -1,0 +1,110 @@
+import Foundation
+
+/// Why the service did not take a message.
+public struct ServiceUnavailable: Error, Sendable, CustomStringConvertible {
+    /// `busy` (the queue is full: try again), `stopping` (shutting down), `reloading` (a
+    /// blocking reload is under way) or `not-ready`.
+    public var code: String
+    /// A human explanation.
+    public var description: String
+
+    static let busy = ServiceUnavailable(code: "busy", description: "every scanning thread is busy and the queue is full; try again")
+    static let stopping = ServiceUnavailable(code: "stopping", description: "the service is shutting down")
+}
+
+/// A fixed set of plain threads that run scans; submissions beyond the queue bound
+/// are refused at once (back-pressure), never queued without limit.
+///
+/// Scanning is CPU-bound C work (libclamav, libxml2, Hyperscan): it runs here, never
+/// on an event loop or Swift's cooperative pool.
+final class ScanPool: @unchecked Sendable {
+    // `@unchecked`: every mutable field below is read and written only with `condition` locked.
+    private let condition = NSCondition()
+    private var jobs: [@Sendable () -> Void] = []
+    private var head = 0
+    private var active = 0
+    private var stopped = false
+    private let bound: Int
+
+    /// Starts `threads` scanning threads; at most `queueBound` jobs wait for one.
+    init(threads: Int, queueBound: Int) {
+        bound = max(1, queueBound)
+        for index in 0..<max(1, threads) {
+            let thread = Thread { [self] in loop() }
+            thread.name = "kordon-scan-\(index)"
+            // libclamav and libxml2 recurse on nested content: give them room.
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
+
+    /// Jobs waiting for a thread.
+    var depth: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return jobs.count - head
+    }
+
+    /// Jobs waiting or running.
+    var load: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return jobs.count - head + active
+    }
+
+    /// Runs `work` on a scanning thread and returns its result; throws
+    /// ``ServiceUnavailable`` at once when the queue is full or the pool is stopping.
+    func submit<T: Sendable>(_ work: @escaping @Sendable () -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
+            condition.lock()
+            defer { condition.unlock() }
+            if stopped { return continuation.resume(throwing: ServiceUnavailable.stopping) }
+            if jobs.count - head >= bound { return continuation.resume(throwing: ServiceUnavailable.busy) }
+            jobs.append { continuation.resume(returning: work()) }
+            condition.signal()
+        }
+    }
+
+    /// Stops taking jobs; queued and running jobs still finish.
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Waits until nothing is queued or running, or `timeout` passes; true when idle.
+    func drain(timeout: Duration) -> Bool {
+        let deadline = Date().addingTimeInterval(Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
+        condition.lock()
+        defer { condition.unlock() }
+        while jobs.count - head + active > 0 {
+            if !condition.wait(until: deadline) { return jobs.count - head + active == 0 }
+        }
+        return true
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while head == jobs.count && !stopped { condition.wait() }
+            if head == jobs.count && stopped {
+                condition.unlock()
+                return
+            }
+            let job = jobs[head]
+            head += 1
+            if head > 1024, head * 2 > jobs.count {  // compact the consumed prefix now and then
+                jobs.removeFirst(head)
+                head = 0
+            }
+            active += 1
+            condition.unlock()
+            job()
+            condition.lock()
+            active -= 1
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+}

@@ -1,2 +1,0 @@
-// placeholder until the store lands
-enum KordonStorePlaceholder {}

@@ -1,0 +1,104 @@
+// CONTRACT STUB — the public API the service and the CLI are written against.
+// The store helper replaces this file with the real implementation, keeping these signatures.
+import Foundation
+import KordonCore
+
+/// One held message in the quarantine index. The original itself is encrypted on
+/// disk and never part of a record.
+public struct QuarantineRecord: Sendable, Codable {
+    /// The id (also the blob's name).
+    public var id: String
+    /// When it was stored.
+    public var time: Date
+    /// Where it came from (spool file name, `icap`, `http`, a path).
+    public var source: String
+    /// Its route, when known.
+    public var route: Report.Route?
+    /// SHA-256 of the original.
+    public var sha256: String
+    /// Size of the original.
+    public var size: Int
+    /// `quarantined` or `sanitized` (a sanitized message's original is kept too).
+    public var verdict: Verdict
+    /// The rule ids that decided it (quarantine-action findings, or the changes for a sanitized one).
+    public var reasons: [String]
+    /// The full report (masked values only).
+    public var report: Report
+    /// When it was released, if it was.
+    public var released: Date?
+    /// Why it was released (`--force` reason, or the rescan's verdict).
+    public var releaseNote: String?
+}
+
+/// Originals encrypted at rest (AES-256-GCM, one key file) with an SQLite index.
+public final class QuarantineStore: Sendable {
+    /// Opens (creating when missing) the store in `directory`; the key file is created 0600 when missing.
+    public init(directory: URL, keyFile: String) throws { fatalError("contract stub") }
+    /// Stores `original` under `id`. Idempotent: an id already stored is left as it is and its record returned.
+    @discardableResult
+    public func put(id: String, original: Data, report: Report, time: Date = Date()) throws -> QuarantineRecord { fatalError("contract stub") }
+    /// Records, newest first, optionally since a time and with a reason (rule id or its prefix).
+    public func list(since: Date? = nil, reason: String? = nil) throws -> [QuarantineRecord] { fatalError("contract stub") }
+    /// One record.
+    public func record(id: String) throws -> QuarantineRecord? { fatalError("contract stub") }
+    /// The decrypted original; throws `quarantine.tampered` when GCM rejects the blob.
+    public func original(id: String) throws -> Data { fatalError("contract stub") }
+    /// Marks a record released.
+    public func markReleased(id: String, note: String?) throws { fatalError("contract stub") }
+    /// Deletes a record and its blob.
+    public func delete(id: String) throws { fatalError("contract stub") }
+    /// Deletes everything stored before `date`; returns the ids deleted.
+    public func purge(olderThan date: Date) throws -> [String] { fatalError("contract stub") }
+}
+
+/// One audit record's content.
+public struct AuditEntry: Sendable, Codable, Equatable {
+    /// `decision`, `release`, `delete`, `purge`, `reload`, `start`, `stop`.
+    public var event: String
+    /// Where the message came from.
+    public var source: String?
+    /// SHA-256 of the message as received.
+    public var messageSHA256: String?
+    /// SHA-256 of what was passed on.
+    public var outputSHA256: String?
+    /// The verdict.
+    public var verdict: String?
+    /// Rule ids of the findings.
+    public var rules: [String]
+    /// The route.
+    public var route: Report.Route?
+    /// The quarantine id, when stored.
+    public var quarantineID: String?
+    /// A short note (never a restricted value).
+    public var detail: String?
+    /// The purpose tag of the agreement's article 2: always `customs`.
+    public var purpose: String
+    /// Creates an entry.
+    public init(event: String, source: String? = nil, messageSHA256: String? = nil, outputSHA256: String? = nil,
+                verdict: String? = nil, rules: [String] = [], route: Report.Route? = nil, quarantineID: String? = nil,
+                detail: String? = nil, purpose: String = "customs") {
+        self.event = event; self.source = source; self.messageSHA256 = messageSHA256; self.outputSHA256 = outputSHA256
+        self.verdict = verdict; self.rules = rules; self.route = route; self.quarantineID = quarantineID
+        self.detail = detail; self.purpose = purpose
+    }
+}
+
+/// What `AuditLog.verify` found.
+public struct AuditVerification: Sendable, Equatable {
+    /// Records checked.
+    public var records: Int
+    /// The 1-based number of the first record that was changed, removed or reordered; `nil` when the chain holds.
+    public var firstBad: Int?
+    /// What is wrong with it.
+    public var problem: String?
+}
+
+/// An append-only log, one JSON record per line, each carrying the HMAC-SHA256 of the previous one.
+public final class AuditLog: Sendable {
+    /// Opens (creating when missing) the log; the key file is created 0600 when missing.
+    public init(file: URL, keyFile: String) throws { fatalError("contract stub") }
+    /// Appends one record (thread-safe, written and fsync'd before returning).
+    public func append(_ entry: AuditEntry) throws { fatalError("contract stub") }
+    /// Checks the whole chain.
+    public static func verify(file: URL, keyFile: String) throws -> AuditVerification { fatalError("contract stub") }
+}
