@@ -8,7 +8,9 @@ import Synchronization
 public final class RuleLibrary: Sendable {
     private let packsByID: [String: RulePack]
     private let pseudonymizer: Pseudonymizer?
-    /// Compiled rule sets by their sorted, comma-joined pack ids.
+    /// Every loaded pack compiled together: one Hyperscan database set, built at load.
+    private let compiled: RuleSet
+    /// Rule sets by their sorted, comma-joined pack ids: views of `compiled`.
     private let cache = Mutex<[String: RuleSet]>([:])
 
     /// Loads every `*.yaml` pack under `directories`. A pack that fails to load or
@@ -18,8 +20,9 @@ public final class RuleLibrary: Sendable {
     /// Two packs with the same id, or one rule id in two packs, are errors too
     /// (rule ids must start with their pack's id, so the second cannot happen
     /// without the first; the check stays as a safety net).
-    /// Every pack is compiled once here (all together), so a pattern Hyperscan
-    /// refuses is found at start-up, not at the first message of some route.
+    /// Every pack is compiled once here, all together, so a pattern Hyperscan
+    /// refuses is found at start-up, not at the first message of some route; each
+    /// route's rule set is then a view of that one compiled set (see ``ruleSet(for:)``).
     public static func load(directories: [URL], pseudonymKey: HMACSHA256?) throws -> RuleLibrary {
         var packs: [String: RulePack] = [:]
         var ruleOwners: [String: (file: String, line: Int)] = [:]
@@ -49,14 +52,15 @@ public final class RuleLibrary: Sendable {
         guard !packs.isEmpty else {
             throw KordonError(code: "rules.none", message: "no rule pack (*.yaml) found in \(directories.map(\.path).joined(separator: ", "))")
         }
-        let library = RuleLibrary(packs: packs, pseudonymizer: pseudonymKey.map(Pseudonymizer.init))
-        _ = try library.ruleSet(for: Array(packs.keys))
-        return library
+        let pseudonymizer = pseudonymKey.map(Pseudonymizer.init)
+        let compiled = try RuleSet(packs: Array(packs.values), pseudonymizer: pseudonymizer)
+        return RuleLibrary(packs: packs, pseudonymizer: pseudonymizer, compiled: compiled)
     }
 
-    private init(packs: [String: RulePack], pseudonymizer: Pseudonymizer?) {
+    private init(packs: [String: RulePack], pseudonymizer: Pseudonymizer?, compiled: RuleSet) {
         self.packsByID = packs
         self.pseudonymizer = pseudonymizer
+        self.compiled = compiled
     }
 
     /// The packs, sorted by id.
@@ -73,8 +77,11 @@ public final class RuleLibrary: Sendable {
         return Set(["EAEU", from, to]).filter { packsByID[$0] != nil }.sorted()
     }
 
-    /// The compiled rule set for these packs (one Hyperscan database, compiled once and cached).
-    /// An id with no pack is a `rules.pack.unknown` error.
+    /// The rule set for these packs. All packs share one compiled Hyperscan database
+    /// set (built at load); a route's set keeps only its packs' matches and element
+    /// rules — the same results as a database of its own, without paying a compile
+    /// (about half a second) for each new route. An id with no pack is a
+    /// `rules.pack.unknown` error.
     public func ruleSet(for packIDs: [String]) throws -> RuleSet {
         let ids = Set(packIDs.map { $0.uppercased() }).sorted()
         let packs = try ids.map { id in
@@ -85,12 +92,12 @@ public final class RuleLibrary: Sendable {
             return pack
         }
         let key = ids.joined(separator: ",")
-        // Compiling under the lock keeps one database per pack set; it happens once per set.
-        return try cache.withLock { cache in
+        if ids == compiled.packIDs { return compiled }
+        return cache.withLock { cache in
             if let cached = cache[key] { return cached }
-            let compiled = try RuleSet(packs: packs, pseudonymizer: pseudonymizer)
-            cache[key] = compiled
-            return compiled
+            let view = RuleSet(scoping: compiled, to: packs)
+            cache[key] = view
+            return view
         }
     }
 }

@@ -19,6 +19,8 @@ public final class RuleSet: Sendable, CustomStringConvertible {
     /// Every validator in use, so a pseudonym can be made to fail them all.
     let validators: [Validator]
     let pseudonymizer: Pseudonymizer?
+    /// The packs whose matches count; `nil` when every compiled pack does.
+    let scope: Set<String>?
 
     /// Compiles `packs`. A pattern Hyperscan refuses is a `rules.pack.invalid` error
     /// naming its file and line.
@@ -34,6 +36,31 @@ public final class RuleSet: Sendable, CustomStringConvertible {
         var seen: Set<String> = []
         self.validators = detectors.compactMap(\.validator).filter { seen.insert($0.name).inserted }
         self.matcher = try Matcher(detectors: detectors, markings: markings)
+        self.scope = nil
+    }
+
+    /// A view of `compiled` that keeps only the matches and element rules of `packs`
+    /// (a subset of its packs). It gives the same results as compiling `packs` on their
+    /// own — matches outside the scope are dropped before overlaps are resolved —
+    /// without a Hyperscan compile per route; the pseudonyms it makes still avoid
+    /// every validator of `compiled`.
+    init(scoping compiled: RuleSet, to packs: [RulePack]) {
+        let sorted = packs.sorted { $0.id < $1.id }
+        self.description = sorted.map { "\($0.id)@\($0.version)" }.joined(separator: ",")
+        self.packIDs = sorted.map(\.id)
+        self.packs = Dictionary(uniqueKeysWithValues: sorted.map { ($0.id, $0) })
+        self.elementRules = sorted.flatMap(\.elementRules)
+        self.detectors = compiled.detectors
+        self.markings = compiled.markings
+        self.matcher = compiled.matcher
+        self.validators = compiled.validators
+        self.pseudonymizer = compiled.pseudonymizer
+        self.scope = Set(packIDs)
+    }
+
+    /// Whether a pack's matches count in this set.
+    func counts(_ pack: String) -> Bool {
+        scope?.contains(pack) ?? true
     }
 
     /// Every validated detector and marking match in one UTF-8 text, in order,

@@ -37,7 +37,7 @@ struct CLIAttackTests {
         ].map { ($0.0, Data($0.1.utf8)) }
     }
 
-    @Test("each attack is quarantined with an xml finding within 2 s, in under 300 MB, leaking nothing")
+    @Test("each attack is quarantined with an xml finding without hanging, in under 300 MB, leaking nothing")
     func attacksAreRefused() throws {
         let (canary, token) = try Self.canary()
         defer { try? FileManager.default.removeItem(at: canary) }
@@ -53,7 +53,9 @@ struct CLIAttackTests {
             #expect(result.status == 1, "\(name): \(result.stderr)")
             #expect(result.stdout.isEmpty, "\(name)")
             #expect(report.findings.contains { $0.stage == .xml }, "\(name): \(report.findings)")
-            #expect(elapsed < .seconds(2), "\(name) took \(elapsed)")
+            // A hang guard, not a speed target (those live in Benchmarks/): the whole process,
+            // start-up included, on a loaded 2-core CI machine. xmllint needs minutes on some of these.
+            #expect(elapsed < .seconds(15), "\(name) took \(elapsed)")
             #expect(!reportText.contains(token) && !result.stderr.contains(token), "\(name) leaked the canary")
         }
         var usage = rusage()

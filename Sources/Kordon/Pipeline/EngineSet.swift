@@ -52,9 +52,6 @@ public final class EngineSet: Sendable {
                                 namespaces: route.prefixes.mapValues { [$0] }).check()
             }
         }
-        // Compile the rule set every unknown route uses now, so a pack that fails
-        // to compile is a start-up error rather than a quarantined message.
-        _ = try rules.ruleSet(for: rules.packIDs(from: nil, to: nil))
     }
 
     /// The pseudonym key: the configured file (an error when it cannot be read or

@@ -6,6 +6,7 @@ extension TextScan {
         for candidate in candidates {
             for member in matcher.groups[candidate.group].members {
                 let detector = rules.detectors[member]
+                guard rules.counts(detector.pack) else { continue }
                 let validity = detector.validator?(text[candidate.range]) ?? .valid
                 guard validity != .invalid else { continue }
                 if detector.context?.required == true || validity == .validWithContext {
@@ -28,6 +29,7 @@ extension TextScan {
             guard let markingIndex = matcher.phraseMarkings[hits[index].phrase], let hitStart = start(of: index) else { continue }
             let range = hitStart..<hits[index].end
             let marking = rules.markings[markingIndex]
+            guard rules.counts(marking.pack) else { continue }
             guard FoldedPhrase.isWhole(text, range) else { continue }
             if marking.standalone && !Standalone.check(text, range) { continue }
             found.append(TextMatch(ruleID: marking.id, pack: marking.pack, kind: .marking, category: marking.category,
