@@ -68,13 +68,20 @@ public final class RuleLibrary: Sendable {
         packsByID.values.sorted { $0.id < $1.id }.map(RulePackInfo.init)
     }
 
-    /// The pack ids a route calls for: `EAEU` plus the sending and receiving state's
-    /// packs; every pack when either state is missing or has no pack.
+    /// The pack ids a route calls for. A pack named by a two-letter state code
+    /// (`KZ`, `RU`, …) applies to routes from or to that state; every other pack
+    /// (`EAEU`, an operator's own) applies to every route. When either state is
+    /// missing or has no pack, every pack applies.
     public func packIDs(from: String?, to: String?) -> [String] {
         let all = packsByID.keys.sorted()
         guard let from = from?.uppercased(), let to = to?.uppercased(),
               packsByID[from] != nil, packsByID[to] != nil else { return all }
-        return Set(["EAEU", from, to]).filter { packsByID[$0] != nil }.sorted()
+        return all.filter { !Self.isStatePack($0) || $0 == from || $0 == to }
+    }
+
+    /// Whether a pack id names a state (ISO 3166 alpha-2).
+    private static func isStatePack(_ id: String) -> Bool {
+        id.count == 2 && id.allSatisfy { $0.isASCII && $0.isUppercase }
     }
 
     /// The rule set for these packs. All packs share one compiled Hyperscan database
