@@ -24,8 +24,9 @@ struct TextScan {
     /// Phrase starts, resolved on demand (`nil` inside: the phrase does not end there).
     var starts: [Int?] = []
     var resolved: [Bool] = []
-    /// The folded words of `place`.
-    let placeTokens: [[UInt32]]
+    /// The folded words of `place`, split on first use: most texts hold no candidate
+    /// that needs its place's context, and splitting a path costs more than scanning a short text.
+    private var placeTokenCache: [[UInt32]]?
     /// Whether `place` supplies a detector's context, by detector index.
     var placeAnswers: [Int: Bool] = [:]
 
@@ -35,7 +36,6 @@ struct TextScan {
         self.rules = rules
         self.text = text
         self.place = place
-        self.placeTokens = place.isEmpty ? [] : ContextSearch.tokens(of: place)
     }
 
     /// The validated matches, ordered by start, overlaps resolved; `nil` when Hyperscan failed.
@@ -159,8 +159,10 @@ struct TextScan {
 
     /// Whether the place name holds one of the detector's context words, cached.
     mutating func placeSupplies(_ detector: Int) -> Bool {
-        guard !placeTokens.isEmpty, let rule = rules.detectors[detector].context else { return false }
+        guard !place.isEmpty, let rule = rules.detectors[detector].context else { return false }
         if let known = placeAnswers[detector] { return known }
+        let placeTokens = placeTokenCache ?? ContextSearch.tokens(of: place)
+        placeTokenCache = placeTokens
         let answer = ContextSearch.placeHas(rule, tokens: placeTokens)
         placeAnswers[detector] = answer
         return answer
