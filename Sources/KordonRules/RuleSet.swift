@@ -21,6 +21,8 @@ public final class RuleSet: Sendable, CustomStringConvertible {
     let pseudonymizer: Pseudonymizer?
     /// The packs whose matches count; `nil` when every compiled pack does.
     let scope: Set<String>?
+    /// Place names (element paths, header names) already split into context words.
+    let placeTokens = PlaceTokenCache()
 
     /// Compiles `packs`. A pattern Hyperscan refuses is a `rules.pack.invalid` error
     /// naming its file and line.

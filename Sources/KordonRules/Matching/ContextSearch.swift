@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Context words in the name of the place a text comes from (an element path, an
 /// attribute or header name). Context words in the text itself are found by
 /// Hyperscan in the same pass as everything else (see ``TextScan``).
@@ -32,5 +34,24 @@ enum ContextSearch {
         flush()
         let folded = words.map { Folding.fold($0) }
         return folded + zip(folded, folded.dropFirst()).map { $0 + [0x20] + $1 }
+    }
+}
+
+/// Place names already split into context words. Element paths repeat from one
+/// message to the next (one schema, a few hundred paths), and splitting one costs
+/// Unicode property lookups for every character, so each is split once.
+final class PlaceTokenCache: Sendable {
+    /// Beyond this many names (a flood of distinct paths), new ones are split but not kept.
+    static let capacity = 8192
+    private let entries = Mutex<[String: [[UInt32]]]>([:])
+
+    /// The context words of `place`.
+    func tokens(of place: String) -> [[UInt32]] {
+        if let known = entries.withLock({ $0[place] }) { return known }
+        let tokens = ContextSearch.tokens(of: place)
+        entries.withLock { entries in
+            if entries.count < Self.capacity { entries[place] = tokens }
+        }
+        return tokens
     }
 }

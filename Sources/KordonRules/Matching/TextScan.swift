@@ -161,7 +161,7 @@ struct TextScan {
     mutating func placeSupplies(_ detector: Int) -> Bool {
         guard !place.isEmpty, let rule = rules.detectors[detector].context else { return false }
         if let known = placeAnswers[detector] { return known }
-        let placeTokens = placeTokenCache ?? ContextSearch.tokens(of: place)
+        let placeTokens = placeTokenCache ?? rules.placeTokens.tokens(of: place)
         placeTokenCache = placeTokens
         let answer = ContextSearch.placeHas(rule, tokens: placeTokens)
         placeAnswers[detector] = answer
