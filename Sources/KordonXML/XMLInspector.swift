@@ -81,6 +81,33 @@ public struct XMLInspector: Sendable {
         return inspection
     }
 
+    /// Checks a document Kordon itself wrote (a sanitized copy) the way ``inspect(_:at:attachments:)``
+    /// would — guard, well-formedness, schema — without decoding its payloads again:
+    /// sanitizing never touches base64 payloads, which were decoded and scanned in the original.
+    /// Returns the findings; none means the document may be passed on.
+    public func revalidate(_ data: Data, at path: PartPath, attachments: [String: Data] = [:]) -> [Finding] {
+        let prepared: PreparedXML
+        switch XMLInput.prepare(data, limits: limits) {
+        case .success(let p): prepared = p
+        case .failure(let refusal): return [Finding(stage: .xml, rule: refusal.rule, part: path, detail: refusal.detail)]
+        }
+        let document: XMLDocument
+        do {
+            document = try XMLDocument(parsing: prepared)
+        } catch {
+            return [Finding(stage: .xml, rule: "xml.malformed", part: path, detail: "not well-formed: line \(error.line): \(error.message)")]
+        }
+        guard let root = document.root else {
+            return [Finding(stage: .xml, rule: "xml.malformed", part: path, detail: "the document has no root element")]
+        }
+        if !attachments.isEmpty {
+            // xop:Include elements must be put back as their payloads' base64 for the schema to see them.
+            var extractor = PayloadExtractor(path: path, index: schemas.typeIndex, maxPayloads: limits.maxMIMEParts)
+            extractor.resolveXOP(in: document, attachments: attachments)
+        }
+        return xincludeFindings(document, path: path) + validate(document, root: root, path: path)
+    }
+
     private func xincludeFindings(_ document: XMLDocument, path: PartPath) -> [Finding] {
         var findings: [Finding] = []
         document.walk { node, tracker in

@@ -43,8 +43,8 @@ extension Pipeline {
         guard mode == .enforce, document.isModified else { return outcome }
 
         let output = document.serialize()
-        let recheck = inspector.inspect(output, at: path, attachments: attachments)
-        if let broken = recheck.findings.first(where: { $0.action == .quarantine }) {
+        let recheck = inspector.revalidate(output, at: path, attachments: attachments)
+        if let broken = recheck.first(where: { $0.action == .quarantine }) {
             work.findings.append(Finding(stage: .restricted, rule: "restricted.revalidation", part: path,
                                          detail: "the sanitized document no longer validates (\(broken.rule) at \(broken.part): \(broken.detail)); the message is held"))
             return outcome
