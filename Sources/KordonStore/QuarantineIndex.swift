@@ -20,6 +20,8 @@ final class QuarantineIndex: Sendable {
         // Another process (the CLI beside the service) may hold the write lock briefly.
         configuration.busyMode = .timeout(10)
         configuration.label = "kordon.quarantine"
+        // A row must be on disk before the spool removes the message it stands for.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
