@@ -14,14 +14,14 @@ extension AuditLog {
     /// and the head file must count no more records than there are and name the MAC
     /// of the record it counted (else the last records were *removed*).
     public static func verify(file: URL, keyFile: String) throws -> AuditVerification {
-        guard let key = try KeyFile.read(keyFile) else {
-            throw KordonError(code: "audit.key", message: "the audit key file \(keyFile) is missing; verifying needs the key the log was written with")
-        }
-        let format = AuditFormat(hmac: try HMACSHA256(key: key))
         guard let handle = FileHandle(forReadingAtPath: file.path) else {
             throw KordonError(code: "audit.missing", message: "cannot read the audit log \(file.path): check the path (audit.file in the configuration)")
         }
         defer { try? handle.close() }
+        guard let key = try KeyFile.read(keyFile) else {
+            throw KordonError(code: "audit.key", message: "the audit key file \(keyFile) is missing; verifying needs the key the log was written with")
+        }
+        let format = AuditFormat(hmac: try HMACSHA256(key: key))
         let headURL = AuditFormat.headURL(file)
         let headData = FileManager.default.contents(atPath: headURL.path)
         let head = headData.flatMap { try? format.parseHead($0) }

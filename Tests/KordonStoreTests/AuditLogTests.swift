@@ -252,20 +252,21 @@ struct AuditLogTests {
         #expect(try fixture.verify() == AuditVerification(records: 201))
     }
 
-    @Test("200 async callers at once are committed in groups, one chain, in well under a second per 100")
+    @Test("200 async callers at once are committed in groups (records of a group share its time), one chain")
     func groupCommit() async throws {
         let fixture = try Fixture(records: 0)
         defer { fixture.remove() }
         let log = try fixture.open()
-        let started = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             for n in 0..<200 { group.addTask { try await log.commit(Fixture.entry(n)) } }
             try await group.waitForAll()
         }
-        let elapsed = ContinuousClock.now - started
         #expect(log.count == 200)
         #expect(try fixture.verify() == AuditVerification(records: 200))
-        // 200 separate commits cost ~400 fsyncs; grouped, a handful.
-        #expect(elapsed < .seconds(2), "\(elapsed)")
+        // One group is one write, one fsync, one head: 200 separate commits would be ~400 fsyncs.
+        let times = Set(try fixture.lines().map { line in
+            (try JSONSerialization.jsonObject(with: line) as? [String: Any])?["time"] as? String ?? ""
+        })
+        #expect(times.count <= 100, "\(times.count) groups for 200 records")
     }
 }
