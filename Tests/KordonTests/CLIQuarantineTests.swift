@@ -106,6 +106,19 @@ struct CLIQuarantineTests {
         #expect(unknown.status == 2 && unknown.stderr.split(separator: "\n").count == 1)
     }
 
+    @Test("show --raw refuses to write to a terminal unless --force",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
+    func rawRefusesTerminal() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let command = "\(try kordonBinary().path) quarantine show cleared-1 --raw --config \(fixture.config)"
+        // script(1) runs the command on a pseudo-terminal.
+        let refused = try run(URL(fileURLWithPath: "/usr/bin/script"), ["-qec", command, "/dev/null"])
+        #expect(refused.status == 2 && refused.text.contains("refuses") && !refused.text.contains("bananas"))
+        let forced = try run(URL(fileURLWithPath: "/usr/bin/script"), ["-qec", command + " --force", "/dev/null"])
+        #expect(forced.status == 0 && forced.text.contains("bananas"))
+    }
+
     @Test("release of a message the current engines find clean: delivered to the spool outbox, marked, audited; once only")
     func releaseClean() throws {
         let fixture = try Fixture()
