@@ -1,0 +1,89 @@
+import Foundation
+import KordonCore
+
+/// Files that are either wholly there or not at all, and stay there after a crash:
+/// write under a temporary name, fsync, rename over the final name, fsync the
+/// directory. A reader never sees a partial file; after a power cut the file is
+/// either the old one or the complete new one.
+public enum DurableFile {
+    /// Writes `data` to `url` atomically and durably. With `replace: false` an
+    /// existing file is left alone and `durable.exists` is thrown (a second
+    /// delivery of the same message must not silently overwrite the first).
+    /// `mode` is applied as given (not filtered by the umask). `syncDirectory: false`
+    /// skips the final fsync of the directory, for files whose previous version is
+    /// still acceptable after a crash (the audit log's head).
+    public static func write(_ data: Data, to url: URL, mode: mode_t = 0o600, replace: Bool = true,
+                             syncDirectory sync: Bool = true) throws {
+        let directory = url.deletingLastPathComponent().path
+        let temporary = directory + "/.kordon-\(UUID().uuidString.lowercased()).tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw failure("cannot create a file in \(directory)", errno) }
+        var ok = false
+        defer { if !ok { unlink(temporary) } }
+        do {
+            defer { close(fd) }
+            fchmod(fd, mode)
+            try writeAll(fd, data, what: url.path)
+            guard fsync(fd) == 0 else { throw failure("cannot flush \(url.path) to disk", errno) }
+        }
+        if replace {
+            guard rename(temporary, url.path) == 0 else { throw failure("cannot rename into \(url.path)", errno) }
+        } else {
+            // link() fails with EEXIST instead of replacing: the no-overwrite rename.
+            guard link(temporary, url.path) == 0 else {
+                if errno == EEXIST {
+                    throw KordonError(code: "durable.exists", message: "\(url.path) already exists; it was not overwritten")
+                }
+                throw failure("cannot link into \(url.path)", errno)
+            }
+            unlink(temporary)
+        }
+        ok = true
+        if sync { try syncDirectory(directory) }
+    }
+
+    /// Writes every byte of `data` to `fd`, retrying short writes and interruptions.
+    public static func writeAll(_ fd: Int32, _ data: Data, what: String) throws {
+        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            var offset = 0
+            while offset < raw.count {
+                let written = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw failure("cannot write \(what)", errno)
+                }
+                offset += written
+            }
+        }
+    }
+
+    /// Flushes a directory's entries (a rename or unlink in it) to disk.
+    public static func syncDirectory(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw failure("cannot open directory \(path)", errno) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw failure("cannot flush directory \(path) to disk", errno) }
+    }
+
+    /// Creates `path` (and its parents) when missing; a directory Kordon creates
+    /// gets `mode` (0700 for state that holds secrets or held messages).
+    public static func makeDirectory(_ path: String, mode: Int = 0o700) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw KordonError(code: "durable.directory", message: "\(path) exists but is not a directory")
+            }
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: mode])
+        } catch {
+            throw KordonError(code: "durable.directory", message: "cannot create directory \(path): check its parent's permissions")
+        }
+    }
+
+    static func failure(_ what: String, _ code: Int32) -> KordonError {
+        KordonError(code: "durable.io", message: "\(what): \(String(cString: strerror(code)))")
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import Kordon
+import KordonCore
+import KordonStore
+
+/// `kordon audit`: the HMAC-chained record of every decision.
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Check the audit log.",
+        discussion: """
+        Every decision, release, deletion and reload is appended to the audit log as one JSON \
+        line carrying the HMAC-SHA256 of the record before it (key: audit.keyFile), with the \
+        message digests, verdict, rule ids, route and the purpose tag `customs` — never message \
+        content or restricted values.
+        """,
+        subcommands: [Verify.self]
+    )
+
+    /// `kordon audit verify`.
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Prove the audit log's chain, or name the first record changed, removed or reordered.",
+            discussion: """
+            Exit 0 and "N records, chain intact" when every record's MAC, number and link to \
+            the record before hold and the head file (<log>.head) agrees with the end of the \
+            log. Exit 1 and "record K: changed|removed|reordered|cut mid-line (…)" naming the \
+            first bad record (1-based). Exit 2 when the log or its key cannot be read.
+
+            Examples:
+              kordon audit verify --config /etc/kordon/kordon.yaml
+              kordon audit verify --file /backup/audit.log --key-file /secure/audit.key
+            """
+        )
+
+        @OptionGroup var state: StateOptions
+
+        @Option(name: .long, help: ArgumentHelp("The log to verify (default: audit.file from the configuration).", valueName: "file"))
+        var file: String?
+
+        @Option(name: .long, help: ArgumentHelp("Its key (default: audit.keyFile from the configuration).", valueName: "file"))
+        var keyFile: String?
+
+        func run() throws {
+            let result = try withStartupErrors { () throws -> AuditVerification in
+                let service = try state.configuration().service
+                return try AuditLog.verify(file: URL(fileURLWithPath: file ?? service.effectiveAuditFile),
+                                           keyFile: keyFile ?? service.effectiveAuditKeyFile)
+            }
+            print(result.summary)
+            if !result.isIntact { throw ExitCode(1) }
+        }
+    }
+}

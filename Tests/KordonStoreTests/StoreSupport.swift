@@ -1,0 +1,36 @@
+import Foundation
+import KordonCore
+import KordonCrypto
+
+/// A fresh directory under the system's temporary directory.
+func storeTemporaryDirectory(_ name: String) throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("kordon-\(name)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// A report as the pipeline writes it for `data`: a virus for a quarantined
+/// message, a masked identifier for a sanitized one.
+func storeReport(_ data: Data, verdict: Verdict, rules: [String] = ["Win.Test.EICAR_HDB-1"], source: String = "inbox/0001.xml",
+                 route: Report.Route? = Report.Route(from: "KZ", to: "RU")) -> Report {
+    let action: FindingAction = verdict == .sanitized ? .mask : .quarantine
+    let findings = rules.map {
+        Finding(stage: verdict == .sanitized ? .restricted : .virus, rule: $0, part: PartPath.message.xml("/Declaration/Content"),
+                action: action, detail: "found by the test", masked: verdict == .sanitized ? "0612••••0012" : nil)
+    }
+    let sanitized = verdict == .sanitized ? Report.Output(sha256: SHA256Digest.hex(data + Data("!".utf8)), size: data.count + 1) : nil
+    return Report(message: .init(source: source, sha256: SHA256Digest.hex(data), size: data.count, format: "xml", route: route),
+                  verdict: verdict, findings: findings, output: sanitized,
+                  engine: .init(kordon: "test", clamav: "1.4", signatures: 1, rules: ""))
+}
+
+/// The mode bits of a file.
+func storeMode(_ path: String) throws -> Int {
+    let attributes = try FileManager.default.attributesOfItem(atPath: path)
+    return (attributes[.posixPermissions] as? Int ?? -1) & 0o777
+}
+
+/// Whether `haystack` holds `needle` anywhere.
+func storeContains(_ haystack: Data, _ needle: Data) -> Bool {
+    haystack.range(of: needle) != nil
+}
