@@ -84,32 +84,46 @@ public final class FilterService: Sendable {
         }
         let started = ContinuousClock.now
         metrics.setQueueDepth(pool.depth + 1)
-        let result: FilterResult
+        let store = self.store
+        let scanned: (FilterResult, Result<String?, Error>)
         do {
-            result = try await pool.submit { pipeline.filter(data, source: source, route: route) }
+            // The original is stored on the scanning thread too: its fsyncs stay off Swift's cooperative pool.
+            scanned = try await pool.submit {
+                let result = pipeline.filter(data, source: source, route: route)
+                return (result, Result { try Self.keep(result, original: data, id: id, in: store) })
+            }
         } catch {
             metrics.recordBusy()
             throw error
         }
         metrics.setQueueDepth(pool.depth)
-        let outcome = try record(result, original: data, id: id)
+        let (result, stored) = scanned
+        let quarantineID = try stored.get()
+        // Concurrent decisions share one write and one fsync of the audit log.
+        try await audit.commit(Self.decision(result.report, quarantineID: quarantineID))
         metrics.record(result.report, transport: transport, duration: ContinuousClock.now - started)
-        return outcome
+        return Outcome(result: result, quarantineID: quarantineID)
     }
 
-    /// Stores and audits one decision (also used by `kordon quarantine release`).
+    /// Stores and audits one decision, blocking (for callers on their own threads).
     public func record(_ result: FilterResult, original: Data, id: String?) throws -> Outcome {
-        let report = result.report
-        var quarantineID: String?
-        if report.verdict != .clean {
-            let stored = try store.put(id: id ?? UUID().uuidString.lowercased(), original: original, report: report)
-            quarantineID = stored.id
-        }
-        try audit.append(AuditEntry(event: "decision", source: report.message.source, messageSHA256: report.message.sha256,
-                                    outputSHA256: report.output?.sha256, verdict: report.verdict.rawValue,
-                                    rules: Array(Set(report.findings.map(\.rule))).sorted(), route: report.message.route,
-                                    quarantineID: quarantineID))
+        let quarantineID = try Self.keep(result, original: original, id: id, in: store)
+        try audit.append(Self.decision(result.report, quarantineID: quarantineID))
         return Outcome(result: result, quarantineID: quarantineID)
+    }
+
+    /// Stores the original of a held or sanitized message; returns its quarantine id.
+    private static func keep(_ result: FilterResult, original: Data, id: String?, in store: QuarantineStore) throws -> String? {
+        guard result.report.verdict != .clean else { return nil }
+        return try store.put(id: id ?? UUID().uuidString.lowercased(), original: original, report: result.report).id
+    }
+
+    /// The audit record of one decision: digests, verdict, rule ids, route — never content.
+    private static func decision(_ report: Report, quarantineID: String?) -> AuditEntry {
+        AuditEntry(event: "decision", source: report.message.source, messageSHA256: report.message.sha256,
+                   outputSHA256: report.output?.sha256, verdict: report.verdict.rawValue,
+                   rules: Array(Set(report.findings.map(\.rule))).sorted(), route: report.message.route,
+                   quarantineID: quarantineID)
     }
 
     /// Builds new engines from the same configuration and swaps them in; scans in
