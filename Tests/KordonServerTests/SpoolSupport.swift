@@ -39,6 +39,7 @@ func spoolDeclarations(count: Int, seed: Int, embedding: Data? = nil, restricted
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["python3"] + arguments
     process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
     try process.run()
     process.waitUntilExit()
     try #require(process.terminationStatus == 0, "make-corpus.py failed")
