@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import KordonCore
 @testable import KordonServer
 import KordonStore
@@ -212,5 +215,21 @@ struct SpoolServiceTests {
         #expect(SpoolClaim(workName: "no-separator") == nil)
         #expect(SpoolClaim(workName: "UPPER~name") == nil)
         #expect(SpoolClaim(workName: "id~") == nil)
+    }
+
+    @Test("inotify records are decoded: names, NUL padding, overflow")
+    func inotifyRecords() {
+        func record(mask: UInt32, name: String, padded: Int) -> [UInt8] {
+            var bytes: [UInt8] = []
+            for field in [UInt32(1), mask, 0, UInt32(padded)] { withUnsafeBytes(of: field) { bytes += $0 } }
+            return bytes + Array(name.utf8) + [UInt8](repeating: 0, count: padded - name.utf8.count)
+        }
+        let bytes = record(mask: UInt32(IN_MOVED_TO), name: "a.xml", padded: 16)
+            + record(mask: UInt32(IN_CLOSE_WRITE), name: "заявка.xml", padded: 32)
+            + record(mask: UInt32(IN_Q_OVERFLOW), name: "", padded: 0)
+        let (names, overflowed) = InboxWatcher.parse(bytes[...])
+        #expect(names == ["a.xml", "заявка.xml"])
+        #expect(overflowed)
+        #expect(InboxWatcher.parse(record(mask: UInt32(IN_MOVED_TO), name: "b", padded: 16)[...]).overflowed == false)
     }
 }

@@ -91,10 +91,17 @@ public final class SpoolService: Service, Sendable {
         logger.info("spool started", metadata: ["workers": "\(workers)", "redo": "\(claims.count)", "staleTemporaries": "\(stale)"])
         for claim in claims { queue.add(claim) }
         // Watch first, then list: a file arriving in between is seen by one or the other.
-        let watcher = try InboxWatcher(directory: directories.inbox.path,
+        let watcher: InboxWatcher?
+        do {
+            watcher = try InboxWatcher(directory: directories.inbox.path,
                                        onNames: { [self] names in offer(names) },
                                        onOverflow: { [self] in rescan() })
-        defer { watcher.stop() }
+        } catch {
+            watcher = nil
+            logger.warning("inotify is not available; inbox/ is only rescanned every \(settings.rescanSeconds) s",
+                           metadata: ["error": "\(error)"])
+        }
+        defer { watcher?.stop() }
         rescan()
         await withTaskCancellationOrGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
@@ -176,8 +183,10 @@ public final class SpoolService: Service, Sendable {
             let claim = SpoolClaim(name: name)
             guard try SpoolFiles.move(path, to: directories.workPath(claim)) else { return nil }
             do {
-                // The claim must outlive a power failure once the message is delivered.
+                // The claim must outlive a power failure once the message is delivered:
+                // both directories the rename changed, or the name could reappear in inbox/.
                 try SpoolFiles.syncDirectory(directories.work.path)
+                try SpoolFiles.syncDirectory(directories.inbox.path)
             } catch {
                 logger.error("cannot fsync work/ after a claim; carrying on", metadata: ["error": "\(error)"])
             }
