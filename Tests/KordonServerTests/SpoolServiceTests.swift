@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import Kordon
 import KordonCore
 @testable import KordonServer
 import KordonStore
@@ -22,6 +23,7 @@ struct SpoolServiceTests {
     func cleanDelivered() async throws {
         let (filter, message) = (try spoolSharedFilter.get(), try Self.messages.get().clean)
         let spool = try SpoolTestRoot()
+        defer { spool.remove() }
         let running = try spool.serve(filter)
         let name = spoolUniqueName("clean.xml")
         try spool.drop(message, as: name)
@@ -39,6 +41,7 @@ struct SpoolServiceTests {
     func infectedOnlyInQuarantine() async throws {
         let (filter, message) = (try spoolSharedFilter.get(), try Self.messages.get().infected)
         let spool = try SpoolTestRoot()
+        defer { spool.remove() }
         let running = try spool.serve(filter)
         let name = spoolUniqueName("infected.xml")
         try spool.drop(message, as: name)
@@ -56,6 +59,7 @@ struct SpoolServiceTests {
     func sanitizedDeliveredAndKept() async throws {
         let (filter, message) = (try spoolSharedFilter.get(), try Self.messages.get().restricted)
         let spool = try SpoolTestRoot()
+        defer { spool.remove() }
         let running = try spool.serve(filter)
         let name = spoolUniqueName("restricted.xml")
         try spool.drop(message, as: name)
@@ -73,6 +77,7 @@ struct SpoolServiceTests {
     func partialNamesWait() async throws {
         let (filter, message) = (try spoolSharedFilter.get(), try Self.messages.get().clean)
         let spool = try SpoolTestRoot()
+        defer { spool.remove() }
         let running = try spool.serve(filter)
         let name = spoolUniqueName("slow.xml")
         let partials = [name + ".part", name + ".tmp", ".\(name)"]
@@ -91,6 +96,7 @@ struct SpoolServiceTests {
     func minimumAge() async throws {
         let (filter, message) = (try spoolSharedFilter.get(), try Self.messages.get().clean)
         let spool = try SpoolTestRoot()
+        defer { spool.remove() }
         let running = try spool.serve(filter) { $0.spool.minimumAgeMilliseconds = 1500 }
         let name = spoolUniqueName("young.xml")
         let started = ContinuousClock.now
@@ -107,6 +113,7 @@ struct SpoolServiceTests {
         let filter = try spoolSharedFilter.get()
         let messages = try Self.messages.get()
         let spool = try SpoolTestRoot()
+        defer { spool.remove() }
         let clean = SpoolClaim(id: "abc123-1-x", name: spoolUniqueName("left-clean.xml"))
         let infected = SpoolClaim(id: "abc123-2-y", name: spoolUniqueName("left-infected.xml"))
         try messages.clean.write(to: spool.work.appendingPathComponent(clean.workName))
@@ -127,6 +134,7 @@ struct SpoolServiceTests {
     func recoveryAfterDelivery() async throws {
         let (filter, message) = (try spoolSharedFilter.get(), try Self.messages.get().clean)
         let spool = try SpoolTestRoot()
+        defer { spool.remove() }
         let claim = SpoolClaim(id: "abc123-3-z", name: spoolUniqueName("delivered.xml"))
         // The state a crash leaves after step 2 of SpoolOutbox: claim, temporary file, its link.
         try message.write(to: spool.work.appendingPathComponent(claim.workName))
@@ -145,6 +153,7 @@ struct SpoolServiceTests {
     func recoveryAfterStoring() async throws {
         let (filter, message) = (try spoolSharedFilter.get(), try Self.messages.get().infected)
         let spool = try SpoolTestRoot()
+        defer { spool.remove() }
         let claim = SpoolClaim(id: "abc123-4-w", name: spoolUniqueName("stored.xml"))
         // The first run stored it under the claim id, then died before removing the claim.
         _ = try await filter.filter(message, source: claim.name, route: nil, transport: "spool", id: claim.id)
@@ -160,6 +169,7 @@ struct SpoolServiceTests {
     func duplicateOutboxName() async throws {
         let (filter, message) = (try spoolSharedFilter.get(), try Self.messages.get().clean)
         let spool = try SpoolTestRoot()
+        defer { spool.remove() }
         let name = spoolUniqueName("same.xml")
         let earlier = Data("an earlier message the reader has not taken yet".utf8)
         try earlier.write(to: spool.outbox.appendingPathComponent(name))
@@ -178,10 +188,52 @@ struct SpoolServiceTests {
         }
     }
 
+    @Test("a busy scanning pool: claims wait in work/ and are retried until delivered")
+    func busyRetried() async throws {
+        let message = try Self.messages.get().clean
+        // A pool of one thread and a queue of one, kept full by other clients.
+        var configuration = Configuration()
+        let state = try spoolTemporaryDirectory("spool-busy-state")
+        defer { try? FileManager.default.removeItem(at: state) }
+        configuration.service.state = state.path
+        configuration.service.threads = 1
+        configuration.service.queue = 1
+        let filter = try FilterService(configuration: configuration, logger: spoolLogger("busy"))
+        let spool = try SpoolTestRoot()
+        defer { spool.remove() }
+        let running = try spool.serve(filter) { $0.threads = 1; $0.queue = 1 }
+        let flood = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<6 {
+                    group.addTask {
+                        while !Task.isCancelled {
+                            // A client that, told "busy", tries again a few milliseconds later.
+                            if (try? await filter.filter(message, source: "flood", route: nil, transport: "test")) == nil {
+                                try? await Task.sleep(for: .milliseconds(5))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let names = (0..<8).map { spoolUniqueName("busy-\($0).xml") }
+        for name in names { try spool.drop(message, as: name) }
+        let delivered = await spoolEventually(timeout: .seconds(40)) { spool.names(in: spool.outbox).count == names.count }
+        flood.cancel()
+        await flood.value
+        try await running.stop()
+        #expect(delivered)
+        #expect(spool.names(in: spool.outbox) == names.sorted())
+        #expect(running.spool.statistics.retries > 0, "the pool was never busy: the test did not test anything")
+        #expect(spool.allNames(in: spool.work) == [".lock"])
+        _ = filter.shutdown(grace: .seconds(5))
+    }
+
     @Test("one process per spool: a second service on the same root is refused")
     func oneProcessPerSpool() async throws {
         let filter = try spoolSharedFilter.get()
         let spool = try SpoolTestRoot()
+        defer { spool.remove() }
         let first = try SpoolService(service: filter, configuration: spool.settings(), logger: spoolLogger("t"))
         #expect {
             try SpoolService(service: filter, configuration: spool.settings(), logger: spoolLogger("t"))
@@ -194,6 +246,7 @@ struct SpoolServiceTests {
     func symlinkNotFollowed() async throws {
         let (filter, message) = (try spoolSharedFilter.get(), try Self.messages.get().clean)
         let spool = try SpoolTestRoot()
+        defer { spool.remove() }
         let target = spool.root.appendingPathComponent("secret.xml")
         try message.write(to: target)
         let running = try spool.serve(filter)

@@ -71,6 +71,9 @@ struct SpoolTestRoot {
         }
     }
 
+    /// Deletes the root and everything in it.
+    func remove() { try? FileManager.default.removeItem(at: root) }
+
     /// Service settings for this root: fast rescans for tests.
     func settings(_ adjust: (inout ServiceConfiguration) -> Void = { _ in }) -> ServiceConfiguration {
         var settings = ServiceConfiguration()

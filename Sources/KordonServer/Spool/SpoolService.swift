@@ -217,16 +217,19 @@ public final class SpoolService: Service, Sendable {
                 try await finish(claim)
                 return
             } catch let refused as ServiceUnavailable where refused.code != "stopping" {
-                // busy or reloading: the scanning side will take it shortly.
-                delay = .milliseconds(10 * min(attempt + 1, 20))
+                // busy or reloading: the scanning side will take it shortly. Short, jittered
+                // waits, so that the spool keeps its share beside ICAP and HTTP clients.
+                delay = .milliseconds(Int.random(in: 5...(10 + 5 * min(attempt, 8))))
             } catch let refused as ServiceUnavailable {
                 logger.info("the scanning service is stopping; the message stays in work/ for the next start",
                             metadata: ["claim": "\(claim)", "reason": "\(refused.description)"])
                 return
             } catch {
-                delay = .milliseconds(min(30_000, 250 << min(attempt, 7)))
+                // A store, audit-log or disk failure: back off, 0.25 s doubling up to 30 s.
+                let milliseconds = min(30_000, 250 << min(attempt, 7))
+                delay = .milliseconds(milliseconds)
                 logger.error("cannot finish a claimed message; it stays in work/ and is retried",
-                             metadata: ["claim": "\(claim)", "error": "\(error)", "retryInMs": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)"])
+                             metadata: ["claim": "\(claim)", "error": "\(error)", "retryInMs": "\(milliseconds)"])
             }
             attempt += 1
             counts.withLock { $0.retries += 1 }
