@@ -24,7 +24,10 @@ struct ServeCommand: ParsableCommand {
         sanitized copy) or in the quarantine store (held; the original of a sanitized \
         message is kept there too), even if the process is killed at any moment: on start, \
         whatever work/ holds is finished. Writers must write under a temporary name (a \
-        partialSuffixes ending, or a leading dot) and rename the file when it is complete.
+        partialSuffixes ending, or a leading dot) and rename the file when it is complete. \
+        A name already in outbox/ is never overwritten: the newcomer is delivered as \
+        NAME.<claim-id>. Files in outbox/ whose names start with a dot are Kordon's \
+        temporary files: readers skip them. One process serves a spool (a lock in work/).
 
         Signals: SIGTERM or SIGINT stops taking messages, finishes those in flight and \
         exits within serve.gracePeriodSeconds; SIGHUP reloads signatures, schemas and rule \
