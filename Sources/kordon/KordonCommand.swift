@@ -16,6 +16,7 @@ struct KordonCommand: ParsableCommand {
         Exit codes: 0 every message passed, 1 at least one was quarantined, 2 usage or start-up error.
         """,
         version: KordonVersion.current,
-        subcommands: [ScanCommand.self, FilterCommand.self, RulesCommand.self, SelftestCommand.self, QuarantineCommand.self, AuditCommand.self]
+        subcommands: [ScanCommand.self, FilterCommand.self, ServeCommand.self, RulesCommand.self, QuarantineCommand.self,
+                      AuditCommand.self, SelftestCommand.self]
     )
 }

@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Issue 4's spool benchmark: `kordon serve`'s spool throughput against `kordon scan` on the same files.
+
+Generates N declarations (make-corpus.py; --infected-percent of them carry EICAR base64 in
+their attachment and must be quarantined), then, alternating, R times each:
+
+  scan   `kordon scan --format ndjson CORPUS`: wall time, and wall time minus the engine load
+         (measured by scanning one small file the same way), since the spool's timing starts
+         after its engines are loaded;
+  spool  a fresh spool root served by `kordon serve` (started and loaded before timing); every
+         file is moved into inbox/ at once (renames from a staging directory on the same file
+         system) and the clock stops when inbox/ is empty and work/ holds no claim — then every
+         message is in outbox/ or quarantine (checked: outbox/ holds exactly the clean ones).
+
+Both use one scanning thread per core. The spool does more than scan per message: an atomic
+claim, fsyncs of the outbox copy and of three directory changes, and for held messages the
+quarantine store and the fsync'd audit record. Reported: best of R for each, and spool
+throughput as a percentage of scan (target, issue 4: >= 80%).
+
+Usage: python3 Benchmarks/spool-vs-scan.py [--count 1000] [--attachment-size 16384]
+                                          [--infected-percent 10] [--runs 3]
+                                          [--kordon PATH] (default: builds and uses .build/release/kordon)
+"""
+import argparse, json, os, shutil, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS" + b"-TEST-FILE!$H+H*"
+
+
+def corpus(work, count, attachment_size, infected_percent):
+    """Writes the corpus into work/corpus; returns (directory, infected names)."""
+    out = os.path.join(work, "corpus")
+    infected = count * infected_percent // 100
+    make = [sys.executable, os.path.join(ROOT, "Benchmarks/make-corpus.py")]
+    parts = [("c", count - infected, []), ("v", infected, ["--embed", os.path.join(work, "eicar.bin")])]
+    with open(os.path.join(work, "eicar.bin"), "wb") as f:
+        f.write(EICAR)
+    os.makedirs(out)
+    names = set()
+    for prefix, n, extra in parts:
+        if n == 0:
+            continue
+        tmp = os.path.join(work, "gen-" + prefix)
+        subprocess.run(make + [tmp, "--count", str(n), "--attachment-size", str(attachment_size), "--format", "xml",
+                               "--seed", "7"] + extra, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for name in os.listdir(tmp):
+            os.rename(os.path.join(tmp, name), os.path.join(out, prefix + "-" + name))
+            if prefix == "v":
+                names.add(prefix + "-" + name)
+        os.rmdir(tmp)
+    return out, names
+
+
+def scan(kordon, path):
+    """Runs kordon scan; returns (seconds, verdict counts)."""
+    start = time.monotonic()
+    out = subprocess.run([kordon, "scan", "--format", "ndjson", path], capture_output=True, text=True)
+    seconds = time.monotonic() - start
+    verdicts = {}
+    for line in out.stdout.splitlines():
+        verdict = json.loads(line)["verdict"]
+        verdicts[verdict] = verdicts.get(verdict, 0) + 1
+    return seconds, verdicts
+
+
+def spool(kordon, work, files, run):
+    """One spool run on a fresh root; returns (seconds, outbox count)."""
+    base = os.path.join(work, "spool-%d" % run)
+    root, stage = os.path.join(base, "spool"), os.path.join(base, "stage")
+    os.makedirs(stage)
+    config = os.path.join(base, "kordon.yaml")
+    with open(config, "w") as f:
+        f.write("state: %s/state\nserve:\n  spool:\n    root: %s\n" % (base, root))
+    for name in files:
+        shutil.copyfile(os.path.join(work, "corpus", name), os.path.join(stage, name))
+    log = open(os.path.join(base, "serve.log"), "w")
+    server = subprocess.Popen([kordon, "serve", "--config", config], stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        while "spool started" not in open(os.path.join(base, "serve.log")).read():
+            if server.poll() is not None:
+                sys.exit("kordon serve failed to start: see %s/serve.log" % base)
+            time.sleep(0.05)
+        inbox, workdir, outbox = (os.path.join(root, d) for d in ("inbox", "work", "outbox"))
+        start = time.monotonic()
+        for name in files:
+            os.rename(os.path.join(stage, name), os.path.join(inbox, name))
+        while os.listdir(inbox) or [n for n in os.listdir(workdir) if n != ".lock"]:
+            time.sleep(0.01)
+        seconds = time.monotonic() - start
+        delivered = len([n for n in os.listdir(outbox) if not n.startswith(".")])
+    finally:
+        server.terminate()
+        server.wait()
+        log.close()
+    return seconds, delivered
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--count", type=int, default=1000)
+    ap.add_argument("--attachment-size", type=int, default=16384)
+    ap.add_argument("--infected-percent", type=int, default=10)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--kordon", help="a kordon binary to use instead of building the release one")
+    ap.add_argument("--keep", action="store_true")
+    args = ap.parse_args()
+
+    kordon = args.kordon
+    if not kordon:
+        subprocess.run(["swift", "build", "-c", "release", "--product", "kordon"], cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL)
+        kordon = os.path.join(ROOT, ".build/release/kordon")
+    work = tempfile.mkdtemp(prefix="kordon-spool-bench-")
+    directory, infected = corpus(work, args.count, args.attachment_size, args.infected_percent)
+    files = sorted(os.listdir(directory))
+    one = os.path.join(work, "one")
+    os.makedirs(one)
+    shutil.copyfile(os.path.join(directory, files[0]), os.path.join(one, files[0]))
+    megabytes = sum(os.path.getsize(os.path.join(directory, f)) for f in files) / 1e6
+
+    best = {}
+    ok = True
+    for run in range(args.runs):
+        seconds, verdicts = scan(kordon, directory)
+        load, _ = scan(kordon, one)
+        best["scan"] = min(best.get("scan", seconds), seconds)
+        best["scan-load"] = min(best.get("scan-load", seconds - load), seconds - load)
+        if verdicts.get("quarantined", 0) != len(infected) or sum(verdicts.values()) != len(files):
+            print("UNEXPECTED SCAN VERDICTS: %s" % verdicts)
+            ok = False
+        seconds, delivered = spool(kordon, work, files, run)
+        best["spool"] = min(best.get("spool", seconds), seconds)
+        if delivered != len(files) - len(infected):
+            print("UNEXPECTED SPOOL RESULT: %d in outbox, expected %d" % (delivered, len(files) - len(infected)))
+            ok = False
+
+    print("%d messages (%.1f MB, %d%% infected), %d-byte attachments, best of %d runs, %d cores, %s"
+          % (len(files), megabytes, args.infected_percent, args.attachment_size, args.runs, os.cpu_count(), kordon))
+    for name, label in (("scan", "kordon scan (wall)"), ("scan-load", "kordon scan minus engine load"), ("spool", "spool")):
+        print("  %-32s %7.2f s  %7.1f messages/s" % (label, best[name], len(files) / best[name]))
+    ratio = best["scan-load"] / best["spool"]
+    print("spool / scan throughput: %.0f%% against scan without its engine load, %.0f%% against scan's wall time (target >= 80%%)"
+          % (ratio * 100, best["scan"] / best["spool"] * 100))
+    if args.keep:
+        print("files kept in", work)
+    else:
+        shutil.rmtree(work)
+    sys.exit(0 if ok and ratio >= 0.8 else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+import Foundation
+import KordonCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The POSIX file operations the spool is built from. Each one either completes or
+/// throws a ``KordonError`` naming the path and the system's reason: the spool's
+/// guarantees rest on knowing exactly which step happened.
+enum SpoolFiles {
+    /// What `lstat` says about one entry.
+    struct Status {
+        /// A regular file (not a symlink, directory, FIFO, …).
+        var isRegular: Bool
+        /// Bytes.
+        var size: Int
+        /// Last modification.
+        var modified: Date
+        /// Hard links to the inode.
+        var links: Int
+        /// The file system it lives on.
+        var device: UInt64
+        /// The inode.
+        var inode: UInt64
+    }
+
+    /// The system's text for `code`.
+    static func reason(_ code: Int32) -> String { String(cString: strerror(code)) }
+
+    /// `lstat(path)`, or `nil` when nothing is there.
+    static func status(_ path: String) throws -> Status? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else {
+            if errno == ENOENT { return nil }
+            throw KordonError(code: "spool.stat", message: "cannot examine \(path): \(reason(errno))")
+        }
+        let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+        return Status(isRegular: info.st_mode & S_IFMT == S_IFREG, size: Int(info.st_size),
+                      modified: Date(timeIntervalSince1970: modified), links: Int(info.st_nlink),
+                      device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+    }
+
+    /// The names in `directory` (not `.` and `..`). Names that are not UTF-8 cannot be
+    /// handed back to the file system through `String` and are counted instead.
+    static func list(_ directory: String) throws -> (names: [String], undecodable: Int) {
+        guard let handle = opendir(directory) else {
+            throw KordonError(code: "spool.list", message: "cannot list \(directory): \(reason(errno))")
+        }
+        defer { closedir(handle) }
+        var names: [String] = []
+        var undecodable = 0
+        while let entry = readdir(handle) {
+            let name = withUnsafePointer(to: &entry.pointee.d_name) { tuple in
+                tuple.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(validatingCString: $0) }
+            }
+            guard let name else {
+                undecodable += 1
+                continue
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return (names, undecodable)
+    }
+
+    /// `rename(from, to)`; `false` when `from` is gone (someone else took it).
+    static func move(_ from: String, to: String) throws -> Bool {
+        if rename(from, to) == 0 { return true }
+        if errno == ENOENT { return false }
+        throw KordonError(code: "spool.rename", message: "cannot move \(from) to \(to): \(reason(errno))")
+    }
+
+    /// The contents of the regular file at `path`, or `nil` when it is not a regular
+    /// file (a symlink is never followed).
+    static func readRegular(_ path: String) throws -> Data? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ELOOP { return nil }
+            throw KordonError(code: "spool.read", message: "cannot open \(path): \(reason(errno))")
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            throw KordonError(code: "spool.read", message: "cannot examine \(path): \(reason(errno))")
+        }
+        guard info.st_mode & S_IFMT == S_IFREG else { return nil }
+        var data = Data(count: Int(info.st_size))
+        var filled = 0
+        // Read until end of file, whatever fstat said: the size is only a first guess.
+        while true {
+            if filled == data.count { data.count += max(65536, data.count / 2) }
+            let count = data.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw KordonError(code: "spool.read", message: "cannot read \(path): \(reason(errno))")
+            }
+            if count == 0 { break }
+            filled += count
+        }
+        data.count = filled
+        return data
+    }
+
+    /// Creates `path` (which must not exist), writes `data` and fsyncs it.
+    static func writeNew(_ data: Data, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        guard fd >= 0 else {
+            throw KordonError(code: "spool.write", message: "cannot create \(path): \(reason(errno))")
+        }
+        var failure: Int32 = 0
+        data.withUnsafeBytes { bytes in
+            var written = 0
+            while written < bytes.count {
+                let count = write(fd, bytes.baseAddress! + written, bytes.count - written)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                written += count
+            }
+        }
+        if failure == 0, fsync(fd) != 0 { failure = errno }
+        close(fd)
+        if failure != 0 {
+            unlink(path)
+            throw KordonError(code: "spool.write", message: "cannot write \(path): \(reason(failure))")
+        }
+    }
+
+    /// `link(existing, new)`; `false` when `new` already exists.
+    static func link(_ existing: String, as new: String) throws -> Bool {
+        if Glibc.link(existing, new) == 0 { return true }
+        if errno == EEXIST { return false }
+        throw KordonError(code: "spool.link", message: "cannot link \(existing) as \(new): \(reason(errno))")
+    }
+
+    /// Removes `path`; nothing there is fine.
+    static func remove(_ path: String) throws {
+        guard unlink(path) == 0 || errno == ENOENT else {
+            throw KordonError(code: "spool.remove", message: "cannot remove \(path): \(reason(errno))")
+        }
+    }
+
+    /// fsyncs a directory, making the names created, renamed or removed in it durable.
+    static func syncDirectory(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw KordonError(code: "spool.sync", message: "cannot open \(path): \(reason(errno))")
+        }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else {
+            throw KordonError(code: "spool.sync", message: "cannot fsync \(path): \(reason(errno))")
+        }
+    }
+}

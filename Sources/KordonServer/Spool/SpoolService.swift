@@ -1,0 +1,295 @@
+import Foundation
+import Kordon
+import KordonCore
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The spool transport: every message written into `inbox/` ends up exactly once in
+/// `outbox/` (clean, or its sanitized copy) or in the quarantine store (held; a
+/// sanitized message's original is stored too) — none lost, none duplicated, none
+/// passed unscanned — even when the process is killed at any instant.
+///
+/// A message is claimed by an atomic rename into `work/` under a fresh claim id
+/// (``SpoolClaim``), filtered with that id as its quarantine id, delivered through
+/// ``SpoolOutbox`` when passed, and only then removed from `work/`. On start,
+/// everything `work/` holds is redone: the store's `put` is idempotent per id, and
+/// the outbox's temporary file tells whether the message was already delivered.
+///
+/// Writers must not let a partial file be picked up: write under a name ending with
+/// one of `partialSuffixes` (or starting with `.`) and rename when complete, or set
+/// `minimumAgeMilliseconds`.
+///
+/// ```swift
+/// let spool = try SpoolService(service: filter, configuration: configuration.service, logger: logger)
+/// let group = ServiceGroup(services: [spool], gracefulShutdownSignals: [.sigterm], logger: logger)
+/// try await group.run()
+/// ```
+public final class SpoolService: Service, Sendable {
+    /// Counts since the service started.
+    public struct Statistics: Sendable, Equatable {
+        /// Messages written to `outbox/`.
+        public var delivered = 0
+        /// Messages held in quarantine (nothing delivered).
+        public var held = 0
+        /// Claims from a previous run found already delivered and only released.
+        public var alreadyDelivered = 0
+        /// Claims a previous run left in `work/`.
+        public var recovered = 0
+        /// Attempts that failed and were retried (busy, store or disk errors).
+        public var retries = 0
+    }
+
+    /// The spool's directories (and its lock, held while the service exists).
+    public let directories: SpoolDirectories
+    private let service: FilterService
+    private let settings: ServiceConfiguration.Spool
+    private let workers: Int
+    private let logger: Logger
+    private let outbox: SpoolOutbox
+    private let queue = SpoolQueue()
+    private let stopping = Atomic<Bool>(false)
+    private let counts = Mutex(Statistics())
+    private let undecodableSeen = Atomic<Int>(0)
+
+    /// Opens the spool at `configuration.spool.root`: creates the directories that are
+    /// missing (`work/` with mode 0700) and takes the spool's lock. Throws a
+    /// ``KordonError`` when the root is not set, cannot be created, is served by another
+    /// process, or its file system cannot give the guarantees (see ``SpoolDirectories``).
+    public init(service: FilterService, configuration: ServiceConfiguration, logger: Logger) throws {
+        guard let root = configuration.spool.root, !root.isEmpty else {
+            throw KordonError(code: "spool.root", message: "serve.spool.root is not set: name the directory holding inbox/ and outbox/")
+        }
+        directories = try SpoolDirectories(root: URL(fileURLWithPath: root))
+        outbox = SpoolOutbox(directories: directories)
+        self.service = service
+        settings = configuration.spool
+        var logger = logger
+        logger[metadataKey: "spool"] = "\(root)"
+        self.logger = logger
+        // Enough workers that the scanning threads stay busy while others wait on fsync,
+        // never more than the scan queue takes (the spool should not make itself busy).
+        let threads = configuration.effectiveThreads
+        workers = max(2, min(threads * 2, threads + configuration.queue))
+    }
+
+    /// Counts since the service started.
+    public var statistics: Statistics { counts.withLock { $0 } }
+
+    /// Redoes what `work/` holds, then takes every message that arrives in `inbox/`
+    /// until graceful shutdown (or cancellation): then it stops taking, finishes the
+    /// messages in flight and returns. Whatever is still in `work/` (a message the
+    /// service was busy with) is redone at the next start.
+    public func run() async throws {
+        defer { directories.release() }
+        let (claims, others) = try directories.claimsInWork()
+        for name in others {
+            logger.warning("work/ holds an entry that is not a claim; it is left alone", metadata: ["name": "\(name)"])
+        }
+        let stale = try outbox.removeStaleTemporaries(keeping: Set(claims.map(\.id)))
+        counts.withLock { $0.recovered = claims.count }
+        logger.info("spool started", metadata: ["workers": "\(workers)", "redo": "\(claims.count)", "staleTemporaries": "\(stale)"])
+        for claim in claims { queue.add(claim) }
+        // Watch first, then list: a file arriving in between is seen by one or the other.
+        let watcher: InboxWatcher?
+        do {
+            watcher = try InboxWatcher(directory: directories.inbox.path,
+                                       onNames: { [self] names in offer(names) },
+                                       onOverflow: { [self] in rescan() })
+        } catch {
+            watcher = nil
+            logger.warning("inotify is not available; inbox/ is only rescanned every \(settings.rescanSeconds) s",
+                           metadata: ["error": "\(error)"])
+        }
+        defer { watcher?.stop() }
+        rescan()
+        await withTaskCancellationOrGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                for _ in 0..<workers {
+                    group.addTask { await self.work() }
+                }
+                group.addTask { await self.rescanPeriodically() }
+            }
+        } onCancelOrGracefulShutdown: { [self] in
+            stopping.store(true, ordering: .relaxed)
+            queue.close()
+        }
+        let final = statistics
+        logger.info("spool stopped", metadata: ["delivered": "\(final.delivered)", "held": "\(final.held)",
+                                                "leftInWork": "\((try? directories.claimsInWork().claims.count) ?? -1)"])
+    }
+
+    // MARK: Finding messages
+
+    /// Whether a name in `inbox/` may be a complete message.
+    func isCandidate(_ name: String) -> Bool {
+        !name.hasPrefix(".") && !settings.partialSuffixes.contains { !$0.isEmpty && name.hasSuffix($0) }
+    }
+
+    private func offer(_ names: [String]) {
+        queue.offer(names.filter(isCandidate))
+    }
+
+    /// Lists `inbox/` and queues every candidate.
+    private func rescan() {
+        do {
+            let (names, undecodable) = try SpoolFiles.list(directories.inbox.path)
+            if undecodable > 0, undecodableSeen.exchange(undecodable, ordering: .relaxed) != undecodable {
+                logger.warning("inbox/ holds files whose names are not UTF-8; rename them to be taken",
+                               metadata: ["count": "\(undecodable)"])
+            }
+            offer(names)
+        } catch {
+            logger.error("cannot list inbox/", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func rescanPeriodically() async {
+        while await pause(.seconds(settings.rescanSeconds)) {
+            rescan()
+        }
+    }
+
+    // MARK: Claiming
+
+    private func work() async {
+        while let item = await queue.next() {
+            switch item {
+            case .recovered(let claim):
+                await complete(claim)
+            case .inbox(let name):
+                if let claim = take(name) { await complete(claim) }
+            }
+        }
+    }
+
+    /// Claims `name` by renaming it into `work/`; `nil` when it is gone (another
+    /// process took it), not a regular file, or not old enough yet.
+    private func take(_ name: String) -> SpoolClaim? {
+        let path = directories.inboxPath(name)
+        do {
+            guard let status = try SpoolFiles.status(path), status.isRegular else { return nil }
+            let minimumAge = Double(settings.minimumAgeMilliseconds) / 1000
+            let age = Date().timeIntervalSince(status.modified)
+            if minimumAge > 0, age < minimumAge {
+                recheck(name, after: min(minimumAge, minimumAge - age))
+                return nil
+            }
+            guard name.utf8.count <= SpoolClaim.longestName else {
+                logger.error("a name in inbox/ is too long to be claimed; rename it (at most \(SpoolClaim.longestName) bytes)",
+                             metadata: ["name": "\(name.prefix(64))…"])
+                return nil
+            }
+            let claim = SpoolClaim(name: name)
+            guard try SpoolFiles.move(path, to: directories.workPath(claim)) else { return nil }
+            do {
+                // The claim must outlive a power failure once the message is delivered:
+                // both directories the rename changed, or the name could reappear in inbox/.
+                try SpoolFiles.syncDirectory(directories.work.path)
+                try SpoolFiles.syncDirectory(directories.inbox.path)
+            } catch {
+                logger.error("cannot fsync work/ after a claim; carrying on", metadata: ["error": "\(error)"])
+            }
+            logger.debug("claimed", metadata: ["claim": "\(claim)"])
+            return claim
+        } catch {
+            logger.error("cannot claim a message; it stays in inbox/ for the next rescan",
+                         metadata: ["name": "\(name)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    private func recheck(_ name: String, after seconds: Double) {
+        Task { [self] in
+            if await pause(.milliseconds(Int(seconds * 1000) + 1)) { offer([name]) }
+        }
+    }
+
+    // MARK: Completing a claim
+
+    /// Filters and delivers (or holds) one claim, retrying until it is done or the
+    /// service stops; a claim not done stays in `work/` for the next start.
+    private func complete(_ claim: SpoolClaim) async {
+        var attempt = 0
+        while true {
+            let delay: Duration
+            do {
+                try await finish(claim)
+                return
+            } catch let refused as ServiceUnavailable where refused.code != "stopping" {
+                // busy or reloading: the scanning side will take it shortly. Short, jittered
+                // waits, so that the spool keeps its share beside ICAP and HTTP clients.
+                delay = .milliseconds(Int.random(in: 5...(10 + 5 * min(attempt, 8))))
+            } catch let refused as ServiceUnavailable {
+                logger.info("the scanning service is stopping; the message stays in work/ for the next start",
+                            metadata: ["claim": "\(claim)", "reason": "\(refused.description)"])
+                return
+            } catch {
+                // A store, audit-log or disk failure: back off, 0.25 s doubling up to 30 s.
+                let milliseconds = min(30_000, 250 << min(attempt, 7))
+                delay = .milliseconds(milliseconds)
+                logger.error("cannot finish a claimed message; it stays in work/ and is retried",
+                             metadata: ["claim": "\(claim)", "error": "\(error)", "retryInMs": "\(milliseconds)"])
+            }
+            attempt += 1
+            counts.withLock { $0.retries += 1 }
+            guard await pause(delay) else { return }
+        }
+    }
+
+    /// One attempt: each step is safe to repeat after a failure or a crash.
+    private func finish(_ claim: SpoolClaim) async throws {
+        if try outbox.wasDelivered(claim) {
+            try outbox.confirm()
+            try release(claim)
+            counts.withLock { $0.alreadyDelivered += 1 }
+            logger.info("already delivered before the restart; released", metadata: ["claim": "\(claim)"])
+            return
+        }
+        let path = directories.workPath(claim)
+        guard try SpoolFiles.status(path) != nil else {
+            logger.error("a claimed message vanished from work/", metadata: ["claim": "\(claim)"])
+            return
+        }
+        guard let data = try SpoolFiles.readRegular(path) else {
+            // A symlink or device swapped in before the claim: not a message, and never followed.
+            logger.warning("a claimed entry is not a regular file; removed", metadata: ["claim": "\(claim)"])
+            try release(claim)
+            return
+        }
+        let outcome = try await service.filter(data, source: claim.name, route: nil, transport: "spool", id: claim.id)
+        let verdict = outcome.result.report.verdict
+        if let output = outcome.result.output {
+            let delivered = try outbox.deliver(output, for: claim)
+            counts.withLock { $0.delivered += 1 }
+            logger.debug("delivered", metadata: ["claim": "\(claim)", "verdict": "\(verdict.rawValue)", "outbox": "\(delivered)"])
+        } else {
+            counts.withLock { $0.held += 1 }
+            logger.debug("held", metadata: ["claim": "\(claim)", "verdict": "\(verdict.rawValue)",
+                                           "quarantineID": "\(outcome.quarantineID ?? "-")"])
+        }
+        try release(claim)
+    }
+
+    /// Removes the claim from `work/` (durably, before its outbox temporary file goes).
+    private func release(_ claim: SpoolClaim) throws {
+        try SpoolFiles.remove(directories.workPath(claim))
+        try SpoolFiles.syncDirectory(directories.work.path)
+        outbox.finish(claim)
+    }
+
+    /// Sleeps up to `duration`, waking early when the service stops; false when stopping.
+    private func pause(_ duration: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + duration
+        while !stopping.load(ordering: .relaxed) {
+            let left = deadline - ContinuousClock.now
+            if left <= .zero { return true }
+            do {
+                try await Task.sleep(for: min(left, .milliseconds(100)))
+            } catch {
+                return false
+            }
+        }
+        return false
+    }
+}
