@@ -22,9 +22,9 @@ public final class RuleSet: Sendable, CustomStringConvertible {
     /// The packs whose matches count; `nil` when every compiled pack does.
     let scope: Set<String>?
 
-    /// Compiles `packs`. A pattern Hyperscan refuses is a `rules.pack.invalid` error
-    /// naming its file and line.
-    init(packs: [RulePack], pseudonymizer: Pseudonymizer?) throws {
+    /// Compiles `packs` (through `cache` when given). A pattern Hyperscan refuses is a
+    /// `rules.pack.invalid` error naming its file and line.
+    init(packs: [RulePack], pseudonymizer: Pseudonymizer?, cache: DatabaseCache? = nil) throws {
         let sorted = packs.sorted { $0.id < $1.id }
         self.description = sorted.map { "\($0.id)@\($0.version)" }.joined(separator: ",")
         self.packIDs = sorted.map(\.id)
@@ -35,7 +35,7 @@ public final class RuleSet: Sendable, CustomStringConvertible {
         self.pseudonymizer = pseudonymizer
         var seen: Set<String> = []
         self.validators = detectors.compactMap(\.validator).filter { seen.insert($0.name).inserted }
-        self.matcher = try Matcher(detectors: detectors, markings: markings)
+        self.matcher = try Matcher(detectors: detectors, markings: markings, cache: cache)
         self.scope = nil
     }
 
