@@ -24,9 +24,9 @@ public final class RuleSet: Sendable, CustomStringConvertible {
     /// Place names (element paths, header names) already split into context words.
     let placeTokens = PlaceTokenCache()
 
-    /// Compiles `packs`. A pattern Hyperscan refuses is a `rules.pack.invalid` error
-    /// naming its file and line.
-    init(packs: [RulePack], pseudonymizer: Pseudonymizer?) throws {
+    /// Compiles `packs` (through `cache` when given). A pattern Hyperscan refuses is a
+    /// `rules.pack.invalid` error naming its file and line.
+    init(packs: [RulePack], pseudonymizer: Pseudonymizer?, cache: DatabaseCache? = nil) throws {
         let sorted = packs.sorted { $0.id < $1.id }
         self.description = sorted.map { "\($0.id)@\($0.version)" }.joined(separator: ",")
         self.packIDs = sorted.map(\.id)
@@ -37,7 +37,7 @@ public final class RuleSet: Sendable, CustomStringConvertible {
         self.pseudonymizer = pseudonymizer
         var seen: Set<String> = []
         self.validators = detectors.compactMap(\.validator).filter { seen.insert($0.name).inserted }
-        self.matcher = try Matcher(detectors: detectors, markings: markings)
+        self.matcher = try Matcher(detectors: detectors, markings: markings, cache: cache)
         self.scope = nil
     }
 

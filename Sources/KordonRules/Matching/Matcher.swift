@@ -70,8 +70,9 @@ struct Matcher: Sendable {
     let reachBefore: Int
     let reachAfter: Int
 
-    /// Compiles the detectors and markings of a rule set.
-    init(detectors: [Detector], markings: [Marking]) throws {
+    /// Compiles the detectors and markings of a rule set, through `cache` when given
+    /// (the same databases, read from disk when a trusted copy is there).
+    init(detectors: [Detector], markings: [Marking], cache: DatabaseCache? = nil) throws {
         let groups = Self.groups(of: detectors)
         self.groups = groups
         var phrases: [FoldedPhrase] = []
@@ -152,16 +153,21 @@ struct Matcher: Sendable {
         primaryRoles = roles
         let contextualGroups = groups.indices.filter { groups[$0].contextual }
         self.contextualGroups = contextualGroups
-        primary = try Self.compile(patterns) { primarySources[$0] }
+        primary = try Self.compile(patterns, cache: cache) { primarySources[$0] }
         let markingPhrases = self.markingPhrases
         exotic = markingPhrases.isEmpty ? nil : try Self.compile(
-            markingPhrases.map { HyperscanPattern(expression: phrases[$0].fullExpression, id: 0) }) { sources[markingPhrases[$0]] }
+            markingPhrases.map { HyperscanPattern(expression: phrases[$0].fullExpression, id: 0) }, cache: cache) { sources[markingPhrases[$0]] }
         let wordPhrases = self.wordPhrases
         lookalike = wordPhrases.isEmpty ? nil : try Self.compile(
-            wordPhrases.map { HyperscanPattern(expression: phrases[$0].commonExpression, id: 0) }) { sources[wordPhrases[$0]] }
-        contextual = contextualGroups.isEmpty ? nil : try Self.compile(contextualGroups.map { Self.wrapped(groups[$0]) }) {
+            wordPhrases.map { HyperscanPattern(expression: phrases[$0].commonExpression, id: 0) }, cache: cache) { sources[wordPhrases[$0]] }
+        contextual = contextualGroups.isEmpty ? nil : try Self.compile(contextualGroups.map { Self.wrapped(groups[$0]) }, cache: cache) {
             Self.source(of: groups[contextualGroups[$0]], in: detectors)
         }
+    }
+
+    /// How many Hyperscan databases the matcher holds (one to four).
+    var databaseCount: Int {
+        1 + [exotic, lookalike, contextual].filter { $0 != nil }.count
     }
 
     /// Detectors grouped by pattern and by whether they need context.
@@ -190,9 +196,10 @@ struct Matcher: Sendable {
         return (detector.file, detector.line, detector.id)
     }
 
-    /// Numbers `patterns` by position and compiles them; a refused pattern is an
-    /// error naming the rule's file and line.
-    private static func compile(_ patterns: [HyperscanPattern], source: (Int) -> Source?) throws -> HyperscanDatabase {
+    /// Numbers `patterns` by position and compiles them (or reads them from `cache`);
+    /// a refused pattern is an error naming the rule's file and line.
+    private static func compile(_ patterns: [HyperscanPattern], cache: DatabaseCache?,
+                                source: (Int) -> Source?) throws -> HyperscanDatabase {
         guard !patterns.isEmpty else {
             throw KordonError(code: "rules.pack.invalid", message: "the packs hold no detector and no marking: nothing to match")
         }
@@ -202,6 +209,7 @@ struct Matcher: Sendable {
             return pattern
         }
         do {
+            if let cache { return try cache.database(for: numbered) }
             return try HyperscanDatabase(patterns: numbered)
         } catch {
             guard let index = error.patternIndex, let place = source(index) else {
