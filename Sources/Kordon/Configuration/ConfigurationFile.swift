@@ -66,10 +66,12 @@ public enum ConfigurationFile {
     private static func rules(_ node: Node, reader: Reader, over base: RulesConfiguration) throws -> RulesConfiguration {
         var rules = base
         let section = try reader.mapping(node, at: "rules")
-        try reader.onlyKnown(section, ["builtin", "directories", "pseudonymKeyFile", "routes"], at: "rules")
+        try reader.onlyKnown(section, ["builtin", "directories", "pseudonymKeyFile", "cache", "cacheDirectory", "routes"], at: "rules")
         if let v = section["builtin"] { rules.builtin = try reader.bool(v, at: "rules.builtin") }
         if let v = section["directories"] { rules.directories = try reader.strings(v, at: "rules.directories") }
         if let v = section["pseudonymKeyFile"] { rules.pseudonymKeyFile = try reader.string(v, at: "rules.pseudonymKeyFile") }
+        if let v = section["cache"] { rules.cache = try reader.bool(v, at: "rules.cache") }
+        if let v = section["cacheDirectory"] { rules.cacheDirectory = try reader.string(v, at: "rules.cacheDirectory") }
         if let v = section["routes"] {
             guard let list = v.sequence else { throw reader.fail(v, "rules.routes", "must be a list of route sources") }
             rules.routes = try list.map { item in

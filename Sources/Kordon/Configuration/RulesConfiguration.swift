@@ -9,6 +9,8 @@ import KordonCore
 ///   builtin: true                    # Kordon's own rules/ (KZ, RU, BY, KG, AM, EAEU)
 ///   directories: [/srv/kordon/rules] # further packs
 ///   pseudonymKeyFile: /etc/kordon/pseudonym.key
+///   cache: true                      # keep compiled Hyperscan databases on disk
+///   cacheDirectory: /var/cache/kordon/hyperscan
 ///   routes:                          # where a document names its sending and receiving state
 ///     - namespace: urn:EEC:R:055:GoodsDeclaration:v1.1.0
 ///       prefixes: {gd: "urn:EEC:R:055:GoodsDeclaration:v1.1.0"}
@@ -44,6 +46,12 @@ public struct RulesConfiguration: Sendable, Equatable {
     /// The HMAC key for `pseudonymize`; `nil` means ``defaultPseudonymKeyFile``.
     /// Created with mode 0600 on first use when missing.
     public var pseudonymKeyFile: String?
+    /// Keep compiled Hyperscan databases on disk, so a start (a `kordon filter` per
+    /// message) loads them in milliseconds instead of compiling for a second.
+    public var cache = true
+    /// Where; `nil` means ``defaultCacheDirectory(environment:)``. Files there are
+    /// sealed with a key kept beside them and refused unless owned by this user.
+    public var cacheDirectory: String?
     /// Where documents name their route, by root namespace.
     public var routes: [RouteSource] = RulesConfiguration.builtinRoutes
 
@@ -61,6 +69,13 @@ public struct RulesConfiguration: Sendable, Equatable {
                     from: "/int:Envelope/int:InteractionHeader/int:From",
                     to: "/int:Envelope/int:InteractionHeader/int:To"),
     ]
+
+    /// `$XDG_CACHE_HOME/kordon/hyperscan`, or `~/.cache/kordon/hyperscan`.
+    public static func defaultCacheDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let cache = environment["XDG_CACHE_HOME"], !cache.isEmpty { return cache + "/kordon/hyperscan" }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return home + "/.cache/kordon/hyperscan"
+    }
 
     /// `$XDG_STATE_HOME/kordon/pseudonym.key`, or `~/.local/state/kordon/pseudonym.key`.
     public static func defaultPseudonymKeyFile(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {

@@ -44,8 +44,11 @@ public final class EngineSet: Sendable {
         self.routeSources = configuration.rules.routes
         self.clamav = try ClamEngine.load(ClamEngineOptions(databases: signatureSources, limits: configuration.limits))
         self.schemas = try SchemaRegistry(directories: schemaSources)
+        let rulesConfiguration = configuration.rules
+        let cache = rulesConfiguration.cache
+            ? URL(fileURLWithPath: rulesConfiguration.cacheDirectory ?? RulesConfiguration.defaultCacheDirectory()) : nil
         self.rules = try RuleLibrary.load(directories: ruleSources,
-                                          pseudonymKey: try Self.pseudonymKey(configuration.rules))
+                                          pseudonymKey: try Self.pseudonymKey(rulesConfiguration), cacheDirectory: cache)
         for route in routeSources {
             for (id, xpath) in [("from", route.from), ("to", route.to)] {
                 try XMLSelector(id: "rules.routes \(route.namespace) \(id)", xpath: xpath,

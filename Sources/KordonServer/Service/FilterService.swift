@@ -53,6 +53,7 @@ public final class FilterService: Sendable {
         loaded = Mutex(Loaded(pipeline: Pipeline(engines: engines), istag: Self.istag(1)))
         generation.store(1, ordering: .relaxed)
         metrics.recordEngine(signatures: engines.clamav.signatureCount, loadTime: ContinuousClock.now - started)
+        if let cache = engines.rules.cacheReport { logger.info("rule databases: \(cache.description)") }
         pool = ScanPool(threads: service.effectiveThreads, queueBound: service.queue)
         try audit.append(AuditEntry(event: "start", detail: "kordon \(KordonVersion.current), \(engines.clamav.signatureCount) signatures"))
     }
