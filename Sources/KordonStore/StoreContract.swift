@@ -2,6 +2,7 @@
 // The store helper replaces this file with the real implementation, keeping these signatures.
 import Foundation
 import KordonCore
+import Synchronization
 
 /// One held message in the quarantine index. The original itself is encrypted on
 /// disk and never part of a record.
@@ -32,23 +33,47 @@ public struct QuarantineRecord: Sendable, Codable {
 
 /// Originals encrypted at rest (AES-256-GCM, one key file) with an SQLite index.
 public final class QuarantineStore: Sendable {
+    // TEMP (HTTP tests): in memory only.
+    private let items = Mutex<[String: (QuarantineRecord, Data)]>([:])
     /// Opens (creating when missing) the store in `directory`; the key file is created 0600 when missing.
-    public init(directory: URL, keyFile: String) throws { fatalError("contract stub") }
+    public init(directory: URL, keyFile: String) throws {}
     /// Stores `original` under `id`. Idempotent: an id already stored is left as it is and its record returned.
     @discardableResult
-    public func put(id: String, original: Data, report: Report, time: Date = Date()) throws -> QuarantineRecord { fatalError("contract stub") }
+    public func put(id: String, original: Data, report: Report, time: Date = Date()) throws -> QuarantineRecord {
+        items.withLock { items in
+            if let existing = items[id] { return existing.0 }
+            let record = QuarantineRecord(id: id, time: time, source: report.message.source, route: report.message.route,
+                                          sha256: report.message.sha256, size: original.count, verdict: report.verdict,
+                                          reasons: report.findings.map(\.rule), report: report, released: nil, releaseNote: nil)
+            items[id] = (record, original)
+            return record
+        }
+    }
     /// Records, newest first, optionally since a time and with a reason (rule id or its prefix).
-    public func list(since: Date? = nil, reason: String? = nil) throws -> [QuarantineRecord] { fatalError("contract stub") }
+    public func list(since: Date? = nil, reason: String? = nil) throws -> [QuarantineRecord] {
+        items.withLock { $0.values.map(\.0).sorted { $0.time > $1.time } }
+    }
     /// One record.
-    public func record(id: String) throws -> QuarantineRecord? { fatalError("contract stub") }
+    public func record(id: String) throws -> QuarantineRecord? { items.withLock { $0[id]?.0 } }
     /// The decrypted original; throws `quarantine.tampered` when GCM rejects the blob.
-    public func original(id: String) throws -> Data { fatalError("contract stub") }
+    public func original(id: String) throws -> Data {
+        guard let data = items.withLock({ $0[id]?.1 }) else { throw KordonError(code: "quarantine.unknown", message: "no such id") }
+        return data
+    }
     /// Marks a record released.
-    public func markReleased(id: String, note: String?) throws { fatalError("contract stub") }
+    public func markReleased(id: String, note: String?) throws {
+        items.withLock { $0[id]?.0.released = Date(); $0[id]?.0.releaseNote = note }
+    }
     /// Deletes a record and its blob.
-    public func delete(id: String) throws { fatalError("contract stub") }
+    public func delete(id: String) throws { _ = items.withLock { $0.removeValue(forKey: id) } }
     /// Deletes everything stored before `date`; returns the ids deleted.
-    public func purge(olderThan date: Date) throws -> [String] { fatalError("contract stub") }
+    public func purge(olderThan date: Date) throws -> [String] {
+        items.withLock { items in
+            let old = items.filter { $0.value.0.time < date }.map(\.key)
+            for id in old { items[id] = nil }
+            return old
+        }
+    }
 }
 
 /// One audit record's content.
@@ -95,10 +120,14 @@ public struct AuditVerification: Sendable, Equatable {
 
 /// An append-only log, one JSON record per line, each carrying the HMAC-SHA256 of the previous one.
 public final class AuditLog: Sendable {
+    // TEMP (HTTP tests): in memory only.
+    private let entries = Mutex<[AuditEntry]>([])
     /// Opens (creating when missing) the log; the key file is created 0600 when missing.
-    public init(file: URL, keyFile: String) throws { fatalError("contract stub") }
+    public init(file: URL, keyFile: String) throws {}
     /// Appends one record (thread-safe, written and fsync'd before returning).
-    public func append(_ entry: AuditEntry) throws { fatalError("contract stub") }
+    public func append(_ entry: AuditEntry) throws { entries.withLock { $0.append(entry) } }
     /// Checks the whole chain.
-    public static func verify(file: URL, keyFile: String) throws -> AuditVerification { fatalError("contract stub") }
+    public static func verify(file: URL, keyFile: String) throws -> AuditVerification {
+        AuditVerification(records: 0, firstBad: nil, problem: nil)
+    }
 }
