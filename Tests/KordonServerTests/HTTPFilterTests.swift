@@ -8,10 +8,9 @@ import Testing
 struct HTTPFilterTests {
     @Test("a clean declaration comes back byte for byte with Kordon-Verdict: clean")
     func cleanPassesUnchanged() async throws {
-        let server = try await HTTPTestServer.start()
+        let server = try await HTTPSharedServer.get()
         let message = try httpCleanDeclaration()
         let answer = try await httpSend(server.url("/v1/filter"), body: message, headers: ["Content-Type": "application/xml"])
-        try await server.stop()
         #expect(answer.status == 200)
         #expect(answer.body == message)
         #expect(answer.header("Kordon-Verdict") == "clean")
@@ -23,11 +22,10 @@ struct HTTPFilterTests {
 
     @Test("EICAR base64 inside an element: 403 with the JSON report naming the virus; nothing of the message is sent")
     func infectedIsRefused() async throws {
-        let server = try await HTTPTestServer.start()
+        let server = try await HTTPSharedServer.get()
         let message = try httpInfectedDeclaration()
         let answer = try await httpSend(server.url("/v1/filter?source=decl-17.xml"), body: message)
         let stored = try answer.header("Kordon-Quarantine-Id").flatMap { try server.filter.store.record(id: $0) }
-        try await server.stop()
         #expect(answer.status == 403)
         #expect(answer.header("Content-Type") == "application/json")
         #expect(answer.header("Kordon-Verdict") == "quarantined")
@@ -42,13 +40,12 @@ struct HTTPFilterTests {
 
     @Test("a declaration naming a person (KZ→RU): 200 with the sanitized body; the IIN is gone")
     func restrictedIsSanitized() async throws {
-        let server = try await HTTPTestServer.start()
+        let server = try await HTTPSharedServer.get()
         let message = try httpRestrictedFixture("declaration-person-kz-ru.xml")
         #expect(String(decoding: message, as: UTF8.self).contains("791028302728"))
         let answer = try await httpSend(server.url("/v1/filter"), body: message)
         let id = try #require(answer.header("Kordon-Quarantine-Id"))
         let original = try server.filter.store.original(id: id)
-        try await server.stop()
         #expect(answer.status == 200)
         #expect(answer.header("Kordon-Verdict") == "sanitized")
         #expect(!answer.text.isEmpty)
@@ -60,12 +57,11 @@ struct HTTPFilterTests {
 
     @Test("Accept: application/json answers a passed message with its report instead")
     func acceptJSON() async throws {
-        let server = try await HTTPTestServer.start()
+        let server = try await HTTPSharedServer.get()
         let message = try httpCleanDeclaration()
         let answer = try await httpSend(server.url("/v1/filter"), body: message,
                                         headers: ["Accept": "text/html;q=0.9, application/json"])
         let refused = try await httpSend(server.url("/v1/filter"), body: message, headers: ["Accept": "application/json;q=0"])
-        try await server.stop()
         #expect(answer.status == 200)
         #expect(answer.header("Content-Type") == "application/json")
         let report = try answer.report()
@@ -78,7 +74,7 @@ struct HTTPFilterTests {
 
     @Test("the route comes from ?from=&to= or from Kordon-From/Kordon-To; the query wins")
     func routeByQueryAndHeader() async throws {
-        let server = try await HTTPTestServer.start()
+        let server = try await HTTPSharedServer.get()
         let message = try httpCleanDeclaration()
         let json = ["Accept": "application/json"]
         let byQuery = try await httpSend(server.url("/v1/filter?from=kz&to=RU"), body: message, headers: json)
@@ -87,7 +83,6 @@ struct HTTPFilterTests {
         let both = try await httpSend(server.url("/v1/filter?from=AM"), body: message,
                                       headers: json.merging(["Kordon-From": "BY", "Kordon-To": "RU"]) { $1 })
         let bad = try await httpSend(server.url("/v1/filter?from=KAZ"), body: message, headers: json)
-        try await server.stop()
         #expect(try byQuery.report().message.route == Report.Route(from: "KZ", to: "RU"))
         #expect(try byHeader.report().message.route == Report.Route(from: "BY", to: "KG"))
         #expect(try byHeader.report().message.source == "gw-7")
@@ -124,9 +119,8 @@ struct HTTPFilterTests {
 
     @Test("a source name with control characters is refused with 400")
     func badSource() async throws {
-        let server = try await HTTPTestServer.start()
+        let server = try await HTTPSharedServer.get()
         let answer = try await httpSend(server.url("/v1/filter?source=a%07b"), body: try httpCleanDeclaration())
-        try await server.stop()
         #expect(answer.status == 400)
         #expect((try answer.object()["error"] as? [String: Any])?["code"] as? String == "http.source")
     }

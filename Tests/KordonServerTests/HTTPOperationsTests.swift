@@ -1,5 +1,6 @@
 import Foundation
 import KordonCore
+import Kordon
 import KordonServer
 import Testing
 
@@ -8,11 +9,10 @@ import Testing
 struct HTTPOperationsTests {
     @Test("healthz and readyz answer 200 while the engines are loaded")
     func probes() async throws {
-        let server = try await HTTPTestServer.start()
+        let server = try await HTTPSharedServer.get()
         let health = try await httpSend(server.url("/healthz"), method: "GET")
         let ready = try await httpSend(server.url("/readyz"), method: "GET")
         let unknown = try await httpSend(server.url("/v2/filter"), method: "GET")
-        try await server.stop()
         #expect(health.status == 200)
         #expect(try health.object()["status"] as? String == "alive")
         #expect(ready.status == 200)
@@ -105,24 +105,21 @@ struct HTTPOperationsTests {
 
     @Test("without a token file no auth is asked for")
     func noAuth() async throws {
-        let server = try await HTTPTestServer.start()
+        let server = try await HTTPSharedServer.get()
         let answer = try await httpSend(server.url("/metrics"), method: "GET")
-        try await server.stop()
         #expect(answer.status == 200)
     }
 
     @Test("an empty or missing token file stops the service at start")
     func badTokenFile() async throws {
-        await #expect(throws: KordonError.self) {
-            _ = try await HTTPTestServer.start { configuration, directory in
-                configuration.service.http.bearerTokenFile = try httpWrite(" \n", to: "empty.token", in: directory)
-            }
+        let empty = try await httpServiceError { configuration, directory in
+            configuration.http.bearerTokenFile = try httpWrite(" \n", to: "empty.token", in: directory)
         }
-        await #expect(throws: KordonError.self) {
-            _ = try await HTTPTestServer.start { configuration, directory in
-                configuration.service.http.bearerTokenFile = directory.appendingPathComponent("missing.token").path
-            }
+        let missing = try await httpServiceError { configuration, directory in
+            configuration.http.bearerTokenFile = directory.appendingPathComponent("missing.token").path
         }
+        #expect(empty?.code == "http.token")
+        #expect(missing?.code == "http.token")
     }
 
     @Test("TLS with a certificate made by openssl: curl verifies it and gets the verdict; plain HTTP gets nothing")
@@ -157,16 +154,37 @@ struct HTTPOperationsTests {
         #expect(String(decoding: plain.stdout, as: UTF8.self) != "200", "plain HTTP is not served on the TLS port")
     }
 
-    @Test("a TLS key that is not a key stops the service at start with http.tls")
+    @Test("a certificate or key that is not PEM stops the service at start with http.tls")
     func badTLS() async throws {
-        do {
-            _ = try await HTTPTestServer.start { configuration, directory in
-                let junk = try httpWrite("not a pem", to: "junk.pem", in: directory)
-                configuration.service.tls = .init(certificate: junk, key: junk)
-            }
-            Issue.record("the service started with a junk certificate")
-        } catch let error as KordonError {
-            #expect(error.code == "http.tls")
+        let junk = try await httpServiceError { configuration, directory in
+            let junk = try httpWrite("not a pem", to: "junk.pem", in: directory)
+            configuration.tls = .init(certificate: junk, key: junk)
         }
+        let missing = try await httpServiceError { configuration, directory in
+            configuration.tls = .init(certificate: directory.appendingPathComponent("none.pem").path, key: "/nonexistent.pem")
+        }
+        #expect(junk?.code == "http.tls")
+        #expect(missing?.code == "http.tls")
+    }
+
+    @Test("no listen address, or a bad one, stops the service at start with http.listen")
+    func badListen() async throws {
+        let none = try await httpServiceError { configuration, _ in configuration.http.listen = nil }
+        let bad = try await httpServiceError { configuration, _ in configuration.http.listen = "127.0.0.1" }
+        #expect(none?.code == "http.listen")
+        #expect(bad?.code == "http.listen")
+    }
+}
+
+/// The error `HTTPService.init` throws for the shared server's settings changed by `adjust`.
+private func httpServiceError(_ adjust: (inout ServiceConfiguration, URL) throws -> Void) async throws -> KordonError? {
+    let shared = try await HTTPSharedServer.get()
+    var configuration = shared.filter.configuration.service
+    try adjust(&configuration, shared.directory)
+    do {
+        _ = try HTTPService(service: shared.filter, configuration: configuration, logger: shared.filter.logger)
+        return nil
+    } catch let error as KordonError {
+        return error
     }
 }

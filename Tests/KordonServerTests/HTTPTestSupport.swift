@@ -7,6 +7,7 @@ import KordonCore
 import KordonServer
 import Logging
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 /// The repository root, two directories above this test file's folder.
@@ -67,9 +68,18 @@ final class HTTPTestServer: Sendable {
         configuration.service.threads = 2
         configuration.service.http.listen = "127.0.0.1:0"
         try adjust(&configuration, directory)
-        var logger = Logger(label: "kordon.http.test")
-        logger.logLevel = .warning
-        let filter = try FilterService(configuration: configuration, logger: logger)
+        let logger = {
+            var logger = Logger(label: "kordon.http.test")
+            logger.logLevel = .critical  // expected errors (a failed reload) stay out of the test output
+            return logger
+        }()
+        // Loading engines takes seconds of CPU: on its own thread, not Swift's few cooperative ones.
+        let loading = configuration
+        let filter: FilterService = try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Result { try FilterService(configuration: loading, logger: logger) }) }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let http: HTTPService
         do {
@@ -109,6 +119,32 @@ final class HTTPTestServer: Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 }
+
+/// One server with the default test configuration, shared by the tests that do not
+/// change it or count its metrics: loading engines costs seconds, so each load counts.
+/// It runs until the test process ends; its state directory is removed then.
+actor HTTPSharedServer {
+    static let shared = HTTPSharedServer()
+    private var starting: Task<HTTPTestServer, Error>?
+
+    /// The server, started on first use.
+    static func get() async throws -> HTTPTestServer { try await shared.server() }
+
+    private func server() async throws -> HTTPTestServer {
+        if let starting { return try await starting.value }
+        let task = Task { try await HTTPTestServer.start() }
+        starting = task
+        let server = try await task.value
+        httpSharedDirectory.withLock { $0 = server.directory.path }
+        atexit {
+            if let path = httpSharedDirectory.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: path) }
+        }
+        return server
+    }
+}
+
+/// The shared server's state directory, for the exit handler (which cannot capture).
+private let httpSharedDirectory = Mutex<String?>(nil)
 
 /// One HTTP answer.
 struct HTTPTestAnswer: Sendable {
@@ -171,8 +207,8 @@ func httpRun(_ executable: String, _ arguments: [String]) async throws -> (statu
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: scratch) }
     let out = scratch.appendingPathComponent("out"), err = scratch.appendingPathComponent("err")
-    FileManager.default.createFile(atPath: out.path, contents: nil)
-    FileManager.default.createFile(atPath: err.path, contents: nil)
+    try Data().write(to: out)
+    try Data().write(to: err)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
