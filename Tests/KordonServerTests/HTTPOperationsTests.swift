@@ -141,6 +141,11 @@ struct HTTPOperationsTests {
         let curl = try await httpRun("/usr/bin/curl", ["-sS", "--cacert", certificate, "-H", "Authorization: Bearer tls-token",
                                                        "--data-binary", "@\(message.path)", "-D", headers.path, "-o", body.path,
                                                        "-w", "%{http_code}", server.url("/v1/filter").absoluteString])
+        let large = keys.appendingPathComponent("large.bin")
+        try Data(repeating: 0x42, count: 2 << 20).write(to: large)
+        let continued = try await httpRun("/usr/bin/curl", ["-sS", "-v", "--expect100-timeout", "30", "--cacert", certificate,
+                                                            "-H", "Authorization: Bearer tls-token", "--data-binary", "@\(large.path)",
+                                                            "-o", "/dev/null", "-w", "%{http_code}", server.url("/v1/filter").absoluteString])
         let untrusted = try await httpRun("/usr/bin/curl", ["-sS", "-o", "/dev/null", server.url("/healthz").absoluteString])
         let plain = try await httpRun("/usr/bin/curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5",
                                                         "http://127.0.0.1:\(server.port)/healthz"])
@@ -150,6 +155,8 @@ struct HTTPOperationsTests {
         #expect(String(decoding: curl.stdout, as: UTF8.self) == "200")
         #expect(try Data(contentsOf: body) == (try httpCleanDeclaration()))
         #expect(String(decoding: try Data(contentsOf: headers), as: UTF8.self).lowercased().contains("kordon-verdict: clean"))
+        #expect(String(decoding: continued.stdout, as: UTF8.self) == "200")
+        #expect(continued.stderr.contains("< HTTP/1.1 100 Continue"), "100 Continue is written inside TLS")
         #expect(untrusted.status != 0, "curl refuses a certificate it was not told to trust")
         #expect(String(decoding: plain.stdout, as: UTF8.self) != "200", "plain HTTP is not served on the TLS port")
     }

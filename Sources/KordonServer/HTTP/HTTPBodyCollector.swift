@@ -54,14 +54,16 @@ struct HTTPBodyCollector: ~Copyable {
         self.budget = budget
     }
 
-    /// Collects the body. With a `Content-Length` the whole length is checked and
-    /// reserved before a byte is read; a chunked body is reserved as it arrives.
+    /// Checks and reserves a declared `Content-Length` before a byte is read.
+    mutating func admit(declaredLength: Int?, limit: Int) throws(Refusal) {
+        guard let declaredLength else { return }
+        guard declaredLength <= limit else { throw .tooLarge(declared: declaredLength) }
+        guard budget.reserve(declaredLength) else { throw .busy }
+        reserved = declaredLength
+    }
+
+    /// Reads the body, never past `limit`; a chunked body is reserved as it arrives.
     mutating func collect(_ body: RequestBody, declaredLength: Int?, limit: Int) async throws -> Data {
-        if let declaredLength {
-            guard declaredLength <= limit else { throw Refusal.tooLarge(declared: declaredLength) }
-            guard budget.reserve(declaredLength) else { throw Refusal.busy }
-            reserved = declaredLength
-        }
         var data = Data()
         data.reserveCapacity(declaredLength ?? 0)
         for try await chunk in body {

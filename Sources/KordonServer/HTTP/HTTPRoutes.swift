@@ -3,6 +3,7 @@ import Hummingbird
 import Kordon
 import KordonCore
 import Logging
+import NIOCore
 import Prometheus
 
 /// The routes of the HTTP API and what each answers.
@@ -25,8 +26,8 @@ struct HTTPRoutes: Sendable {
     }
 
     /// The router: `/healthz` open, everything else behind the token when one is set.
-    func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    func router() -> Router<HTTPRequestContext> {
+        let router = Router(context: HTTPRequestContext.self)
         router.add(middleware: HTTPMetricsMiddleware(metrics: service.metrics))
         router.get("healthz") { _, _ in
             HTTPReply.jsonResponse(.ok, ["status": "alive"])
@@ -38,7 +39,7 @@ struct HTTPRoutes: Sendable {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(string: service.metrics.exposition())))
         }
-        guarded.post("v1/filter") { request, _ in await filter(request) }
+        guarded.post("v1/filter") { request, context in await filter(request, channel: context.channel) }
         return router
     }
 
@@ -52,7 +53,7 @@ struct HTTPRoutes: Sendable {
     }
 
     /// `POST /v1/filter`: one message in the body.
-    func filter(_ request: Request) async -> Response {
+    func filter(_ request: Request, channel: any Channel) async -> Response {
         let parameters: HTTPFilterParameters
         do {
             parameters = try HTTPFilterParameters(request)
@@ -62,6 +63,10 @@ struct HTTPRoutes: Sendable {
         var collector = HTTPBodyCollector(budget: budget)
         let message: Data
         do {
+            try collector.admit(declaredLength: parameters.declaredLength, limit: limit)
+            if HTTPContinue.isExpected(request, declaredLength: parameters.declaredLength) {
+                try await HTTPContinue.send(on: channel)
+            }
             message = try await collector.collect(request.body, declaredLength: parameters.declaredLength, limit: limit)
         } catch HTTPBodyCollector.Refusal.tooLarge(let declared) {
             return HTTPReply.tooLarge(limit: limit, declared: declared, source: parameters.source, route: parameters.route)
@@ -69,7 +74,7 @@ struct HTTPRoutes: Sendable {
             service.metrics.recordBusy()
             return HTTPReply.unavailable(ServiceUnavailable(code: "busy", description: "too many message bodies are held in memory; try again"))
         } catch {
-            // The client went away or sent a broken body: nothing to scan, nothing to answer usefully.
+            // The client went away or sent a broken body: nothing to scan.
             return HTTPReply.error(.badRequest, code: "http.body", message: "the request body could not be read")
         }
         let outcome: FilterService.Outcome

@@ -24,7 +24,7 @@ public struct HTTPService: Service, CustomStringConvertible {
     public let listen: HTTPListenAddress
     /// Whether the listener speaks TLS.
     public let usesTLS: Bool
-    private let application: Application<RouterResponder<BasicRequestContext>>
+    private let application: Application<RouterResponder<HTTPRequestContext>>
 
     /// Builds the HTTP API over `service` from the `serve.http` and `serve.tls`
     /// settings. Reads the bearer token file and the TLS certificate and key now, so
