@@ -66,6 +66,23 @@ struct HTTPLoadTests {
         #expect(exposition.contains("kordon_busy_total \(busy.count)"))
     }
 
+    @Test("graceful shutdown: the message being scanned is answered in full; new connections are refused")
+    func gracefulShutdown() async throws {
+        let server = try await HTTPTestServer.start { configuration, _ in configuration.service.threads = 1 }
+        let message = try httpLargeDeclaration(bytes: 2 << 20)  // seconds of scanning in a debug build
+        let inFlight = Task { try await httpSend(server.url("/v1/filter"), body: message) }
+        try await Task.sleep(for: .milliseconds(700))
+        await server.beginShutdown()
+        try await Task.sleep(for: .milliseconds(200))
+        var late: HTTPTestAnswer?
+        do { late = try await httpSend(server.url("/healthz"), method: "GET") } catch {}
+        let answer = try await inFlight.value
+        try await server.stop()
+        #expect(answer.status == 200)
+        #expect(answer.body == message)
+        #expect(late == nil, "the listener is closed once shutdown begins")
+    }
+
     @Test("20 clients in a loop while the engines reload: every answer is the right one",
           arguments: [ServiceConfiguration.ReloadStrategy.concurrent, .blocking])
     func reloadUnderLoad(strategy: ServiceConfiguration.ReloadStrategy) async throws {

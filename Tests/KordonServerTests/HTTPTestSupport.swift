@@ -111,6 +111,11 @@ final class HTTPTestServer: Sendable {
         self.task = task
     }
 
+    /// Starts a graceful shutdown of the listener without waiting for it.
+    func beginShutdown() async {
+        await group.triggerGracefulShutdown()
+    }
+
     /// Shuts the listener down gracefully, stops the scanning threads and removes the state.
     func stop() async throws {
         await group.triggerGracefulShutdown()

@@ -60,6 +60,10 @@ struct HTTPRoutes: Sendable {
         } catch {
             return HTTPReply.error(.badRequest, code: error.code, message: error.message)
         }
+        // During a blocking reload, say so before the client sends the body.
+        guard service.pipeline != nil else {
+            return HTTPReply.unavailable(ServiceUnavailable(code: "reloading", description: "the engines are being reloaded; try again"))
+        }
         var collector = HTTPBodyCollector(budget: budget)
         let message: Data
         do {
