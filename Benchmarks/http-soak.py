@@ -23,6 +23,10 @@ Two ways to run:
   # against a server already running (any config); SIGHUP --pid, if given, every --reload-every s
   python3 Benchmarks/http-soak.py --url http://127.0.0.1:8080 [--pid PID] [--token-file F] [--cacert PEM]
 
+`--kordon` needs `kordon serve` (issue 4, item 1) with `serve.http.listen` and SIGHUP reloads; `--url`
+works with any running server, including the in-process one of Tests/KordonServerTests (HTTPSoakScriptTests
+runs 10 clients for 3 s that way).
+
 Prints answers by kind and status, errors (with the first few explained), reloads sent, and
 latency percentiles (p50, p90, p99, max) per kind.
 """

@@ -181,6 +181,15 @@ struct HTTPOperationsTests {
         #expect(none?.code == "http.listen")
         #expect(bad?.code == "http.listen")
     }
+
+    @Test("a port already in use makes run() throw instead of serving nothing")
+    func portInUse() async throws {
+        let shared = try await HTTPSharedServer.get()
+        var configuration = shared.filter.configuration.service
+        configuration.http.listen = "127.0.0.1:\(shared.port)"
+        let http = try HTTPService(service: shared.filter, configuration: configuration, logger: shared.filter.logger)
+        await #expect(throws: (any Error).self) { try await http.run() }
+    }
 }
 
 /// The error `HTTPService.init` throws for the shared server's settings changed by `adjust`.

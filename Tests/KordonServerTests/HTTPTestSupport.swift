@@ -93,10 +93,14 @@ final class HTTPTestServer: Sendable {
             throw error
         }
         let group = ServiceGroup(configuration: .init(services: [http], logger: logger))
-        let task = Task { try await group.run() }
+        let task = Task {
+            defer { continuation.finish() }  // a listener that fails to bind ends the wait below
+            try await group.run()
+        }
         guard let port = await ports.first(where: { _ in true }) else {
-            task.cancel()
-            throw KordonError(code: "test.http", message: "the HTTP service did not start")
+            _ = filter.shutdown(grace: .seconds(1))
+            try? FileManager.default.removeItem(at: directory)
+            throw KordonError(code: "test.http", message: "the HTTP service did not start: \(String(describing: await task.result))")
         }
         return HTTPTestServer(filter: filter, port: port, scheme: configuration.service.tls == nil ? "http" : "https",
                               directory: directory, group: group, task: task)
