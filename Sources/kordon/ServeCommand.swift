@@ -113,14 +113,16 @@ struct ServeCommand: ParsableCommand {
         if configuration.spool.root != nil {
             transports.append(try SpoolService(service: service, configuration: configuration, logger: logger))
         }
-        // ICAP and HTTP land here, one line each, for example:
+        // ICAP lands here in one line, when its listener is merged:
         // if configuration.icap.listen != nil { transports.append(try ICAPService(service: service, configuration: configuration, logger: logger)) }
-        // if configuration.http.listen != nil { transports.append(try HTTPService(service: service, configuration: configuration, logger: logger)) }
         if configuration.icap.listen != nil {
             throw KordonError(code: "serve.icap", message: "serve.icap is configured, but this build has no ICAP listener yet")
         }
         if configuration.http.listen != nil {
-            throw KordonError(code: "serve.http", message: "serve.http is configured, but this build has no HTTP listener yet")
+            transports.append(try HTTPService(service: service, configuration: configuration, logger: logger))
+        }
+        if configuration.watch {
+            transports.append(ResourceWatcher(service: service, directories: ResourceWatcher.directories(of: service), logger: logger))
         }
         return transports
     }
