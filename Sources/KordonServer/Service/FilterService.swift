@@ -134,6 +134,7 @@ public final class FilterService: Sendable {
         let blocking = configuration.service.reload == .blocking
         let previous: Loaded? = blocking ? loaded.withLock { old in defer { old = nil }; return old } : nil
         let started = ContinuousClock.now
+        let residentBefore = ProcessMemory.resident
         let configuration = self.configuration
         let built: Result<EngineSet, Error> = await withCheckedContinuation { continuation in
             // Loading compiles signatures and schemas: seconds of CPU, on its own thread.
@@ -147,7 +148,14 @@ public final class FilterService: Sendable {
             loaded.withLock { $0 = Loaded(pipeline: Pipeline(engines: engines), istag: Self.istag(next)) }
             problem.withLock { $0 = nil }
             metrics.recordEngine(signatures: engines.clamav.signatureCount, loadTime: ContinuousClock.now - started)
-            logger.info("reloaded", metadata: ["signatures": "\(engines.clamav.signatureCount)", "rules": "\(engines.rules.packs.count) packs"])
+            // The old engines go when the last scan holding them finishes; the peak shows what the reload cost.
+            logger.info("reloaded", metadata: [
+                "signatures": "\(engines.clamav.signatureCount)", "rules": "\(engines.rules.packs.count) packs",
+                "strategy": "\(configuration.service.reload.rawValue)",
+                "resident.before": "\(ProcessMemory.megabytes(residentBefore))",
+                "resident.after": "\(ProcessMemory.megabytes(ProcessMemory.resident))",
+                "resident.peak": "\(ProcessMemory.megabytes(ProcessMemory.peak))",
+            ])
             try? audit.append(AuditEntry(event: "reload", detail: "generation \(next), \(engines.clamav.signatureCount) signatures"))
         case .failure(let error):
             if let previous { loaded.withLock { $0 = previous } }

@@ -47,6 +47,10 @@ public final class ServiceMetrics: Sendable {
         loadSeconds.set(Double(loadTime.components.seconds) + Double(loadTime.components.attoseconds) / 1e18)
     }
 
-    /// The exposition text for `/metrics`.
-    public func exposition() -> String { registry.emitToString() }
+    /// The exposition text for `/metrics`, with the process's memory as of now.
+    public func exposition() -> String {
+        registry.makeGauge(name: "kordon_process_resident_bytes", help: "Resident memory of the process now").set(Double(ProcessMemory.resident))
+        registry.makeGauge(name: "kordon_process_resident_peak_bytes", help: "Highest resident memory so far (reloads hold two engine sets at once unless serve.reload is blocking)").set(Double(ProcessMemory.peak))
+        return registry.emitToString()
+    }
 }
