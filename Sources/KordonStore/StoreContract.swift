@@ -1,7 +1,10 @@
 // CONTRACT STUB — the public API the service and the CLI are written against.
 // The store helper replaces this file with the real implementation, keeping these signatures.
+// TEMP (icap branch): minimal working bodies (plain files, no encryption, no HMAC chain) so that
+// the ICAP tests can run a FilterService; dropped on merge in favour of the real store.
 import Foundation
 import KordonCore
+import Synchronization
 
 /// One held message in the quarantine index. The original itself is encrypted on
 /// disk and never part of a record.
@@ -32,23 +35,50 @@ public struct QuarantineRecord: Sendable, Codable {
 
 /// Originals encrypted at rest (AES-256-GCM, one key file) with an SQLite index.
 public final class QuarantineStore: Sendable {
+    private let directory: URL
+    private let records = Mutex<[String: QuarantineRecord]>([:])
     /// Opens (creating when missing) the store in `directory`; the key file is created 0600 when missing.
-    public init(directory: URL, keyFile: String) throws { fatalError("contract stub") }
+    public init(directory: URL, keyFile: String) throws {
+        self.directory = directory
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
     /// Stores `original` under `id`. Idempotent: an id already stored is left as it is and its record returned.
     @discardableResult
-    public func put(id: String, original: Data, report: Report, time: Date = Date()) throws -> QuarantineRecord { fatalError("contract stub") }
+    public func put(id: String, original: Data, report: Report, time: Date = Date()) throws -> QuarantineRecord {
+        if let existing = records.withLock({ $0[id] }) { return existing }
+        try original.write(to: directory.appendingPathComponent(id), options: .atomic)
+        let record = QuarantineRecord(id: id, time: time, source: report.message.source, route: report.message.route,
+                                      sha256: report.message.sha256, size: original.count, verdict: report.verdict,
+                                      reasons: report.findings.map(\.rule), report: report, released: nil, releaseNote: nil)
+        records.withLock { $0[id] = record }
+        return record
+    }
     /// Records, newest first, optionally since a time and with a reason (rule id or its prefix).
-    public func list(since: Date? = nil, reason: String? = nil) throws -> [QuarantineRecord] { fatalError("contract stub") }
+    public func list(since: Date? = nil, reason: String? = nil) throws -> [QuarantineRecord] {
+        records.withLock { Array($0.values) }
+            .filter { since == nil || $0.time >= since! }
+            .filter { reason == nil || $0.reasons.contains(where: { $0.hasPrefix(reason!) }) }
+            .sorted { $0.time > $1.time }
+    }
     /// One record.
-    public func record(id: String) throws -> QuarantineRecord? { fatalError("contract stub") }
+    public func record(id: String) throws -> QuarantineRecord? { records.withLock { $0[id] } }
     /// The decrypted original; throws `quarantine.tampered` when GCM rejects the blob.
-    public func original(id: String) throws -> Data { fatalError("contract stub") }
+    public func original(id: String) throws -> Data { try Data(contentsOf: directory.appendingPathComponent(id)) }
     /// Marks a record released.
-    public func markReleased(id: String, note: String?) throws { fatalError("contract stub") }
+    public func markReleased(id: String, note: String?) throws {
+        records.withLock { $0[id]?.released = Date(); $0[id]?.releaseNote = note }
+    }
     /// Deletes a record and its blob.
-    public func delete(id: String) throws { fatalError("contract stub") }
+    public func delete(id: String) throws {
+        _ = records.withLock { $0.removeValue(forKey: id) }
+        try? FileManager.default.removeItem(at: directory.appendingPathComponent(id))
+    }
     /// Deletes everything stored before `date`; returns the ids deleted.
-    public func purge(olderThan date: Date) throws -> [String] { fatalError("contract stub") }
+    public func purge(olderThan date: Date) throws -> [String] {
+        let old = try list().filter { $0.time < date }.map(\.id)
+        for id in old { try delete(id: id) }
+        return old
+    }
 }
 
 /// One audit record's content.
@@ -95,10 +125,27 @@ public struct AuditVerification: Sendable, Equatable {
 
 /// An append-only log, one JSON record per line, each carrying the HMAC-SHA256 of the previous one.
 public final class AuditLog: Sendable {
+    private let handle: Mutex<FileHandle>
     /// Opens (creating when missing) the log; the key file is created 0600 when missing.
-    public init(file: URL, keyFile: String) throws { fatalError("contract stub") }
+    public init(file: URL, keyFile: String) throws {
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        if !FileManager.default.fileExists(atPath: file.path) { _ = FileManager.default.createFile(atPath: file.path, contents: nil) }
+        let handle = try FileHandle(forWritingTo: file)
+        try handle.seekToEnd()
+        self.handle = Mutex(handle)
+    }
     /// Appends one record (thread-safe, written and fsync'd before returning).
-    public func append(_ entry: AuditEntry) throws { fatalError("contract stub") }
+    public func append(_ entry: AuditEntry) throws {
+        var line = try JSONEncoder().encode(entry)
+        line.append(0x0A)
+        try handle.withLock { handle in
+            try handle.write(contentsOf: line)
+            try handle.synchronize()
+        }
+    }
     /// Checks the whole chain.
-    public static func verify(file: URL, keyFile: String) throws -> AuditVerification { fatalError("contract stub") }
+    public static func verify(file: URL, keyFile: String) throws -> AuditVerification {
+        let lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n")
+        return AuditVerification(records: lines.count, firstBad: nil, problem: nil)
+    }
 }
