@@ -1,0 +1,85 @@
+import Foundation
+import NIOCore
+
+/// An encapsulated HTTP header section (start line and fields), kept as raw bytes so
+/// that what is echoed is exactly what came in, with only the fields Kordon must
+/// change edited.
+struct HTTPHeaderBlock: Sendable {
+    /// The start line (`HTTP/1.1 200 OK`, `POST /upload HTTP/1.1`), without CRLF.
+    var startLine: [UInt8]
+    /// The field lines, without CRLF.
+    var fields: [[UInt8]]
+
+    /// Splits a section that ends with an empty line; `nil` when it is not one.
+    init?(_ section: ByteBuffer) {
+        let bytes = Array(section.readableBytesView)
+        guard bytes.count >= 4, bytes.suffix(4) == [0x0D, 0x0A, 0x0D, 0x0A] else { return nil }
+        // Without the final CRLF, every line ends with its own CRLF.
+        let content = bytes.dropLast(2)
+        var lines: [[UInt8]] = []
+        var start = content.startIndex
+        var index = content.startIndex
+        while index + 1 < content.endIndex {
+            if content[index] == 0x0D && content[index + 1] == 0x0A {
+                lines.append(Array(content[start..<index]))
+                index += 2
+                start = index
+            } else {
+                index += 1
+            }
+        }
+        guard start == content.endIndex else { return nil }
+        guard let first = lines.first, !first.isEmpty else { return nil }
+        startLine = first
+        fields = Array(lines.dropFirst())
+    }
+
+    /// A new block.
+    init(startLine: String, fields: [(String, String)]) {
+        self.startLine = Array(startLine.utf8)
+        self.fields = fields.map { Array("\($0.0): \($0.1)".utf8) }
+    }
+
+    /// Removes every field whose name is one of `names` (ASCII case-insensitive).
+    mutating func remove(_ names: Set<String>) {
+        fields.removeAll { line in
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return false }
+            let name = String(decoding: line[..<colon], as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased()
+            return names.contains(name)
+        }
+    }
+
+    /// The value of the first field named `name` (lowercase).
+    func value(of name: String) -> String? {
+        for line in fields {
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
+            if String(decoding: line[..<colon], as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased() == name {
+                return String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return nil
+    }
+
+    /// Appends one field.
+    mutating func add(_ name: String, _ value: String) { fields.append(Array("\(name): \(value)".utf8)) }
+
+    /// The section's bytes, ending with the empty line.
+    func write(to buffer: inout ByteBuffer) {
+        buffer.writeBytes(startLine)
+        buffer.writeStaticString("\r\n")
+        for field in fields {
+            buffer.writeBytes(field)
+            buffer.writeStaticString("\r\n")
+        }
+        buffer.writeStaticString("\r\n")
+    }
+
+    /// Byte length of ``write(to:)``'s output.
+    var byteCount: Int { startLine.count + 2 + fields.reduce(0) { $0 + $1.count + 2 } + 2 }
+
+    /// Fields that describe a body and become wrong when the body changes.
+    static let bodyDescribing: Set<String> = [
+        "content-length", "transfer-encoding", "content-md5", "digest", "repr-digest", "content-digest",
+        "etag", "content-range", "accept-ranges",
+    ]
+}
