@@ -113,10 +113,8 @@ struct ServeCommand: ParsableCommand {
         if configuration.spool.root != nil {
             transports.append(try SpoolService(service: service, configuration: configuration, logger: logger))
         }
-        // ICAP lands here in one line, when its listener is merged:
-        // if configuration.icap.listen != nil { transports.append(try ICAPService(service: service, configuration: configuration, logger: logger)) }
         if configuration.icap.listen != nil {
-            throw KordonError(code: "serve.icap", message: "serve.icap is configured, but this build has no ICAP listener yet")
+            transports.append(ICAPService(service: service, configuration: configuration, logger: logger))
         }
         if configuration.http.listen != nil {
             transports.append(try HTTPService(service: service, configuration: configuration, logger: logger))
