@@ -151,6 +151,13 @@ final class ICAPTestConnection {
         return true
     }
 
+    /// Everything until the peer closes.
+    func readToEnd() throws -> [UInt8] {
+        while try fill() {}
+        defer { buffered.removeAll() }
+        return buffered
+    }
+
     /// Whether the server closed the connection (reads until end of stream, or throws on timeout).
     func isClosedByServer() -> Bool {
         (try? fill()) == false
