@@ -18,7 +18,7 @@ struct ICAPInteropTests {
     @Test("c-icap-client RESPMOD: clean → 204, EICAR → 403 page, restricted → its sanitized body",
           .enabled(if: cIcapClient != nil, "c-icap-client is missing (Debian package c-icap): run scripts/install-deps"))
     func cIcapClientRespmod() async throws {
-        try await withICAPServer { server in
+        try await withSharedICAPServer { server in
             let files = try ICAPFiles()
             defer { files.remove() }
             let clean = try await cIcap(server.port, ["-f", files.clean, "-resp", "http://origin.test/clean.bin"], output: files.path("out-clean"))
@@ -38,7 +38,7 @@ struct ICAPInteropTests {
     @Test("c-icap-client REQMOD: a clean upload → 204, an infected one → 403 page, a restricted one → its sanitized body",
           .enabled(if: cIcapClient != nil, "c-icap-client is missing (Debian package c-icap): run scripts/install-deps"))
     func cIcapClientReqmod() async throws {
-        try await withICAPServer { server in
+        try await withSharedICAPServer { server in
             let files = try ICAPFiles()
             defer { files.remove() }
             let upload = { (file: String, name: String) in
@@ -75,7 +75,7 @@ struct ICAPInteropTests {
     @Test("Squid as the ICAP client: an infected download is blocked with 403, a clean one arrives intact, a restricted one sanitized",
           .enabled(if: squid != nil, "squid is missing (Debian package squid): run scripts/install-deps"))
     func squidProxy() async throws {
-        try await withICAPServer { server in
+        try await withSharedICAPServer { server in
             let files = try ICAPFiles()
             defer { files.remove() }
             let origin = try await ICAPOrigin.start(directory: files.root)

@@ -17,7 +17,7 @@ struct ICAPRobustnessTests {
 
     @Test("malformed requests get their status and the connection is closed")
     func malformed() async throws {
-        try await withICAPServer { server in
+        try await withSharedICAPServer { server in
             let port = server.port
             let body = ICAPTestRequest.chunked(Array("x".utf8))
             let cases: [(String, [UInt8], Int)] = [
@@ -47,7 +47,7 @@ struct ICAPRobustnessTests {
 
     @Test("an unknown service is 404 and the connection stays usable")
     func unknownService() async throws {
-        try await withICAPServer { server in
+        try await withSharedICAPServer { server in
             let port = server.port
             let body = Array("x".utf8)
             let (missing, options) = try await icapBlocking {
@@ -64,7 +64,7 @@ struct ICAPRobustnessTests {
 
     @Test("requests sent back to back on one connection are answered in order")
     func pipelined() async throws {
-        try await withICAPServer { server in
+        try await withSharedICAPServer { server in
             let port = server.port
             let responses = try await icapBlocking {
                 let connection = try ICAPTestConnection(port: port)
