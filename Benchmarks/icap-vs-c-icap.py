@@ -16,13 +16,16 @@ Also measured:
     latency counted from the scheduled send time).
 Targets: Kordon >= 2x c-icap throughput; that p99 < 20 ms.
 
-Usage: python3 Benchmarks/icap-vs-c-icap.py [--count 200] [--attachment-size 65536]
+Corpora: the declarations of make-corpus.py (Kordon validates and decodes them; c-icap only
+has clamd scan the text) and random binary files of the same size (ClamAV's work only).
+
+Usage: python3 Benchmarks/icap-vs-c-icap.py [--count 200] [--attachment-size 65536] [--corpus both]
            [--concurrency 8] [--seconds 20] [--stock-runs 40] [--skip-build] [--keep]
 Needs: scripts/install-deps (c-icap, libc-icap-mod-virus-scan, clamav-daemon) and a release
 build. Kordon is run as `kordon serve --config` when this build has it, else through the
 release test binary's ICAPBenchmarkHost (swift build -c release --build-tests -Xswiftc -enable-testing).
 """
-import argparse, os, shutil, socket, statistics, subprocess, sys, tempfile, threading, time
+import argparse, os, random, shutil, socket, statistics, subprocess, sys, tempfile, threading, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "Benchmarks"))
@@ -234,10 +237,25 @@ def make_corpus(directory, count, attachment_size, seed):
     return sorted(os.path.join(directory, f) for f in os.listdir(directory))
 
 
+def opaque_corpus(directory, count, size):
+    """Incompressible binary files: ClamAV's work only, for both servers."""
+    os.makedirs(directory)
+    rng = random.Random(3)
+    paths = []
+    for i in range(count):
+        path = os.path.join(directory, f"blob-{i:06d}.bin")
+        with open(path, "wb") as f:
+            f.write(rng.randbytes(size))
+        paths.append(path)
+    return paths
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--count", type=int, default=200)
     ap.add_argument("--attachment-size", type=int, default=65536)
+    ap.add_argument("--corpus", default="both", choices=["xml", "opaque", "both"],
+                    help="xml: declarations with a base64 attachment; opaque: random binary files of --attachment-size bytes")
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--stock-runs", type=int, default=40)
@@ -247,13 +265,16 @@ def main():
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="kordon-icap-bench-")
-    files = make_corpus(os.path.join(work, "corpus"), args.count, args.attachment_size, 1)
-    bodies = [open(f, "rb").read() for f in files]
-    mean_kb = sum(map(len, bodies)) / len(bodies) / 1024
+    corpora = []
+    if args.corpus in ("xml", "both"):
+        corpora.append(("declarations", make_corpus(os.path.join(work, "corpus"), args.count, args.attachment_size, 1)))
+    if args.corpus in ("opaque", "both"):
+        corpora.append(("opaque files", opaque_corpus(os.path.join(work, "opaque"), args.count, args.attachment_size)))
     # About 100 KB: a 73,000-byte attachment, base64-encoded, inside a declaration.
     hundred = open(make_corpus(os.path.join(work, "corpus-100k"), 1, 73000, 2)[0], "rb").read()
 
     procs = []
+    results = []
     try:
         kordon, kordon_port, how = start_kordon(work, args.skip_build, args.configuration)
         procs.append(kordon)
@@ -262,15 +283,14 @@ def main():
         c_icap, c_icap_port = start_c_icap(work, clamd_sock)
         procs.append(c_icap)
         contenders = [("Kordon ICAP", kordon_port, "kordon"), ("c-icap virus_scan + clamd", c_icap_port, "virus_scan")]
-        for _, port, service in contenders:  # warm up: engines, caches, threads
-            closed_loop(port, service, bodies, args.concurrency, 2)
-
-        rows = []
-        for name, port, service in contenders:
-            rate, lat, statuses = closed_loop(port, service, bodies, args.concurrency, args.seconds)
-            rows.append((name, rate, lat, statuses))
-        stock = [(name, stock_client(port, service, files, args.stock_runs)) for name, port, service in contenders]
-
+        for corpus, files in corpora:
+            bodies = [open(f, "rb").read() for f in files]
+            for _, port, service in contenders:  # warm up: engines, caches, threads
+                closed_loop(port, service, bodies, args.concurrency, 2)
+            rows = [(name, *closed_loop(port, service, bodies, args.concurrency, args.seconds)) for name, port, service in contenders]
+            results.append((corpus, sum(map(len, bodies)) / len(bodies) / 1024, rows))
+        stock_files = corpora[0][1]
+        stock = [(name, stock_client(port, service, stock_files, args.stock_runs)) for name, port, service in contenders]
         max_rate, _, _ = closed_loop(kordon_port, "kordon", [hundred], args.concurrency, min(args.seconds, 10))
         half_lat, half_statuses = open_loop(kordon_port, "kordon", hundred, max_rate / 2, min(args.seconds, 15))
     finally:
@@ -278,19 +298,21 @@ def main():
             proc.kill()
             proc.wait()
 
-    print(f"\ncorpus: {len(bodies)} declarations, {args.attachment_size}-byte attachments (mean {mean_kb:.0f} KB); "
-          f"{os.cpu_count()} cores; Kordon via {how}")
-    print(f"our client: {args.concurrency} connections, TCP_NODELAY, RESPMOD + Allow: 204, {args.seconds:.0f} s each\n")
-    print(f"{'server':28} {'req/s':>8} {'MB/s':>7} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7}  answers")
-    for name, rate, lat, statuses in rows:
-        print(f"{name:28} {rate:8.0f} {rate * mean_kb / 1024:7.1f} {percentile(lat, 50) * 1e3:7.1f} "
-              f"{percentile(lat, 90) * 1e3:7.1f} {percentile(lat, 99) * 1e3:7.1f}  {dict(sorted(statuses.items()))}")
-    print(f"\nKordon / c-icap throughput = {rows[0][1]:.0f} / {rows[1][1]:.0f} = {rows[0][1] / rows[1][1]:.2f}x  (target >= 2)")
-    print(f"\nstock c-icap-client, {args.stock_runs} runs each (process start + OPTIONS + RESPMOD, no TCP_NODELAY):")
+    print(f"\n{os.cpu_count()} cores; Kordon via {how}; signatures/ in both (clamd loads the same files)")
+    print(f"our client: {args.concurrency} connections, TCP_NODELAY, RESPMOD + Allow: 204, whole body in one write, "
+          f"{args.seconds:.0f} s per server and corpus")
+    for corpus, mean_kb, rows in results:
+        print(f"\n{corpus}: {args.count} files, mean {mean_kb:.0f} KB")
+        print(f"{'server':28} {'req/s':>8} {'MB/s':>7} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7}  answers")
+        for name, rate, lat, statuses in rows:
+            print(f"{name:28} {rate:8.0f} {rate * mean_kb / 1024:7.1f} {percentile(lat, 50) * 1e3:7.1f} "
+                  f"{percentile(lat, 90) * 1e3:7.1f} {percentile(lat, 99) * 1e3:7.1f}  {dict(sorted(statuses.items()))}")
+        print(f"Kordon / c-icap throughput = {rows[0][1]:.0f} / {rows[1][1]:.0f} = {rows[0][1] / rows[1][1]:.2f}x  (target >= 2)")
+    print(f"\nstock c-icap-client on {corpora[0][0]}, {args.stock_runs} runs each (process start + OPTIONS + RESPMOD, no TCP_NODELAY):")
     for name, times in stock:
         print(f"  {name:28} mean {statistics.mean(times) * 1e3:6.1f} ms, p50 {percentile(times, 50) * 1e3:6.1f} ms, "
               f"max {max(times) * 1e3:6.1f} ms")
-    print(f"\n100 KB message ({len(hundred)} bytes): Kordon maximum {max_rate:.0f} req/s; at half ({max_rate / 2:.0f} req/s, "
+    print(f"\n100 KB declaration ({len(hundred)} bytes): Kordon maximum {max_rate:.0f} req/s; at half ({max_rate / 2:.0f} req/s, "
           f"open loop): p50 {percentile(half_lat, 50) * 1e3:.1f} ms, p99 {percentile(half_lat, 99) * 1e3:.1f} ms, "
           f"max {max(half_lat) * 1e3:.1f} ms  (target p99 < 20 ms)  answers {half_statuses}")
     if args.keep:

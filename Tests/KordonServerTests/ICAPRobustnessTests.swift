@@ -29,6 +29,7 @@ struct ICAPRobustnessTests {
                 ("Encapsulated out of order", ICAPTestRequest.head("RESPMOD", port: port, service: "kordon", encapsulated: "res-hdr=0, req-hdr=10, res-body=20", headers: []), 400),
                 ("two bodies", ICAPTestRequest.head("REQMOD", port: port, service: "kordon", encapsulated: "req-body=0, null-body=0", headers: []), 400),
                 ("section offsets that miss the empty line", ICAPTestRequest.head("RESPMOD", port: port, service: "kordon", encapsulated: "res-hdr=0, res-body=10", headers: []) + Array("HTTP/1.1 200 OK\r\n\r\n".utf8) + body, 400),
+                ("bare LF inside an HTTP header", ICAPTestRequest.head("RESPMOD", port: port, service: "kordon", encapsulated: "res-hdr=0, res-body=26", headers: []) + Array("HTTP/1.1 200 OK\nX-A: b\r\n\r\n".utf8) + body, 400),
                 ("folded header", Array("OPTIONS icap://127.0.0.1/kordon ICAP/1.0\r\nHost: a\r\n b\r\n\r\n".utf8), 400),
                 ("bad chunk size", ICAPTestRequest.respmod(port: port, bodyLength: 1) + Array("zz\r\nx\r\n0\r\n\r\n".utf8), 400),
                 ("chunk longer than its size", ICAPTestRequest.respmod(port: port, bodyLength: 1) + Array("1\r\nxyz\r\n0\r\n\r\n".utf8), 400),
