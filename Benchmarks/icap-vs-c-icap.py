@@ -245,7 +245,8 @@ def opaque_corpus(directory, count, size):
     for i in range(count):
         path = os.path.join(directory, f"blob-{i:06d}.bin")
         with open(path, "wb") as f:
-            f.write(rng.randbytes(size))
+            # A leading NUL: never taken for XML or text (a random '<' first byte would be, and held as malformed XML).
+            f.write(b"\0" + rng.randbytes(size - 1))
         paths.append(path)
     return paths
 
