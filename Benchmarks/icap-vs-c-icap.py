@@ -245,8 +245,9 @@ def opaque_corpus(directory, count, size):
     for i in range(count):
         path = os.path.join(directory, f"blob-{i:06d}.bin")
         with open(path, "wb") as f:
-            # A leading NUL: never taken for XML or text (a random '<' first byte would be, and held as malformed XML).
-            f.write(b"\0" + rng.randbytes(size - 1))
+            # A fixed binary prefix: random first bytes are sometimes taken for XML ('<', or NUL then '<' for
+            # UTF-16) and rightly held as malformed, which is not what this corpus measures.
+            f.write(b"KRDBLOB\0" + rng.randbytes(size - 8))
         paths.append(path)
     return paths
 
