@@ -24,6 +24,16 @@ Usage: python3 Benchmarks/icap-vs-c-icap.py [--count 200] [--attachment-size 655
 Needs: scripts/install-deps (c-icap, libc-icap-mod-virus-scan, clamav-daemon) and a release
 build. Kordon is run as `kordon serve --config` when this build has it, else through the
 release test binary's ICAPBenchmarkHost (swift build -c release --build-tests -Xswiftc -enable-testing).
+
+Figures (2 shared cores, release, defaults: 200 files, 8 connections, 20 s; TEMP in-memory store
+with an fsync'd audit line per decision; ±15% run to run):
+  declarations (91 KB)   Kordon   400 req/s  p50 19.2 ms  p99 24.4 ms | c-icap+clamd 2254 req/s  p99 7.4 ms  -> 0.18x
+  opaque files (64 KB)   Kordon  1298 req/s  p50  6.1 ms  p99  9.0 ms | c-icap+clamd 2692 req/s  p99 6.0 ms  -> 0.48x
+  stock c-icap-client    Kordon 7.7 ms a run | c-icap 47.8 ms (two 40 ms delayed-ACK stalls; Kordon sets TCP_QUICKACK)
+  100 KB declaration     Kordon max 387 req/s; at 194 req/s open loop p50 5.2 ms, p99 8.5 ms (target < 20 ms: met)
+The 2x throughput target is not met: with the 4 test signatures, clamd's pass is cheap, while
+Kordon parses, validates, decodes and scans each attachment as well (its pipeline, not the
+ICAP layer, is the cost: tiny bodies go through at ~3,400 req/s).
 """
 import argparse, os, random, shutil, socket, statistics, subprocess, sys, tempfile, threading, time
 
