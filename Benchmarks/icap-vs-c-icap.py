@@ -39,6 +39,7 @@ import argparse, os, random, shutil, socket, statistics, subprocess, sys, tempfi
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "Benchmarks"))
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
 import icap_client  # noqa: E402
 
 
