@@ -73,6 +73,8 @@ struct ICAPCodecTests {
         #expect(String(buffer: edited) == "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nX-Other: a:b\r\nContent-Length: 4\r\n\r\n")
         #expect(HTTPHeaderBlock(ByteBuffer(string: "HTTP/1.1 200 OK\r\n")) == nil)
         #expect(HTTPHeaderBlock(ByteBuffer(string: "\r\n\r\n")) == nil)
+        #expect(HTTPHeaderBlock(ByteBuffer(string: "HTTP/1.1 200 OK\r\nNoColon\r\n\r\n")) == nil)
+        #expect(HTTPHeaderBlock(ByteBuffer(string: "HTTP/1.1 200 OK\nX-Smuggled: y\r\n\r\n")) == nil)
     }
 
     @Test("answers carry ISTag and a correct Encapsulated; the body is chunked")

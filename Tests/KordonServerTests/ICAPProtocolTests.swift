@@ -9,7 +9,7 @@ import Testing
 struct ICAPProtocolTests {
     @Test("OPTIONS advertises methods, ISTag, limits, 204, the preview and that everything is transferred")
     func options() async throws {
-        try await withICAPServer({ $0.service.icap.maxConnections = 77 }) { server in
+        try await withSharedICAPServer { server in
             let port = server.port
             let response = try await icapBlocking {
                 let connection = try ICAPTestConnection(port: port)
@@ -20,7 +20,7 @@ struct ICAPProtocolTests {
             #expect(response.header("Methods") == "RESPMOD, REQMOD")
             #expect(response.header("ISTag") == server.filter.istag)
             #expect(response.header("ISTag")?.hasPrefix("\"") == true)
-            #expect(response.header("Max-Connections") == "77")
+            #expect(response.header("Max-Connections") == "256")
             #expect(response.header("Options-TTL") == "300")
             #expect(response.header("Allow") == "204")
             #expect(response.header("Preview") == "4096")
@@ -52,7 +52,7 @@ struct ICAPProtocolTests {
 
     @Test("a clean body is answered 204 when allowed, else echoed unchanged; the ISTag rides on every answer")
     func cleanBody() async throws {
-        try await withICAPServer { server in
+        try await withSharedICAPServer { server in
             let port = server.port
             let body = icapRandomBytes(20_000)
             let (allowed, echoed) = try await icapBlocking {
@@ -76,7 +76,7 @@ struct ICAPProtocolTests {
 
     @Test("an infected body gets an HTTP 403 page naming the rule and the quarantine id, never the content")
     func infectedBody() async throws {
-        try await withICAPServer { server in
+        try await withSharedICAPServer { server in
             let port = server.port
             let body = Array("report follows\n".utf8) + icapEICAR + Array("\nend\n".utf8)
             let response = try await icapBlocking {
@@ -100,7 +100,7 @@ struct ICAPProtocolTests {
 
     @Test("a body that fits the preview ends with ieof and is answered at once: 204 even without Allow: 204")
     func previewWithIEOF() async throws {
-        try await withICAPServer { server in
+        try await withSharedICAPServer { server in
             let port = server.port
             let clean = Array("a small clean note\n".utf8)
             let (first, second) = try await icapBlocking {
@@ -120,7 +120,7 @@ struct ICAPProtocolTests {
 
     @Test("a preview without ieof gets 100 Continue and nothing else until the whole body is in")
     func previewThenContinue() async throws {
-        try await withICAPServer { server in
+        try await withSharedICAPServer { server in
             let port = server.port
             // EICAR sits after the preview: only the full body reveals it.
             let body = icapRandomBytes(10_000) + icapEICAR
@@ -142,7 +142,7 @@ struct ICAPProtocolTests {
 
     @Test("restricted data is masked: 200 with the sanitized body and a corrected Content-Length")
     func sanitizedBody() async throws {
-        try await withICAPServer { server in
+        try await withSharedICAPServer { server in
             let port = server.port
             let original = try [UInt8](Data(contentsOf: icapRepositoryRoot.appendingPathComponent("fixtures/restricted/declaration-person-kz-ru.xml")))
             let expected = try #require(server.filter.pipeline?.filter(Data(original), source: "expected").output)
@@ -168,7 +168,7 @@ struct ICAPProtocolTests {
 
     @Test("REQMOD: an infected upload is answered with a 403 response; a request without a body passes")
     func reqmod() async throws {
-        try await withICAPServer { server in
+        try await withSharedICAPServer { server in
             let port = server.port
             let clean = Array("a clean upload, plain text\n".utf8)
             let (blocked, bodiless, passed) = try await icapBlocking {
@@ -211,7 +211,7 @@ struct ICAPProtocolTests {
 
     @Test("the route comes from X-Kordon-From and X-Kordon-To; a malformed one is refused")
     func route() async throws {
-        try await withICAPServer { server in
+        try await withSharedICAPServer { server in
             let port = server.port
             let (good, bad) = try await icapBlocking {
                 let connection = try ICAPTestConnection(port: port)
@@ -229,7 +229,7 @@ struct ICAPProtocolTests {
     }
     @Test("a request that arrives one byte at a time is read the same as one that arrives at once")
     func byteAtATime() async throws {
-        try await withICAPServer { server in
+        try await withSharedICAPServer { server in
             let port = server.port
             let body = Array("clean text, ".utf8) + icapEICAR
             let response = try await icapBlocking {

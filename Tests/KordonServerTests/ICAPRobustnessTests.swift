@@ -17,7 +17,7 @@ struct ICAPRobustnessTests {
 
     @Test("malformed requests get their status and the connection is closed")
     func malformed() async throws {
-        try await withICAPServer { server in
+        try await withSharedICAPServer { server in
             let port = server.port
             let body = ICAPTestRequest.chunked(Array("x".utf8))
             let cases: [(String, [UInt8], Int)] = [
@@ -29,6 +29,7 @@ struct ICAPRobustnessTests {
                 ("Encapsulated out of order", ICAPTestRequest.head("RESPMOD", port: port, service: "kordon", encapsulated: "res-hdr=0, req-hdr=10, res-body=20", headers: []), 400),
                 ("two bodies", ICAPTestRequest.head("REQMOD", port: port, service: "kordon", encapsulated: "req-body=0, null-body=0", headers: []), 400),
                 ("section offsets that miss the empty line", ICAPTestRequest.head("RESPMOD", port: port, service: "kordon", encapsulated: "res-hdr=0, res-body=10", headers: []) + Array("HTTP/1.1 200 OK\r\n\r\n".utf8) + body, 400),
+                ("bare LF inside an HTTP header", ICAPTestRequest.head("RESPMOD", port: port, service: "kordon", encapsulated: "res-hdr=0, res-body=26", headers: []) + Array("HTTP/1.1 200 OK\nX-A: b\r\n\r\n".utf8) + body, 400),
                 ("folded header", Array("OPTIONS icap://127.0.0.1/kordon ICAP/1.0\r\nHost: a\r\n b\r\n\r\n".utf8), 400),
                 ("bad chunk size", ICAPTestRequest.respmod(port: port, bodyLength: 1) + Array("zz\r\nx\r\n0\r\n\r\n".utf8), 400),
                 ("chunk longer than its size", ICAPTestRequest.respmod(port: port, bodyLength: 1) + Array("1\r\nxyz\r\n0\r\n\r\n".utf8), 400),
@@ -47,7 +48,7 @@ struct ICAPRobustnessTests {
 
     @Test("an unknown service is 404 and the connection stays usable")
     func unknownService() async throws {
-        try await withICAPServer { server in
+        try await withSharedICAPServer { server in
             let port = server.port
             let body = Array("x".utf8)
             let (missing, options) = try await icapBlocking {
@@ -64,7 +65,7 @@ struct ICAPRobustnessTests {
 
     @Test("requests sent back to back on one connection are answered in order")
     func pipelined() async throws {
-        try await withICAPServer { server in
+        try await withSharedICAPServer { server in
             let port = server.port
             let responses = try await icapBlocking {
                 let connection = try ICAPTestConnection(port: port)

@@ -62,6 +62,15 @@ final class ICAPTestServer: Sendable {
     }
 }
 
+/// One server with the default configuration, started on first use and shared by the
+/// tests that need nothing else (starting one loads the engines: seconds each).
+private let icapSharedServer = Task { try await ICAPTestServer.start() }
+
+/// Runs `body` with the shared default server.
+func withSharedICAPServer(_ body: (ICAPTestServer) async throws -> Void) async throws {
+    try await body(try await icapSharedServer.value)
+}
+
 /// Runs `body` with a started server and always stops it.
 func withICAPServer(_ configure: (inout Configuration) throws -> Void = { _ in },
                     _ body: (ICAPTestServer) async throws -> Void) async throws {
@@ -149,6 +158,13 @@ final class ICAPTestConnection {
         if count == 0 { return false }
         buffered += chunk[0..<count]
         return true
+    }
+
+    /// Everything until the peer closes.
+    func readToEnd() throws -> [UInt8] {
+        while try fill() {}
+        defer { buffered.removeAll() }
+        return buffered
     }
 
     /// Whether the server closed the connection (reads until end of stream, or throws on timeout).

@@ -10,7 +10,8 @@ struct HTTPHeaderBlock: Sendable {
     /// The field lines, without CRLF.
     var fields: [[UInt8]]
 
-    /// Splits a section that ends with an empty line; `nil` when it is not one.
+    /// Splits a section that ends with an empty line; `nil` when it is not one (a bare
+    /// CR or LF, an empty start line, a field line without a colon).
     init?(_ section: ByteBuffer) {
         let bytes = Array(section.readableBytesView)
         guard bytes.count >= 4, bytes.suffix(4) == [0x0D, 0x0A, 0x0D, 0x0A] else { return nil }
@@ -29,7 +30,10 @@ struct HTTPHeaderBlock: Sendable {
             }
         }
         guard start == content.endIndex else { return nil }
-        guard let first = lines.first, !first.isEmpty else { return nil }
+        // Bare CR or LF inside a line is refused: two parsers must never disagree on where a field ends.
+        guard let first = lines.first, !first.isEmpty,
+              lines.allSatisfy({ !$0.contains(0x0A) && !$0.contains(0x0D) }),
+              lines.dropFirst().allSatisfy({ $0.contains(UInt8(ascii: ":")) }) else { return nil }
         startLine = first
         fields = Array(lines.dropFirst())
     }

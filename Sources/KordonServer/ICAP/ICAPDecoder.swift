@@ -168,11 +168,10 @@ struct ICAPDecoder: ByteToMessageDecoder {
         let start = buffer.readerIndex
         // Each section runs from its offset to the next one; each must end with an empty line.
         let offsets = [encapsulated.requestHeader, encapsulated.responseHeader].compactMap { $0 } + [encapsulated.bodyOffset]
-        var sections: [ByteBuffer] = []
+        var sections: [HTTPHeaderBlock] = []
         for (from, to) in zip(offsets, offsets.dropFirst()) {
-            let section = buffer.getSlice(at: start + from, length: to - from)!
-            guard section.readableBytes >= 4, section.getInteger(at: section.writerIndex - 4, as: UInt32.self) == 0x0D0A_0D0A else {
-                return fail(context, .badRequest, "an encapsulated HTTP header section does not end where Encapsulated says")
+            guard let section = HTTPHeaderBlock(buffer.getSlice(at: start + from, length: to - from)!) else {
+                return fail(context, .badRequest, "an encapsulated HTTP header section is malformed or does not end where Encapsulated says")
             }
             sections.append(section)
         }

@@ -103,7 +103,7 @@ struct ICAPEncapsulated: Sendable, Equatable {
 }
 
 /// One request's head: the request line, the ICAP headers and the encapsulated HTTP
-/// header sections (kept as received, to be echoed or edited in the answer).
+/// header sections (kept byte for byte, to be echoed or edited in the answer).
 struct ICAPRequestHead: Sendable {
     /// The method.
     var method: ICAPMethod
@@ -115,10 +115,10 @@ struct ICAPRequestHead: Sendable {
     var headers: ICAPHeaders
     /// The sections.
     var encapsulated: ICAPEncapsulated
-    /// The encapsulated HTTP request header block, CRLF CRLF included.
-    var requestHeader: ByteBuffer?
-    /// The encapsulated HTTP response header block, CRLF CRLF included.
-    var responseHeader: ByteBuffer?
+    /// The encapsulated HTTP request header.
+    var requestHeader: HTTPHeaderBlock?
+    /// The encapsulated HTTP response header.
+    var responseHeader: HTTPHeaderBlock?
     /// The `Preview` size when the client sends a preview.
     var preview: Int?
 

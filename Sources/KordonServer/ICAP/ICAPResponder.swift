@@ -95,9 +95,9 @@ struct ICAPResponder: Sendable {
     func unchanged(_ head: ICAPRequestHead, body: ByteBuffer?) -> ICAPAnswer {
         var answer = ICAPAnswer(status: .ok, body: body, bodyIsRequest: head.method == .reqmod)
         if head.method == .reqmod {
-            answer.requestHeader = head.requestHeader.flatMap(HTTPHeaderBlock.init)
+            answer.requestHeader = head.requestHeader
         } else {
-            answer.responseHeader = head.responseHeader.flatMap(HTTPHeaderBlock.init)
+            answer.responseHeader = head.responseHeader
         }
         if answer.body == nil && head.hasBody { answer.body = ByteBuffer() }
         return answer
@@ -145,7 +145,7 @@ struct ICAPResponder: Sendable {
     /// dropped (it may carry identifiers) and the length bounded.
     static func source(_ head: ICAPRequestHead) -> String {
         var target = ""
-        if let block = head.requestHeader.flatMap(HTTPHeaderBlock.init) {
+        if let block = head.requestHeader {
             let words = String(decoding: block.startLine, as: UTF8.self).split(separator: " ")
             if words.count >= 2 {
                 target = String(words[1].prefix { $0 != "?" && $0 != "#" })

@@ -22,6 +22,13 @@ import Synchronization
 /// services.append(ICAPService(service: filterService, configuration: configuration.service, logger: logger))
 /// ```
 /// With no `serve.icap.listen` the service binds nothing and waits for shutdown.
+///
+/// Squid (`squid.conf`): `icap_enable on`, `icap_service kordon respmod_precache
+/// icap://127.0.0.1:1344/kordon bypass=off`, `adaptation_access kordon allow all`, and
+/// with a token `adaptation_meta Authorization "Bearer TOKEN"`. Squid 5 (Debian 12)
+/// stalls RESPMOD bodies over about 64 KB for any service that answers only after the
+/// whole body, as Kordon must (Squid bug 5352, fixed in Squid 6): use Squid 6 or later
+/// in front of origins that send large files.
 public final class ICAPService: Service, Sendable {
     private let service: FilterService
     private let configuration: ServiceConfiguration
