@@ -7,8 +7,19 @@ import Foundation
 public enum SHA256Digest {
     /// The lowercase hex SHA-256 of `data`.
     public static func hex(_ data: Data) -> String {
-        let digest = bytes(data)
-        return digest.map { String(format: "%02x", $0) }.joined()
+        hex(bytes: bytes(data))
+    }
+
+    /// Lowercase hex of any bytes (`String(format:)` per byte cost a tenth of an ICAP request).
+    public static func hex(bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text = [UInt8]()
+        text.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// The 32-byte SHA-256 of `data`. OpenSSL failing to hash memory is treated as a

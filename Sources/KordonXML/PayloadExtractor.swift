@@ -18,7 +18,7 @@ struct PayloadExtractor {
     private(set) var findings: [Finding] = []
     private(set) var usedAttachments: Set<String> = []
     /// The whitespace-free base64 text of every decoded payload, to cut from the scan view.
-    private(set) var payloadTexts: Set<[UInt8]> = []
+    private(set) var payloadTexts: Set<PayloadText> = []
     private var taken: Set<XMLNode> = []
     private var limitReported = false
 
@@ -98,14 +98,14 @@ struct PayloadExtractor {
         }
         payloads.append(part)
         if let base64Text, base64Text.count >= XMLGuard.minimumRunLength {
-            payloadTexts.insert(base64Text)
+            payloadTexts.insert(PayloadText(base64Text))
         }
     }
 
     /// `bytes` without the guard-recorded text runs whose whitespace-free text is exactly
     /// a payload handed out: only what was decoded (and will be scanned on its own) is cut.
     /// `nil` when nothing is cut.
-    static func scanView(of bytes: Data, runs: [Range<Int>], cutting texts: Set<[UInt8]>) -> Data? {
+    static func scanView(of bytes: Data, runs: [Range<Int>], cutting texts: Set<PayloadText>) -> Data? {
         guard !texts.isEmpty, !runs.isEmpty else { return nil }
         var view = Data()
         var position = 0
@@ -114,7 +114,7 @@ struct PayloadExtractor {
             let all = raw.bindMemory(to: UInt8.self)
             for run in runs {
                 let stripped = Base64.strippingWhitespace(UnsafeBufferPointer(rebasing: all[run]))
-                guard texts.contains(stripped) else { continue }
+                guard texts.contains(PayloadText(stripped)) else { continue }
                 view.append(contentsOf: all[position..<run.lowerBound])
                 position = run.upperBound
                 cut = true
@@ -122,5 +122,20 @@ struct PayloadExtractor {
             view.append(contentsOf: all[position..<all.count])
         }
         return cut ? view : nil
+    }
+}
+
+/// A payload's whitespace-free base64 text, as a set member that hashes only its
+/// length and its first and last bytes (equality still compares every byte):
+/// hashing whole multi-megabyte payloads with SipHash cost a tenth of a scan.
+struct PayloadText: Hashable {
+    let bytes: [UInt8]
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(bytes.count)
+        bytes.prefix(32).forEach { hasher.combine($0) }
+        bytes.suffix(32).forEach { hasher.combine($0) }
     }
 }

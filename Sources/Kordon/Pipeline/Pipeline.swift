@@ -60,7 +60,10 @@ public struct Pipeline: Sendable {
         case .quarantined: nil
         }
         let report = Report(message: info, verdict: verdict, findings: work.findings,
-                            output: output.map { Report.Output(sha256: SHA256Digest.hex($0), size: $0.count) },
+                            output: output.map { passed in
+                                // A clean message is passed as received: its digest is the one already taken.
+                                Report.Output(sha256: verdict == .clean ? info.sha256 : SHA256Digest.hex(passed), size: passed.count)
+                            },
                             engine: engines.reportEngine(rules: work.rules?.description ?? ""))
         return FilterResult(report: report, output: output)
     }
