@@ -103,38 +103,34 @@ public struct Configuration: Sendable, Equatable {
 
     /// The schema directories to register, in order.
     public func schemaDirectories() throws -> [URL] {
-        var result: [URL] = []
-        if schemas.builtin {
-            guard let resources else {
-                throw KordonError(code: "config.resources",
-                                  message: "Kordon's own schemas/ directory was not found; set KORDON_HOME to the directory holding signatures/ and schemas/, or set schemas.builtin: false")
-            }
-            result.append(resources.schemas)
-        }
-        for path in schemas.directories {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw KordonError(code: "config.schemas", message: "schema directory \(path) does not exist; check --schemas or schemas.directories")
-            }
-            result.append(URL(fileURLWithPath: path))
-        }
-        return result
+        try directories(builtin: resources?.schemas, wanted: schemas.builtin,
+                        missingBuiltin: "Kordon's own schemas/ directory was not found; set KORDON_HOME to the directory holding signatures/ and schemas/, or set schemas.builtin: false",
+                        extra: schemas.directories, code: "config.schemas",
+                        missing: { "schema directory \($0) does not exist; check --schemas or schemas.directories" })
     }
 
     /// The rule-pack directories to load, in order.
     public func ruleDirectories() throws -> [URL] {
+        let builtin = resources.map(\.rules).flatMap { FileManager.default.fileExists(atPath: $0.path) ? $0 : nil }
+        return try directories(builtin: builtin, wanted: rules.builtin,
+                               missingBuiltin: "Kordon's own rules/ directory was not found; set KORDON_HOME to the directory holding signatures/, schemas/ and rules/, or set rules.builtin: false",
+                               extra: rules.directories, code: "config.rules",
+                               missing: { "rules directory \($0) does not exist; check --rules or rules.directories" })
+    }
+
+    /// Kordon's own directory (when `wanted`; an error when it was not found), then
+    /// every configured directory, each of which must exist.
+    private func directories(builtin: URL?, wanted: Bool, missingBuiltin: String, extra: [String], code: String,
+                             missing: (String) -> String) throws -> [URL] {
         var result: [URL] = []
-        if rules.builtin {
-            guard let resources, FileManager.default.fileExists(atPath: resources.rules.path) else {
-                throw KordonError(code: "config.resources",
-                                  message: "Kordon's own rules/ directory was not found; set KORDON_HOME to the directory holding signatures/, schemas/ and rules/, or set rules.builtin: false")
-            }
-            result.append(resources.rules)
+        if wanted {
+            guard let builtin else { throw KordonError(code: "config.resources", message: missingBuiltin) }
+            result.append(builtin)
         }
-        for path in rules.directories {
+        for path in extra {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw KordonError(code: "config.rules", message: "rules directory \(path) does not exist; check --rules or rules.directories")
+                throw KordonError(code: code, message: missing(path))
             }
             result.append(URL(fileURLWithPath: path))
         }
