@@ -38,13 +38,7 @@ enum Belarus {
         let citizenship = String(decoding: value[11...12], as: UTF8.self)
         guard ["PB", "BA", "BI"].contains(citizenship) else { return .invalid }
         let d = value.map { Int($0) - 0x30 }
-        let century: Int
-        switch d[0] {
-        case 1, 2: century = 1800
-        case 3, 4: century = 1900
-        case 5, 6: century = 2000
-        default: return .invalid
-        }
+        guard let century = CalendarDate.century(sexDigit: d[0]) else { return .invalid }
         let year = century + Digits.number(d, 5..<7)
         return CalendarDate.isPast(year: year, month: Digits.number(d, 3..<5), day: Digits.number(d, 1..<3))
             ? .valid : .invalid

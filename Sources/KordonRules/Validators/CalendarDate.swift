@@ -17,6 +17,17 @@ enum CalendarDate {
         return (year, month, day) <= (today.year, today.month, today.day)
     }
 
+    /// The century a KZ IIN or BY personal number's century/sex digit names: 1–2 the
+    /// 1800s, 3–4 the 1900s, 5–6 the 2000s (odd men, even women); `nil` for any other digit.
+    static func century(sexDigit digit: Int) -> Int? {
+        switch digit {
+        case 1, 2: return 1800
+        case 3, 4: return 1900
+        case 5, 6: return 2000
+        default: return nil
+        }
+    }
+
     /// The current year, for two-digit registration years.
     static var currentYear: Int { Today.current.year }
 }

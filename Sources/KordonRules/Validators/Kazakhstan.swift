@@ -5,13 +5,7 @@ enum Kazakhstan {
     /// must exist and not lie in the future.
     static func iin(_ value: [UInt8]) -> Validity {
         guard let d = Digits.of(value, count: 12), checkDigit(d) == d[11] else { return .invalid }
-        let century: Int
-        switch d[6] {
-        case 1, 2: century = 1800
-        case 3, 4: century = 1900
-        case 5, 6: century = 2000
-        default: return .invalid
-        }
+        guard let century = CalendarDate.century(sexDigit: d[6]) else { return .invalid }
         let year = century + Digits.number(d, 0..<2)
         return CalendarDate.isPast(year: year, month: Digits.number(d, 2..<4), day: Digits.number(d, 4..<6))
             ? .valid : .invalid
