@@ -41,6 +41,12 @@ public struct Report: Codable, Sendable {
             self.from = from
             self.to = to
         }
+
+        /// Whether `code` has the shape of a state code (ISO 3166 alpha-2: two ASCII
+        /// letters, either case). Every interface that takes a route checks it here.
+        public static func isStateCode(_ code: String) -> Bool {
+            code.utf8.count == 2 && code.utf8.allSatisfy { (0x41...0x5A).contains($0 & 0xDF) }
+        }
     }
 
     /// What was passed on.

@@ -48,7 +48,7 @@ struct RouteOptions: ParsableArguments {
 
     func validate() throws {
         for (name, code) in [("--from", from), ("--to", to)] {
-            if let code, code.count != 2 || !code.allSatisfy({ $0.isASCII && $0.isLetter }) {
+            if let code, !Report.Route.isStateCode(code) {
                 throw ValidationError("\(name) takes a two-letter state code such as KZ or RU")
             }
         }

@@ -49,4 +49,12 @@ struct VocabularyTests {
     func stageNames() {
         #expect(Stage.allCases.map(\.rawValue) == ["virus", "unchecked", "xml", "schema", "restricted", "marking", "policy", "error"])
     }
+
+    @Test("a state code is two ASCII letters, either case")
+    func stateCodes() {
+        for good in ["KZ", "ru", "By"] { #expect(Report.Route.isStateCode(good)) }
+        for bad in ["", "K", "KZK", "K1", "К Z", "КЗ", "@Z", "[Z", "`z", "{z", "Kazakhstan"] {
+            #expect(!Report.Route.isStateCode(bad), "\(bad)")
+        }
+    }
 }

@@ -26,6 +26,6 @@ struct RouteReader {
         guard let element = (try? document.select(selector))?.first else { return nil }
         let code = String(decoding: document.text(of: element), as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
-        return code.count == 2 && code.allSatisfy({ $0.isASCII && $0.isLetter }) ? code : nil
+        return Report.Route.isStateCode(code) ? code : nil
     }
 }

@@ -45,7 +45,7 @@ struct HTTPFilterParameters {
     /// An ISO 3166 alpha-2 code, upper-cased; throws for anything else.
     static func state(_ text: String?, name: String) throws(KordonError) -> String? {
         guard let text else { return nil }
-        guard text.utf8.count == 2, text.unicodeScalars.allSatisfy({ $0.isASCII && $0.properties.isAlphabetic }) else {
+        guard Report.Route.isStateCode(text) else {
             throw KordonError(code: "http.route", message: "\(name) must be a two-letter state code (KZ, RU, BY, KG, AM), not \(text.debugDescription)")
         }
         return text.uppercased()
