@@ -116,4 +116,10 @@ public final class RuleSet: Sendable, CustomStringConvertible {
     public static func masked(_ value: [UInt8]) -> String {
         Masking.masked(value)
     }
+
+    /// Whether a value already holds the mask character (masked upstream, say):
+    /// masking it again would only hide more.
+    public static func isMasked(_ value: [UInt8]) -> Bool {
+        Masking.isMasked(value)
+    }
 }

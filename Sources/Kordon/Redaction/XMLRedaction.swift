@@ -76,7 +76,7 @@ struct XMLRedaction {
         case .mask, .pseudonymize:
             guard !value.allSatisfy(Self.isWhitespace) else { return nil }
             // Already masked (by Kordon upstream, say): masking it again would hide more for nothing.
-            if rule.action == .mask, Self.isMasked(value) { return nil }
+            if rule.action == .mask, RuleSet.isMasked(value) { return nil }
             let action = FindingAction(rule.action)
             guard mode == .enforce else { return finding(action) }
             guard let replacement = rules.replacement(for: value, ruleID: nil, action: rule.action) else {
@@ -85,11 +85,6 @@ struct XMLRedaction {
             document.setText(of: element, to: replacement)
             return finding(action)
         }
-    }
-
-    /// Whether a value already carries the mask character `•` (U+2022).
-    private static func isMasked(_ value: [UInt8]) -> Bool {
-        value.indices.dropLast(2).contains { value[$0] == 0xE2 && value[$0 + 1] == 0x80 && value[$0 + 2] == 0xA2 }
     }
 
     private static func isWhitespace(_ byte: UInt8) -> Bool {

@@ -7,6 +7,11 @@ enum Masking {
     /// The character hidden letters and digits become.
     static let dot: Character = "•"
 
+    /// Whether UTF-8 `value` already holds the mask character.
+    static func isMasked(_ value: [UInt8]) -> Bool {
+        String(decoding: value, as: UTF8.self).contains(dot)
+    }
+
     /// The masked form of UTF-8 `value` (invalid bytes become U+FFFD first).
     static func masked<Bytes: Collection<UInt8>>(_ value: Bytes) -> String {
         let scalars = Array(String(decoding: value, as: UTF8.self).unicodeScalars)

@@ -106,13 +106,6 @@ public final class FilterService: Sendable {
         return Outcome(result: result, quarantineID: quarantineID)
     }
 
-    /// Stores and audits one decision, blocking (for callers on their own threads).
-    public func record(_ result: FilterResult, original: Data, id: String?) throws -> Outcome {
-        let quarantineID = try Self.keep(result, original: original, id: id, in: store)
-        try audit.append(Self.decision(result.report, quarantineID: quarantineID))
-        return Outcome(result: result, quarantineID: quarantineID)
-    }
-
     /// Stores the original of a held or sanitized message; returns its quarantine id.
     private static func keep(_ result: FilterResult, original: Data, id: String?, in store: QuarantineStore) throws -> String? {
         guard result.report.verdict != .clean else { return nil }
