@@ -35,13 +35,14 @@ public final class XMLEditableDocument {
     var modified = false
 
     /// Parses `data`. Throws a ``KordonError`` (`xml.*`) when the guard or the parser refuses it.
-    public init(parsing data: Data, limits: Limits) throws {
+    public convenience init(parsing data: Data, limits: Limits) throws {
         XMLRuntime.initialize()
         let prepared: PreparedXML
         switch XMLInput.prepare(data, limits: limits) {
         case .success(let p): prepared = p
         case .failure(let refusal): throw KordonError(code: refusal.rule, message: refusal.detail)
         }
+        let document: XMLDocument
         do {
             document = try XMLDocument(parsing: prepared)
         } catch {
@@ -50,6 +51,12 @@ public final class XMLEditableDocument {
         guard document.root != nil else {
             throw KordonError(code: "xml.malformed", message: "the document has no root element")
         }
+        self.init(document: document, prepared: prepared, original: data)
+    }
+
+    /// Takes over a document already parsed from `original` (by ``XMLInspector``) and not changed since.
+    init(document: XMLDocument, prepared: PreparedXML, original data: Data) {
+        self.document = document
         // Numbers the elements (in their unused `content` field, as libxslt does) so that
         // XPath sorts node sets in document order without walking the tree.
         _ = xmlXPathOrderDocElems(document.handle)

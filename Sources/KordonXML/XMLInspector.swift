@@ -42,6 +42,22 @@ public struct XMLInspector: Sendable {
 
     /// Inspects `data`, the document at `path`; `attachments` maps MIME Content-IDs to bytes for XOP.
     public func inspect(_ data: Data, at path: PartPath, attachments: [String: Data] = [:]) -> XMLInspection {
+        inspectKeepingDocument(data, at: path, attachments: attachments).inspection
+    }
+
+    /// Inspects like ``inspect(_:at:attachments:)`` and hands the parsed document on for
+    /// editing, which saves the restricted-data stage a second parse. The document is
+    /// `nil` when it did not parse, and when `attachments` were given: resolving
+    /// `xop:Include` elements changes the tree, which must not be written back.
+    public func inspectForEditing(_ data: Data, at path: PartPath, attachments: [String: Data] = [:])
+        -> (inspection: XMLInspection, document: XMLEditableDocument?) {
+        let (inspection, parsed) = inspectKeepingDocument(data, at: path, attachments: attachments)
+        guard attachments.isEmpty, let parsed else { return (inspection, nil) }
+        return (inspection, XMLEditableDocument(document: parsed.document, prepared: parsed.prepared, original: data))
+    }
+
+    private func inspectKeepingDocument(_ data: Data, at path: PartPath, attachments: [String: Data])
+        -> (inspection: XMLInspection, parsed: (document: XMLDocument, prepared: PreparedXML)?) {
         var inspection = XMLInspection()
         inspection.scanView = data
         let prepared: PreparedXML
@@ -50,7 +66,7 @@ public struct XMLInspector: Sendable {
             prepared = p
         case .failure(let refusal):
             inspection.findings.append(Finding(stage: .xml, rule: refusal.rule, part: path, detail: refusal.detail))
-            return inspection
+            return (inspection, nil)
         }
         let document: XMLDocument
         do {
@@ -58,11 +74,11 @@ public struct XMLInspector: Sendable {
         } catch {
             inspection.findings.append(Finding(stage: .xml, rule: "xml.malformed", part: path,
                                                detail: "not well-formed: line \(error.line): \(error.message)"))
-            return inspection
+            return (inspection, nil)
         }
         guard let root = document.root else {
             inspection.findings.append(Finding(stage: .xml, rule: "xml.malformed", part: path, detail: "the document has no root element"))
-            return inspection
+            return (inspection, nil)
         }
         inspection.documentType = root.qname.description
         inspection.findings += xincludeFindings(document, path: path)
@@ -78,7 +94,7 @@ public struct XMLInspector: Sendable {
         if let view = PayloadExtractor.scanView(of: prepared.bytes, runs: prepared.base64Runs, cutting: extractor.payloadTexts) {
             inspection.scanView = view
         }
-        return inspection
+        return (inspection, (document, prepared))
     }
 
     /// Checks a document Kordon itself wrote (a sanitized copy) the way ``inspect(_:at:attachments:)``

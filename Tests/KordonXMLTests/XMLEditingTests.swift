@@ -52,6 +52,21 @@ struct XMLEditingTests {
         #expect(changed.map(\.1) == ["    <csdo:TaxpayerId>P0000001</csdo:TaxpayerId>"])
     }
 
+    @Test("the inspector's own parse is handed on for editing: same edit, same output as a fresh parse")
+    func inspectionHandsOnItsDocument() throws {
+        let data = try SampleDocuments.fixture("declaration-kz-ru.xml")
+        let (inspection, handed) = try SampleDocuments.inspector().inspectForEditing(data, at: .message)
+        #expect(inspection.findings.isEmpty, "\(inspection.findings)")
+        let document = try #require(handed)
+        let fresh = try XMLEditableDocument(parsing: data, limits: Limits())
+        for edited in [document, fresh] {
+            edited.setText(of: try #require(try edited.select(.sample("//csdo:TaxpayerId")).first), to: Array("P0000001".utf8))
+        }
+        #expect(document.serialize() == fresh.serialize())
+        // An MTOM root's inspection resolves xop:Include into its tree: it is not handed on.
+        #expect(try SampleDocuments.inspector().inspectForEditing(data, at: .message, attachments: ["a@b": Data([1])]).document == nil)
+    }
+
     @Test("replacement text that looks like markup or entities is written escaped and reads back literally")
     func entityLikeReplacement() throws {
         let tricky = "A&amp;B <c/> ]]> &#49; &e; \"q\" 'a'"

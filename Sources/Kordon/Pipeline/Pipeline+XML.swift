@@ -16,7 +16,7 @@ extension Pipeline {
     /// must validate again, or the message is held.
     func filterXML(_ data: Data, at path: PartPath, attachments: [String: Data], work: inout MessageWork) -> XMLOutcome {
         let inspector = XMLInspector(schemas: engines.schemas, limits: engines.limits)
-        let inspection = inspector.inspect(data, at: path, attachments: attachments)
+        let (inspection, parsed) = inspector.inspectForEditing(data, at: path, attachments: attachments)
         var outcome = XMLOutcome(usedAttachments: inspection.usedAttachments)
         work.findings += inspection.findings
         work.findings += engines.clamav.scan(inspection.scanView, part: path, filename: nil)
@@ -30,7 +30,9 @@ extension Pipeline {
 
         let document: XMLEditableDocument
         do {
-            document = try XMLEditableDocument(parsing: data, limits: engines.limits)
+            // One parse serves both stages, except for an MTOM root, whose inspection
+            // resolved its xop:Include elements into the tree.
+            document = try parsed ?? XMLEditableDocument(parsing: data, limits: engines.limits)
         } catch {
             work.findings.append(Finding(stage: .error, rule: "restricted.parse", part: path,
                                          detail: "the document could not be opened for the restricted-data stage"))
