@@ -21,8 +21,8 @@ public final class RuleSet: Sendable, CustomStringConvertible {
     let pseudonymizer: Pseudonymizer?
     /// The packs whose matches count; `nil` when every compiled pack does.
     let scope: Set<String>?
-    /// Place names (element paths, header names) already split into context words.
-    let placeTokens = PlaceTokenCache()
+    /// Which detectors' context each place name (element path, header name) supplies.
+    let placeContext = PlaceContextCache()
 
     /// Compiles `packs` (through `cache` when given). A pattern Hyperscan refuses is a
     /// `rules.pack.invalid` error naming its file and line.

@@ -37,21 +37,25 @@ enum ContextSearch {
     }
 }
 
-/// Place names already split into context words. Element paths repeat from one
-/// message to the next (one schema, a few hundred paths), and splitting one costs
-/// Unicode property lookups for every character, so each is split once.
-final class PlaceTokenCache: Sendable {
-    /// Beyond this many names (a flood of distinct paths), new ones are split but not kept.
+/// Which detectors' context words each place name holds. Element paths repeat from
+/// one message to the next (one schema, a few hundred paths), and splitting one into
+/// words costs Unicode property lookups for every character, so each place is split
+/// and checked against every detector once.
+final class PlaceContextCache: Sendable {
+    /// Beyond this many names (a flood of distinct paths), new ones are answered but not kept.
     static let capacity = 8192
-    private let entries = Mutex<[String: [[UInt32]]]>([:])
+    private let entries = Mutex<[String: [Bool]]>([:])
 
-    /// The context words of `place`.
-    func tokens(of place: String) -> [[UInt32]] {
+    /// For each detector (by index), whether `place` holds one of its context words.
+    func supplied(by place: String, detectors: [Detector]) -> [Bool] {
         if let known = entries.withLock({ $0[place] }) { return known }
         let tokens = ContextSearch.tokens(of: place)
-        entries.withLock { entries in
-            if entries.count < Self.capacity { entries[place] = tokens }
+        let answers = detectors.map { detector in
+            detector.context.map { ContextSearch.placeHas($0, tokens: tokens) } ?? false
         }
-        return tokens
+        entries.withLock { entries in
+            if entries.count < Self.capacity { entries[place] = answers }
+        }
+        return answers
     }
 }

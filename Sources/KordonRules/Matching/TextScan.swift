@@ -24,11 +24,9 @@ struct TextScan {
     /// Phrase starts, resolved on demand (`nil` inside: the phrase does not end there).
     var starts: [Int?] = []
     var resolved: [Bool] = []
-    /// The folded words of `place`, split on first use: most texts hold no candidate
-    /// that needs its place's context, and splitting a path costs more than scanning a short text.
-    private var placeTokenCache: [[UInt32]]?
-    /// Whether `place` supplies a detector's context, by detector index.
-    var placeAnswers: [Int: Bool] = [:]
+    /// Whether `place` supplies each detector's context, by detector index; looked up on
+    /// first use: most texts hold no candidate that needs its place's context.
+    private var placeSupplied: [Bool]?
 
     var matcher: Matcher { rules.matcher }
 
@@ -159,12 +157,9 @@ struct TextScan {
 
     /// Whether the place name holds one of the detector's context words, cached.
     mutating func placeSupplies(_ detector: Int) -> Bool {
-        guard !place.isEmpty, let rule = rules.detectors[detector].context else { return false }
-        if let known = placeAnswers[detector] { return known }
-        let placeTokens = placeTokenCache ?? rules.placeTokens.tokens(of: place)
-        placeTokenCache = placeTokens
-        let answer = ContextSearch.placeHas(rule, tokens: placeTokens)
-        placeAnswers[detector] = answer
-        return answer
+        guard !place.isEmpty else { return false }
+        let supplied = placeSupplied ?? rules.placeContext.supplied(by: place, detectors: rules.detectors)
+        placeSupplied = supplied
+        return supplied[detector]
     }
 }
