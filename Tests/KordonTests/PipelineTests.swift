@@ -35,8 +35,13 @@ struct PipelineTests {
               maxMessageSize: 1048576
             scan:
               jobs: 3
+            serve:
+              cache:
+                entries: 100
             """
         let config = try ConfigurationFile.parse(yaml, file: "k.yaml", over: Configuration(resources: nil))
+        #expect(config.service.cache.entries == 100)
+        #expect(config.service.cache.seconds == ServiceConfiguration.Cache().seconds)
         #expect(config.limits.maxXMLDepth == 64)
         #expect(config.limits.maxMessageSize == 1_048_576)
         #expect(config.limits.maxXMLAttributes == Limits().maxXMLAttributes)

@@ -17,6 +17,9 @@ import Foundation
 ///   gracePeriodSeconds: 30   # SIGTERM: finish what is in flight within this
 ///   reload: concurrent       # or blocking: free the old engines before building new ones
 ///   watch: false             # reload when signatures/, schemas/ or rules/ change
+///   cache:                   # clean verdicts by SHA-256 of the message and route; emptied on reload
+///     entries: 4096          # 0: off
+///     seconds: 3600          # how long a clean verdict is trusted
 ///   spool:
 ///     root: /var/spool/kordon    # inbox/ outbox/ quarantine/ work/
 ///     partialSuffixes: [".tmp", ".part"]
@@ -41,6 +44,17 @@ public struct ServiceConfiguration: Sendable, Equatable {
         case concurrent
         /// Stop taking messages, free the old engines, build the new ones: for small machines.
         case blocking
+    }
+
+    /// The verdict cache: the same bytes, found clean by the same engines, are not scanned again.
+    public struct Cache: Sendable, Equatable {
+        /// Clean verdicts kept at most; 0 turns the cache off.
+        public var entries = 4096
+        /// How long a clean verdict is trusted.
+        public var seconds = 3600
+
+        /// The defaults.
+        public init() {}
     }
 
     /// The spool transport; off unless `root` is set.
@@ -122,6 +136,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var reload: ReloadStrategy = .concurrent
     /// Reload on changes under the resource directories.
     public var watch = false
+    /// The verdict cache.
+    public var cache = Cache()
     /// The spool transport.
     public var spool = Spool()
     /// The ICAP listener.

@@ -22,7 +22,7 @@ enum ServiceConfigurationFile {
         }
         guard let node = top["serve"] else { return service }
         let section = try reader.mapping(node, at: "serve")
-        try reader.onlyKnown(section, ["threads", "queue", "gracePeriodSeconds", "reload", "watch", "spool", "icap", "http", "tls"], at: "serve")
+        try reader.onlyKnown(section, ["threads", "queue", "gracePeriodSeconds", "reload", "watch", "cache", "spool", "icap", "http", "tls"], at: "serve")
         if let v = section["threads"] { service.threads = try reader.int(v, at: "serve.threads", minimum: 0) }
         if let v = section["queue"] { service.queue = try reader.int(v, at: "serve.queue", minimum: 1) }
         if let v = section["gracePeriodSeconds"] { service.gracePeriodSeconds = try reader.int(v, at: "serve.gracePeriodSeconds", minimum: 0) }
@@ -32,6 +32,12 @@ enum ServiceConfigurationFile {
                 throw reader.fail(v, "serve.reload", "must be concurrent or blocking")
             }
             service.reload = strategy
+        }
+        if let node = section["cache"] {
+            let cache = try reader.mapping(node, at: "serve.cache")
+            try reader.onlyKnown(cache, ["entries", "seconds"], at: "serve.cache")
+            if let v = cache["entries"] { service.cache.entries = try reader.int(v, at: "serve.cache.entries", minimum: 0) }
+            if let v = cache["seconds"] { service.cache.seconds = try reader.int(v, at: "serve.cache.seconds", minimum: 1) }
         }
         if let node = section["spool"] {
             let spool = try reader.mapping(node, at: "serve.spool")

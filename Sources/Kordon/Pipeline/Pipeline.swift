@@ -10,6 +10,12 @@ public struct FilterResult: Sendable {
     /// The bytes to pass on (the sanitized copy when sanitized), or `nil` when
     /// the message is quarantined or audited.
     public var output: Data?
+
+    /// A result with its report and the bytes to pass on.
+    public init(report: Report, output: Data?) {
+        self.report = report
+        self.output = output
+    }
 }
 
 /// The filter: takes one message, runs every stage, returns the verdict.
@@ -34,9 +40,10 @@ public struct Pipeline: Sendable {
     /// Filters one message. `route` fixes the sending and receiving state (else it
     /// is read from the document; unknown means every pack). Never throws: any
     /// internal problem becomes an `error` finding that quarantines the message.
-    public func filter(_ data: Data, source: String, route: Report.Route? = nil) -> FilterResult {
+    /// `sha256` is the message's digest when the caller has already taken it.
+    public func filter(_ data: Data, source: String, route: Report.Route? = nil, sha256: String? = nil) -> FilterResult {
         let form = MessageForm.detect(data)
-        var info = Report.MessageInfo(source: source, sha256: SHA256Digest.hex(data), size: data.count,
+        var info = Report.MessageInfo(source: source, sha256: sha256 ?? SHA256Digest.hex(data), size: data.count,
                                       format: form.rawValue, route: route)
         var work = MessageWork(route: route)
         var sanitized: Data?

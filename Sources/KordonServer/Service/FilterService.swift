@@ -1,6 +1,7 @@
 import Foundation
 import Kordon
 import KordonCore
+import KordonCrypto
 import KordonStore
 import Logging
 import Synchronization
@@ -17,10 +18,11 @@ public final class FilterService: Sendable {
         public var quarantineID: String?
     }
 
-    /// The engines in use and what identifies them.
+    /// The engines in use, what identifies them, and the clean verdicts they gave.
     private struct Loaded: Sendable {
         var pipeline: Pipeline
         var istag: String
+        var cache: VerdictCache
     }
 
     /// The configuration the service was started with.
@@ -50,7 +52,7 @@ public final class FilterService: Sendable {
         audit = try AuditLog(file: URL(fileURLWithPath: service.effectiveAuditFile), keyFile: service.effectiveAuditKeyFile)
         let started = ContinuousClock.now
         let engines = try EngineSet(configuration: configuration)
-        loaded = Mutex(Loaded(pipeline: Pipeline(engines: engines), istag: Self.istag(1)))
+        loaded = Mutex(Loaded(pipeline: Pipeline(engines: engines), istag: Self.istag(1), cache: Self.cache(service)))
         generation.store(1, ordering: .relaxed)
         metrics.recordEngine(signatures: engines.clamav.signatureCount, loadTime: ContinuousClock.now - started)
         if let cache = engines.rules.cacheReport { logger.info("rule databases: \(cache.description)") }
@@ -80,17 +82,49 @@ public final class FilterService: Sendable {
     /// passed, and a spool keeps it to retry).
     public func filter(_ data: Data, source: String, route: Report.Route?, transport: String,
                        id: String? = nil) async throws -> Outcome {
-        guard let pipeline else {
+        guard let (pipeline, cache) = loaded.withLock({ $0.map { ($0.pipeline, $0.cache) } }) else {
             throw ServiceUnavailable(code: "reloading", description: "the engines are being reloaded; try again")
         }
         let started = ContinuousClock.now
+        let result: FilterResult
+        let quarantineID: String?
+        // Small messages are hashed where they arrive, so a cache hit never waits for a scanning thread.
+        let digest = data.count <= Self.inlineDigestLimit ? SHA256Digest.hex(data) : nil
+        if let digest, let report = cache.report(for: VerdictCache.Key(sha256: digest, route: route), source: source) {
+            // The same bytes were found clean by these engines: the decision is made again, the scan is not.
+            (result, quarantineID) = (FilterResult(report: report, output: data), nil)
+            metrics.recordCacheHit()
+        } else {
+            (result, quarantineID) = try await scan(data, digest: digest, source: source, route: route, id: id,
+                                                    pipeline: pipeline, cache: cache)
+        }
+        // Concurrent decisions share one write and one fsync of the audit log.
+        try await audit.commit(Self.decision(result.report, quarantineID: quarantineID))
+        metrics.record(result.report, transport: transport, duration: ContinuousClock.now - started)
+        return Outcome(result: result, quarantineID: quarantineID)
+    }
+
+    /// Messages up to this size are hashed on the caller's task; larger ones on the scanning thread.
+    private static let inlineDigestLimit = 1 << 20
+
+    /// Runs the pipeline on a scanning thread, stores the original there when it is
+    /// held or sanitized, and remembers a clean verdict.
+    private func scan(_ data: Data, digest: String?, source: String, route: Report.Route?, id: String?,
+                      pipeline: Pipeline, cache: VerdictCache) async throws -> (FilterResult, String?) {
         metrics.setQueueDepth(pool.depth + 1)
-        let store = self.store
+        let store = self.store, metrics = self.metrics
         let scanned: (FilterResult, Result<String?, Error>)
         do {
             // The original is stored on the scanning thread too: its fsyncs stay off Swift's cooperative pool.
             scanned = try await pool.submit {
-                let result = pipeline.filter(data, source: source, route: route)
+                let sha256 = digest ?? SHA256Digest.hex(data)
+                let key = VerdictCache.Key(sha256: sha256, route: route)
+                if digest == nil, let report = cache.report(for: key, source: source) {  // not looked up yet: large
+                    metrics.recordCacheHit()
+                    return (FilterResult(report: report, output: data), .success(nil))
+                }
+                let result = pipeline.filter(data, source: source, route: route, sha256: sha256)
+                cache.remember(result.report, for: key)
                 return (result, Result { try Self.keep(result, original: data, id: id, in: store) })
             }
         } catch {
@@ -98,12 +132,7 @@ public final class FilterService: Sendable {
             throw error
         }
         metrics.setQueueDepth(pool.depth)
-        let (result, stored) = scanned
-        let quarantineID = try stored.get()
-        // Concurrent decisions share one write and one fsync of the audit log.
-        try await audit.commit(Self.decision(result.report, quarantineID: quarantineID))
-        metrics.record(result.report, transport: transport, duration: ContinuousClock.now - started)
-        return Outcome(result: result, quarantineID: quarantineID)
+        return (scanned.0, try scanned.1.get())
     }
 
     /// Stores the original of a held or sanitized message; returns its quarantine id.
@@ -138,7 +167,7 @@ public final class FilterService: Sendable {
         switch built {
         case .success(let engines):
             let next = generation.add(1, ordering: .relaxed).newValue
-            loaded.withLock { $0 = Loaded(pipeline: Pipeline(engines: engines), istag: Self.istag(next)) }
+            loaded.withLock { $0 = Loaded(pipeline: Pipeline(engines: engines), istag: Self.istag(next), cache: Self.cache(configuration.service)) }
             problem.withLock { $0 = nil }
             metrics.recordEngine(signatures: engines.clamav.signatureCount, loadTime: ContinuousClock.now - started)
             // The old engines go when the last scan holding them finishes; the peak shows what the reload cost.
@@ -166,6 +195,10 @@ public final class FilterService: Sendable {
         let drained = pool.drain(timeout: grace)
         try? audit.append(AuditEntry(event: "stop", detail: drained ? "drained" : "grace period over"))
         return drained
+    }
+
+    private static func cache(_ service: ServiceConfiguration) -> VerdictCache {
+        VerdictCache(capacity: service.cache.entries, maximumAge: .seconds(service.cache.seconds))
     }
 
     private static func istag(_ generation: Int) -> String {

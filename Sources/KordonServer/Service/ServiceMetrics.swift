@@ -12,6 +12,7 @@ public final class ServiceMetrics: Sendable {
     private let signatures: Gauge
     private let loadSeconds: Gauge
     private let busy: Counter
+    private let cacheHits: Counter
 
     /// Creates the metrics.
     public init() {
@@ -25,6 +26,8 @@ public final class ServiceMetrics: Sendable {
         signatures = registry.makeGauge(name: "kordon_engine_signatures", help: "ClamAV signatures in the engine in use")
         loadSeconds = registry.makeGauge(name: "kordon_engine_load_seconds", help: "Time the engine in use took to load")
         busy = registry.makeCounter(name: "kordon_busy_total", help: "Messages refused because the queue was full")
+        cacheHits = registry.makeCounter(name: "kordon_verdict_cache_hits_total",
+                                         help: "Messages whose bytes the engines in use had already found clean (not scanned again)")
     }
 
     /// Records one message's outcome.
@@ -41,6 +44,8 @@ public final class ServiceMetrics: Sendable {
     public func setQueueDepth(_ depth: Int) { queueDepth.set(Double(depth)) }
     /// A message refused as busy.
     public func recordBusy() { busy.increment() }
+    /// A message answered from the verdict cache.
+    public func recordCacheHit() { cacheHits.increment() }
     /// The engine now in use.
     public func recordEngine(signatures count: Int, loadTime: Duration) {
         signatures.set(Double(count))
