@@ -12,9 +12,12 @@ enum ICAPHeadParser {
 
     /// Parses `text`, the head up to and including its empty line.
     static func parse(_ text: String, limits: ICAPLimits) -> Result<ICAPRequestHead, Problem> {
-        var lines = text.split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
+        // Lines are split on the bytes CRLF, never on Characters: header parsing is ASCII work, once per request.
+        var lines = Self.lines(text)
         while lines.last?.isEmpty == true { lines.removeLast() }
-        guard let requestLine = lines.first else { return .failure(Problem(status: .badRequest, reason: "empty request")) }
+        guard let requestLine = lines.first.map({ String(decoding: $0, as: UTF8.self) }) else {
+            return .failure(Problem(status: .badRequest, reason: "empty request"))
+        }
         let words = requestLine.split(separator: " ", omittingEmptySubsequences: false)
         guard words.count == 3 else { return .failure(Problem(status: .badRequest, reason: "malformed request line")) }
         guard words[2] == "ICAP/1.0" else {
@@ -35,14 +38,18 @@ enum ICAPHeadParser {
                 return .failure(Problem(status: .badRequest, reason: "more than \(limits.maxHeaderFields) header fields"))
             }
             // Obsolete line folding is refused: two parsers must never disagree on a header.
-            guard let colon = line.firstIndex(of: ":"), line.first != " ", line.first != "\t" else {
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")), line.first != UInt8(ascii: " "), line.first != UInt8(ascii: "\t") else {
                 return .failure(Problem(status: .badRequest, reason: "malformed header field"))
             }
             let name = line[..<colon]
-            guard !name.isEmpty, name.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
+            // Visible ASCII only (no spaces, controls or bytes of multi-byte characters).
+            guard !name.isEmpty, name.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
                 return .failure(Problem(status: .badRequest, reason: "malformed header field name"))
             }
-            headers.add(name: String(name), value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+            var value = line[(colon + 1)...]
+            while let first = value.first, first == 0x20 || first == 0x09 { value = value.dropFirst() }
+            while let last = value.last, last == 0x20 || last == 0x09 { value = value.dropLast() }
+            headers.add(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
         }
 
         let encapsulated: ICAPEncapsulated
@@ -66,6 +73,25 @@ enum ICAPHeadParser {
         }
         return .success(ICAPRequestHead(method: method, uri: uri, service: service, headers: headers,
                                         encapsulated: encapsulated, preview: encapsulated.body == .none ? nil : preview))
+    }
+
+    /// The CRLF-separated lines of `text`, as bytes.
+    private static func lines(_ text: String) -> [ArraySlice<UInt8>] {
+        let bytes = Array(text.utf8)
+        var lines: [ArraySlice<UInt8>] = []
+        var start = 0
+        var index = 0
+        while index + 1 < bytes.count {
+            if bytes[index] == 0x0D, bytes[index + 1] == 0x0A {
+                lines.append(bytes[start..<index])
+                index += 2
+                start = index
+            } else {
+                index += 1
+            }
+        }
+        lines.append(bytes[start...])
+        return lines
     }
 
     /// `icap://host:1344/kordon?mode=x` → `kordon`; `nil` when not an ICAP URI.

@@ -21,14 +21,22 @@ struct ICAPHeaders: Sendable {
 
     /// The first value of `name`.
     subscript(name: String) -> String? {
-        fields.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        fields.first { Self.sameIgnoringASCIICase($0.name, name) }?.value
     }
 
     /// Whether a comma-separated field (`Allow: 204, trailers`) holds `token`.
     func contains(_ name: String, token: String) -> Bool {
         fields.contains { field in
-            field.name.caseInsensitiveCompare(name) == .orderedSame
-                && field.value.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).caseInsensitiveCompare(token) == .orderedSame }
+            Self.sameIgnoringASCIICase(field.name, name)
+                && field.value.split(separator: ",").contains { Self.sameIgnoringASCIICase($0.trimmingCharacters(in: .whitespaces), token) }
+        }
+    }
+
+    /// Header names and tokens are ASCII (RFC 3507 §4.3 via RFC 2616 §4.2): compared
+    /// byte by byte with A–Z folded, without Foundation's locale-aware comparison.
+    static func sameIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && zip(a.utf8, b.utf8).allSatisfy { x, y in
+            x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= 0x61 && (x | 0x20) <= 0x7A)
         }
     }
 }
