@@ -5,42 +5,54 @@ Same corpus, same run, same client:
   - Kordon's ICAP service (full pipeline: guard, parse, schema validation, base64
     decoding, ClamAV on the document and every payload, rule packs), signatures/ only
   - c-icap 0.5 with virus_scan backed by clamd loaded with the same signatures/
-Both are driven by icap_client.py below: N persistent connections with TCP_NODELAY,
-RESPMOD with Allow: 204 and the whole body in one write (no preview); every answer
-must be 204 (the corpus is clean). Reported: throughput and latency percentiles.
+Both are driven by the compiled load generator `KordonBench icap-load` (Benchmarks/KordonBench):
+N persistent connections on N threads with blocking sockets and TCP_NODELAY, RESPMOD with
+Allow: 204 and the whole request in one write (no preview), every answer read in full; anything
+but 204 is counted as non-clean and printed (the corpus is clean). A Python client cost
+0.06-0.12 ms of CPU per request on the 2 cores the servers share, which capped and skewed the
+figures; the compiled one's cost is printed with every row (client CPU ms/req).
+
+Bodies (--bodies): `repeated` sends the corpus over and over, as a proxy sees the same objects
+again (clamd keeps an MD5 cache of clean files, so c-icap's figure is then mostly cache hits);
+`unique` stamps 16 bytes of every request's body with a per-request id (inside the base64 of the
+last <Content> of a declaration, so it stays schema-valid; bytes 8..24 of other files), so no
+server can answer from a cache. Default: both, for each corpus.
+
+Reported per server: throughput, latency percentiles, and CPU per request: the server's (utime +
+stime from /proc over the measured run; for c-icap its processes plus clamd) and the client's.
 
 Also measured:
   - stock c-icap-client (no TCP_NODELAY, OPTIONS then RESPMOD per run) against both:
     wall time per invocation, which shows delayed-ACK stalls where a server waits on them;
   - p99 latency of a 100 KB message at half of Kordon's maximum load (open loop,
-    latency counted from the scheduled send time).
+    latency counted from the scheduled send time; unique bodies unless --bodies repeated).
 Targets: Kordon >= 2x c-icap throughput; that p99 < 20 ms.
 
 Corpora: the declarations of make-corpus.py (Kordon validates and decodes them; c-icap only
 has clamd scan the text) and random binary files of the same size (ClamAV's work only).
 
 Usage: python3 Benchmarks/icap-vs-c-icap.py [--count 200] [--attachment-size 65536] [--corpus both]
-           [--concurrency 8] [--seconds 20] [--stock-runs 40] [--skip-build] [--keep]
-Needs: scripts/install-deps (c-icap, libc-icap-mod-virus-scan, clamav-daemon) and a release
-build. Kordon is run as `kordon serve --config` when this build has it, else through the
-release test binary's ICAPBenchmarkHost (swift build -c release --build-tests -Xswiftc -enable-testing).
+           [--bodies both] [--concurrency 8] [--seconds 20] [--warmup 2] [--stock-runs 40]
+           [--skip-build] [--keep]
+Needs: scripts/install-deps (c-icap, libc-icap-mod-virus-scan, clamav-daemon) and release builds
+of kordon and KordonBench (built here unless --skip-build). Kordon is run as `kordon serve
+--config` when this build has it, else through the release test binary's ICAPBenchmarkHost
+(swift build -c release --build-tests -Xswiftc -enable-testing).
 
-Figures (2 shared cores, release, defaults: 200 files, 8 connections, 20 s; TEMP in-memory store
-with an fsync'd audit line per decision; ±15% run to run):
+Figures from the earlier Python client (repeated corpus only; 2 shared cores, release, 200 files,
+8 connections, 20 s; TEMP in-memory store with an fsync'd audit line per decision; ±15% run to
+run) -- superseded by runs with the compiled client:
   declarations (91 KB)   Kordon   400 req/s  p50 19.2 ms  p99 24.4 ms | c-icap+clamd 2254 req/s  p99 7.4 ms  -> 0.18x
   opaque files (64 KB)   Kordon  1298 req/s  p50  6.1 ms  p99  9.0 ms | c-icap+clamd 2692 req/s  p99 6.0 ms  -> 0.48x
   stock c-icap-client    Kordon 7.7 ms a run | c-icap 47.8 ms (two 40 ms delayed-ACK stalls; Kordon sets TCP_QUICKACK)
   100 KB declaration     Kordon max 387 req/s; at 194 req/s open loop p50 5.2 ms, p99 8.5 ms (target < 20 ms: met)
-The 2x throughput target is not met: with the 4 test signatures, clamd's pass is cheap, while
-Kordon parses, validates, decodes and scans each attachment as well (its pipeline, not the
-ICAP layer, is the cost: tiny bodies go through at ~3,400 req/s).
 """
-import argparse, os, random, shutil, socket, statistics, subprocess, sys, tempfile, threading, time
+import argparse, json, os, random, shutil, socket, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "Benchmarks"))
 sys.dont_write_bytecode = True  # no __pycache__ in the tree
-import icap_client  # noqa: E402
+import icap_client  # noqa: E402  (readiness probes only: OPTIONS)
 
 
 def free_port():
@@ -164,70 +176,62 @@ def percentile(values, p):
     return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))] if ordered else float("nan")
 
 
-def closed_loop(port, service, bodies, concurrency, seconds):
-    """N connections, each sending the next body as soon as the previous answer is in."""
-    latencies, statuses, lock = [], {}, threading.Lock()
-    deadline = time.monotonic() + seconds
-
-    def worker(index):
-        conn = icap_client.Connection("127.0.0.1", port)
-        requests = [icap_client.respmod(service, body) for body in bodies]
-        mine, seen, i = [], {}, index
-        while time.monotonic() < deadline:
-            start = time.monotonic()
-            status = conn.exchange(requests[i % len(requests)])
-            mine.append(time.monotonic() - start)
-            seen[status] = seen.get(status, 0) + 1
-            i += concurrency
-        conn.close()
-        with lock:
-            latencies.extend(mine)
-            for k, v in seen.items():
-                statuses[k] = statuses.get(k, 0) + v
-
-    started = time.monotonic()
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - started
-    return len(latencies) / elapsed, latencies, statuses
+def build_loader(skip_build):
+    """The compiled load generator (release: its own CPU cost is part of what the run shares)."""
+    if not skip_build:
+        subprocess.run(["swift", "build", "-c", "release", "--product", "KordonBench"], cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL)
+    path = os.path.join(ROOT, ".build/release/KordonBench")
+    if not os.path.exists(path):
+        sys.exit(f"{path} is missing: build it (swift build -c release --product KordonBench) or drop --skip-build")
+    return path
 
 
-def open_loop(port, service, body, rate, seconds, workers=16):
-    """Requests at a fixed total rate; latency from each request's scheduled time."""
-    latencies, statuses, lock = [], {}, threading.Lock()
-    request = icap_client.respmod(service, body)
-    start = time.monotonic() + 0.2
-    per_worker = rate / workers
+def icap_load(loader, port, service, corpus, connections, seconds, unique=False, rate=None):
+    """One run of `KordonBench icap-load` (no warmup inside: the caller warms up with a run of its own,
+    so that the server CPU read around this call covers only measured requests). Returns its JSON."""
+    argv = [loader, "icap-load", "--host", "127.0.0.1", "--port", str(port), "--service", service,
+            "--connections", str(connections), "--seconds", str(seconds), "--warmup", "0"]
+    if unique:
+        argv.append("--unique")
+    if rate is not None:
+        argv += ["--rate", f"{rate:.3f}"]
+    run = subprocess.run(argv + [corpus], capture_output=True, text=True)
+    sys.stderr.write(run.stderr)  # non-clean answers are printed there
+    if run.returncode != 0:
+        sys.exit(f"icap-load failed against {service} (exit {run.returncode})")
+    return json.loads(run.stdout.strip().splitlines()[-1])
 
-    def worker(index):
-        conn = icap_client.Connection("127.0.0.1", port)
-        n, mine, seen = 0, [], {}
-        while True:
-            scheduled = start + (index / workers + n) / per_worker
-            if scheduled > start + seconds:
-                break
-            delay = scheduled - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            status = conn.exchange(request)
-            mine.append(time.monotonic() - scheduled)
-            seen[status] = seen.get(status, 0) + 1
-            n += 1
-        conn.close()
-        with lock:
-            latencies.extend(mine)
-            for k, v in seen.items():
-                statuses[k] = statuses.get(k, 0) + v
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return latencies, statuses
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids):
+    """utime + stime of the processes (all their threads, live and exited: /proc/PID/stat sums both,
+    while /proc/PID/task/*/stat would lose the threads clamd retires when idle)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # fields 14 and 15 of proc(5)
+        except (OSError, IndexError, ValueError):
+            pass  # gone: counted as zero from here on
+    return total / TICKS
+
+
+def children(pid):
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return [int(p) for p in found]
+
+
+def measured(loader, contender, corpus, connections, seconds, unique, rate=None):
+    """A run with the server CPU it cost: (icap-load JSON, server CPU ms per request)."""
+    pids = contender["pids"]()
+    before = cpu_seconds(pids)
+    result = icap_load(loader, contender["port"], contender["service"], corpus, connections, seconds, unique, rate)
+    used = cpu_seconds(pids) - before
+    return result, used * 1e3 / max(result["requests"], 1)
 
 
 def stock_client(port, service, files, runs):
@@ -263,17 +267,33 @@ def opaque_corpus(directory, count, size):
     return paths
 
 
+def print_rows(title, rows, mean_kb):
+    print(f"\n{title}")
+    print(f"{'server':28} {'req/s':>7} {'MB/s':>6} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'server CPU ms/req':>18} "
+          f"{'client CPU ms/req':>18}  answers")
+    for name, r, server_ms in rows:
+        print(f"{name:28} {r['rate']:7.0f} {r['rate'] * mean_kb / 1024:6.1f} {r['p50_ms']:7.1f} {r['p90_ms']:7.1f} "
+              f"{r['p99_ms']:7.1f} {server_ms:18.3f} {r['client_cpu_ms_per_request']:18.3f}  {r['statuses']}"
+              + (f" NON-CLEAN {r['non_clean']}" if r["non_clean"] else "") + (f" reconnects {r['reconnects']}" if r["reconnects"] else ""))
+    kordon, c_icap = rows[0][1]["rate"], rows[1][1]["rate"]
+    print(f"Kordon / c-icap throughput = {kordon:.0f} / {c_icap:.0f} = {kordon / c_icap if c_icap else float('nan'):.2f}x  (target >= 2)")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--count", type=int, default=200)
     ap.add_argument("--attachment-size", type=int, default=65536)
     ap.add_argument("--corpus", default="both", choices=["xml", "opaque", "both"],
                     help="xml: declarations with a base64 attachment; opaque: random binary files of --attachment-size bytes")
+    ap.add_argument("--bodies", default="both", choices=["repeated", "unique", "both"],
+                    help="repeated: the corpus over and over; unique: every body stamped with a per-request id")
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--warmup", type=float, default=2, help="seconds of load before each measured run (not measured)")
     ap.add_argument("--stock-runs", type=int, default=40)
     ap.add_argument("--skip-build", action="store_true")
-    ap.add_argument("--configuration", default="release", choices=["release", "debug"], help="debug: to try the script only")
+    ap.add_argument("--configuration", default="release", choices=["release", "debug"],
+                    help="of kordon (debug: to try the script only); the load generator is always release")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
 
@@ -284,8 +304,12 @@ def main():
     if args.corpus in ("opaque", "both"):
         corpora.append(("opaque files", opaque_corpus(os.path.join(work, "opaque"), args.count, args.attachment_size)))
     # About 100 KB: a 73,000-byte attachment, base64-encoded, inside a declaration.
-    hundred = open(make_corpus(os.path.join(work, "corpus-100k"), 1, 73000, 2)[0], "rb").read()
+    hundred_path = make_corpus(os.path.join(work, "corpus-100k"), 1, 73000, 2)[0]
+    hundred_size = os.path.getsize(hundred_path)
+    kinds = {"repeated": [False], "unique": [True], "both": [False, True]}[args.bodies]
+    hundred_unique = args.bodies != "repeated"
 
+    loader = build_loader(args.skip_build)
     procs = []
     results = []
     try:
@@ -295,39 +319,47 @@ def main():
         procs.append(clamd)
         c_icap, c_icap_port = start_c_icap(work, clamd_sock)
         procs.append(c_icap)
-        contenders = [("Kordon ICAP", kordon_port, "kordon"), ("c-icap virus_scan + clamd", c_icap_port, "virus_scan")]
+        contenders = [
+            {"name": "Kordon ICAP", "port": kordon_port, "service": "kordon", "pids": lambda: [kordon.pid]},
+            {"name": "c-icap virus_scan + clamd", "port": c_icap_port, "service": "virus_scan",
+             "pids": lambda: [c_icap.pid, *children(c_icap.pid), clamd.pid]},
+        ]
         for corpus, files in corpora:
-            bodies = [open(f, "rb").read() for f in files]
-            for _, port, service in contenders:  # warm up: engines, caches, threads
-                closed_loop(port, service, bodies, args.concurrency, 2)
-            rows = [(name, *closed_loop(port, service, bodies, args.concurrency, args.seconds)) for name, port, service in contenders]
-            results.append((corpus, sum(map(len, bodies)) / len(bodies) / 1024, rows))
+            directory = os.path.dirname(files[0])
+            mean_kb = sum(map(os.path.getsize, files)) / len(files) / 1024
+            for unique in kinds:
+                rows = []
+                for c in contenders:  # warm up: engines, caches, threads; then the measured run
+                    icap_load(loader, c["port"], c["service"], directory, args.concurrency, args.warmup, unique)
+                    rows.append((c["name"], *measured(loader, c, directory, args.concurrency, args.seconds, unique)))
+                results.append((corpus, "unique bodies" if unique else "repeated corpus", mean_kb, rows))
         stock_files = corpora[0][1]
-        stock = [(name, stock_client(port, service, stock_files, args.stock_runs)) for name, port, service in contenders]
-        max_rate, _, _ = closed_loop(kordon_port, "kordon", [hundred], args.concurrency, min(args.seconds, 10))
-        half_lat, half_statuses = open_loop(kordon_port, "kordon", hundred, max_rate / 2, min(args.seconds, 15))
+        stock = [(c["name"], stock_client(c["port"], c["service"], stock_files, args.stock_runs)) for c in contenders]
+        hundred_dir = os.path.dirname(hundred_path)
+        icap_load(loader, kordon_port, "kordon", hundred_dir, args.concurrency, args.warmup, hundred_unique)
+        top, _ = measured(loader, contenders[0], hundred_dir, args.concurrency, min(args.seconds, 10), hundred_unique)
+        half, half_server_ms = measured(loader, contenders[0], hundred_dir, 16, min(args.seconds, 15), hundred_unique,
+                                        rate=top["rate"] / 2)
     finally:
         for proc in reversed(procs):
             proc.kill()
             proc.wait()
 
     print(f"\n{os.cpu_count()} cores; Kordon via {how}; signatures/ in both (clamd loads the same files)")
-    print(f"our client: {args.concurrency} connections, TCP_NODELAY, RESPMOD + Allow: 204, whole body in one write, "
-          f"{args.seconds:.0f} s per server and corpus")
-    for corpus, mean_kb, rows in results:
-        print(f"\n{corpus}: {args.count} files, mean {mean_kb:.0f} KB")
-        print(f"{'server':28} {'req/s':>8} {'MB/s':>7} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7}  answers")
-        for name, rate, lat, statuses in rows:
-            print(f"{name:28} {rate:8.0f} {rate * mean_kb / 1024:7.1f} {percentile(lat, 50) * 1e3:7.1f} "
-                  f"{percentile(lat, 90) * 1e3:7.1f} {percentile(lat, 99) * 1e3:7.1f}  {dict(sorted(statuses.items()))}")
-        print(f"Kordon / c-icap throughput = {rows[0][1]:.0f} / {rows[1][1]:.0f} = {rows[0][1] / rows[1][1]:.2f}x  (target >= 2)")
+    print(f"client: KordonBench icap-load, {args.concurrency} connections on {args.concurrency} threads, TCP_NODELAY, "
+          f"RESPMOD + Allow: 204, whole request in one write, {args.seconds:.0f} s per server, corpus and bodies "
+          f"after {args.warmup:.0f} s of warmup")
+    for corpus, bodies, mean_kb, rows in results:
+        print_rows(f"{corpus}, {bodies}: {args.count} files, mean {mean_kb:.0f} KB", rows, mean_kb)
     print(f"\nstock c-icap-client on {corpora[0][0]}, {args.stock_runs} runs each (process start + OPTIONS + RESPMOD, no TCP_NODELAY):")
     for name, times in stock:
         print(f"  {name:28} mean {statistics.mean(times) * 1e3:6.1f} ms, p50 {percentile(times, 50) * 1e3:6.1f} ms, "
               f"max {max(times) * 1e3:6.1f} ms")
-    print(f"\n100 KB declaration ({len(hundred)} bytes): Kordon maximum {max_rate:.0f} req/s; at half ({max_rate / 2:.0f} req/s, "
-          f"open loop): p50 {percentile(half_lat, 50) * 1e3:.1f} ms, p99 {percentile(half_lat, 99) * 1e3:.1f} ms, "
-          f"max {max(half_lat) * 1e3:.1f} ms  (target p99 < 20 ms)  answers {half_statuses}")
+    print(f"\n100 KB declaration ({hundred_size} bytes, {'unique bodies' if hundred_unique else 'repeated'}): Kordon maximum "
+          f"{top['rate']:.0f} req/s; at half ({half['target_rate']:.0f} req/s, open loop, 16 connections): "
+          f"p50 {half['p50_ms']:.1f} ms, p99 {half['p99_ms']:.1f} ms, max {half['max_ms']:.1f} ms  (target p99 < 20 ms)  "
+          f"answers {half['statuses']}; server CPU {half_server_ms:.3f} ms/req, client CPU "
+          f"{half['client_cpu_ms_per_request']:.3f} ms/req")
     if args.keep:
         print("kept", work)
     else:

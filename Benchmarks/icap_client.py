@@ -1,5 +1,5 @@
-"""A small ICAP client for the benchmarks: persistent connections with TCP_NODELAY,
-RESPMOD requests built once and sent in one write, answers read in full."""
+"""A small ICAP client: the readiness probes (options_ok) of icap-vs-c-icap.py. The load itself is
+driven by the compiled `KordonBench icap-load`; Connection and respmod() remain for ad-hoc use."""
 import socket
 
 HTTP_REQUEST = b"GET http://origin.test/declaration.xml HTTP/1.1\r\nHost: origin.test\r\n\r\n"
