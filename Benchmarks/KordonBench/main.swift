@@ -1,6 +1,8 @@
-// KordonBench: detection throughput of the restricted-data rules.
+// KordonBench: detection throughput of the restricted-data rules, and (AuditBench.swift)
+// the audit log's append path.
 //
 //   swift run -c release KordonBench detection [--mb N] [--numeric] [--rules DIR] [--passes P] [--cache DIR]
+//   swift run -c release KordonBench audit [--seconds S] [--appenders N] [--dir DIR]
 //
 // Builds N MB (default 100) of customs-flavoured plain text in memory — Russian,
 // Kazakh and English sentences, half of them carrying dates, amounts, phone
@@ -18,7 +20,7 @@
 // all six packs): customs prose (9 % digits) ≈ 745 MB/s; --numeric (19 % digits)
 // ≈ 530 MB/s. Loading the six packs: ≈ 1.2 s of CPU (compiling); with a warm
 // --cache ≈ 0.065 s (the four databases read back). (This folder holds only
-// main.swift: any other file would be an unhandled resource of the executable target.)
+// Swift sources: any other file would be an unhandled resource of the executable target.)
 import Foundation
 import KordonRules
 
@@ -57,7 +59,7 @@ struct Options {
     }
 
     static func usage() -> Never {
-        FileHandle.standardError.write(Data("usage: KordonBench detection [--mb N] [--numeric] [--rules DIR] [--passes P] [--cache DIR]\n".utf8))
+        FileHandle.standardError.write(Data("usage: KordonBench detection [--mb N] [--numeric] [--rules DIR] [--passes P] [--cache DIR]\n       KordonBench audit [--seconds S] [--appenders N] [--dir DIR]\n".utf8))
         exit(2)
     }
 }
@@ -166,6 +168,11 @@ struct Corpus {
         }
         return (chunks, planted)
     }
+}
+
+if CommandLine.arguments.dropFirst().first == "audit" {
+    try AuditBench.run(Array(CommandLine.arguments.dropFirst(2)))
+    exit(0)
 }
 
 let options = Options(Array(CommandLine.arguments.dropFirst()))
