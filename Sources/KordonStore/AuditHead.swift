@@ -30,7 +30,8 @@ struct AuditHead: Equatable {
     /// Each slot's content, `nil` where the slot is torn.
     var slots: [Slot?]
 
-    /// The valid slot with the highest count: what the head says.
+    /// The valid slot with the highest count: what the head says (``AuditFormat/parseHead(_:)``
+    /// makes heads only of content with at least one valid slot).
     var latest: Slot {
         slots.compactMap { $0 }.max { $0.count < $1.count }!
     }

@@ -80,7 +80,7 @@ private final class AuditOutcome: @unchecked Sendable {
 /// The writer thread's side: the queue of waiting records and the open log.
 ///
 /// `@unchecked Sendable`: every mutable field is guarded by `condition`, except
-/// `chain`, `head`, `buffer` and `scratch`, which only the writer thread touches after `init`.
+/// `group`, `chain`, `head`, `buffer` and `scratch`, which only the writer thread touches after `init`.
 private final class AuditWriter: @unchecked Sendable {
     private struct Pending {
         var entry: AuditEntry
@@ -100,6 +100,8 @@ private final class AuditWriter: @unchecked Sendable {
     private let fd: Int32
     private let condition = NSCondition()
     private var queue: [Pending] = []
+    /// The group being written; swapped with `queue` so both keep their storage.
+    private var group: [Pending] = []
     private var stopped = false
     private var chain: Chain
     private var committed = 0
@@ -164,8 +166,7 @@ private final class AuditWriter: @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            let group = queue
-            queue = []
+            swap(&group, &queue)
             condition.unlock()
             var failure: Error?
             do {
@@ -177,6 +178,7 @@ private final class AuditWriter: @unchecked Sendable {
             committed = chain.seq
             condition.unlock()
             for pending in group { pending.done(failure) }
+            group.removeAll(keepingCapacity: true)
         }
     }
 
