@@ -77,7 +77,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .executableTarget(name: "KordonBench", dependencies: ["KordonRules"], path: "Benchmarks/KordonBench"),
+        .executableTarget(name: "KordonBench", dependencies: ["KordonRules", "KordonStore", "KordonCore"], path: "Benchmarks/KordonBench"),
 
         .testTarget(name: "KordonCoreTests", dependencies: ["KordonCore"]),
         .testTarget(name: "KordonCryptoTests", dependencies: ["KordonCrypto", "KordonCore"]),

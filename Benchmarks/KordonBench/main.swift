@@ -3,6 +3,7 @@
 //   swift run -c release KordonBench detection [--mb N] [--numeric] [--rules DIR] [--passes P] [--cache DIR]
 //   swift run -c release KordonBench icap-load --port P --service NAME [--host H] [--connections N]
 //                                              [--seconds S] [--warmup W] [--unique] [--rate R] FILE|DIR...
+//   swift run -c release KordonBench audit [--seconds S] [--appenders N] [--dir DIR]
 //
 // detection: throughput of the restricted-data rules (DetectionBenchmark.swift).
 // Builds N MB (default 100) of customs-flavoured plain text in memory — Russian,
@@ -27,6 +28,9 @@
 // N threads, TCP_NODELAY, persistent connections, the whole request in one write,
 // every answer read in full. Prints one JSON line. See ICAPLoadOptions.swift.
 //
+// audit: records per second and CPU per record of the audit log's append path,
+// N threads appending at once (AuditBench.swift).
+//
 // (Only .swift files belong in this folder: anything else would be an unhandled
 // resource of the executable target.)
 import Foundation
@@ -37,7 +41,9 @@ case "detection":
     try DetectionBenchmark.run(DetectionOptions(arguments))
 case "icap-load":
     ICAPLoad.run(ICAPLoadOptions(arguments))
+case "audit":
+    try AuditBench.run(Array(arguments.dropFirst()))
 default:
-    FileHandle.standardError.write(Data("usage: KordonBench detection ... | KordonBench icap-load ... (see main.swift)\n".utf8))
+    FileHandle.standardError.write(Data("usage: KordonBench detection ... | icap-load ... | audit ... (see main.swift)\n".utf8))
     exit(2)
 }

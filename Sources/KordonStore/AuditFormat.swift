@@ -16,7 +16,8 @@ import KordonCrypto
 /// chain at that record.
 ///
 /// The head file (`<log>.head`) holds the count and last MAC, itself MAC'd, so that
-/// dropping the last records (which leaves a valid shorter chain) is detected too.
+/// dropping the last records (which leaves a valid shorter chain) is detected too;
+/// its layout is described in ``AuditHead``.
 struct AuditFormat: Sendable {
     /// `prev` of the first record.
     static let genesis = String(repeating: "0", count: 64)
@@ -41,17 +42,29 @@ struct AuditFormat: Sendable {
         case badMAC
     }
 
-    /// The line (with its newline) for record `seq` and its MAC.
-    func line(seq: Int, time: Date, entry: AuditEntry, prev: String) throws -> (bytes: Data, mac: String) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var body = Data(#"{"seq":\#(seq),"time":"\#(Self.timestamp(time))","entry":"#.utf8)
-        body.append(try encoder.encode(entry))
-        body.append(Data(#","prev":"\#(prev)""#.utf8))
-        let mac = Self.hex(try hmac.authenticate([UInt8](body)))
-        body.append(Data(#","mac":"\#(mac)"}"#.utf8))
-        body.append(0x0A)
-        return (body, mac)
+    /// Appends record `seq`'s line (with its newline) to `out` and returns its MAC
+    /// as hex digits. `time` is the group's formatted ``timestamp(_:)``; `scratch`
+    /// is a buffer the caller keeps between records (the bytes the MAC covers).
+    func appendLine(seq: Int, time: [UInt8], entry: AuditEntry, prev: [UInt8], to out: inout [UInt8],
+                    scratch: inout [UInt8]) throws -> [UInt8] {
+        scratch.removeAll(keepingCapacity: true)
+        AuditJSON.append(#"{"seq":"#, to: &scratch)
+        AuditJSON.decimal(seq, to: &scratch)
+        AuditJSON.append(#","time":""#, to: &scratch)
+        scratch.append(contentsOf: time)
+        AuditJSON.append(#"","entry":"#, to: &scratch)
+        AuditJSON.append(entry, to: &scratch)
+        AuditJSON.append(#","prev":""#, to: &scratch)
+        scratch.append(contentsOf: prev)
+        scratch.append(UInt8(ascii: "\""))
+        var mac: [UInt8] = []
+        mac.reserveCapacity(64)
+        AuditJSON.hex(try hmac.authenticate(scratch), to: &mac)
+        out.append(contentsOf: scratch)
+        out.append(contentsOf: Self.macKey)
+        out.append(contentsOf: mac)
+        out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: "}"), 0x0A])
+        return mac
     }
 
     /// Parses and authenticates one line (without its newline).
@@ -72,39 +85,35 @@ struct AuditFormat: Sendable {
         return record
     }
 
-    /// The head file's content for `count` records ending with `mac`.
-    func head(count: Int, mac: String) throws -> Data {
-        let check = Self.hex(try hmac.authenticate("kordon-audit-head:\(count):\(mac)"))
-        return Data(Array(#"{"count":\#(count),"mac":"\#(mac)","check":"\#(check)"}"#.utf8) + [0x0A])
-    }
-
-    /// A head file's count and MAC; throws when it is not one Kordon wrote with this key.
-    func parseHead(_ data: Data) throws -> (count: Int, mac: String) {
-        struct Head: Decodable { var count: Int; var mac: String; var check: String }
-        guard let head = try? JSONDecoder().decode(Head.self, from: data), head.count >= 0 else { throw LineProblem.malformed }
-        let expected = Self.hex(try hmac.authenticate("kordon-audit-head:\(head.count):\(head.mac)"))
-        guard Self.constantTimeEqual(head.check, expected) else { throw LineProblem.badMAC }
-        return (head.count, head.mac)
-    }
-
     /// `<log>.head`.
     static func headURL(_ file: URL) -> URL {
         file.deletingLastPathComponent().appendingPathComponent(file.lastPathComponent + ".head")
     }
 
-    /// UTC, millisecond precision: `2025-01-31T12:00:00.000Z`.
-    static func timestamp(_ date: Date) -> String {
+    /// UTC, millisecond precision: `2025-01-31T12:00:00.000Z` (digits placed by hand:
+    /// `String(format:)` goes through Foundation's formatter).
+    static func timestamp(_ date: Date) -> [UInt8] {
         let seconds = date.timeIntervalSince1970.rounded(.down)
         var time = time_t(seconds)
         var parts = tm()
         gmtime_r(&time, &parts)
         let milliseconds = min(999, Int((date.timeIntervalSince1970 - seconds) * 1000))
-        return String(format: "%04ld-%02ld-%02ldT%02ld:%02ld:%02ld.%03ldZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-                      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), milliseconds)
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        let fields: [(Int, Int, UInt8)] = [
+            (Int(parts.tm_year) + 1900, 4, UInt8(ascii: "-")), (Int(parts.tm_mon) + 1, 2, UInt8(ascii: "-")),
+            (Int(parts.tm_mday), 2, UInt8(ascii: "T")), (Int(parts.tm_hour), 2, UInt8(ascii: ":")),
+            (Int(parts.tm_min), 2, UInt8(ascii: ":")), (Int(parts.tm_sec), 2, UInt8(ascii: ".")), (milliseconds, 3, UInt8(ascii: "Z")),
+        ]
+        for (value, width, separator) in fields {
+            AuditJSON.padded(value, width: width, to: &out)
+            out.append(separator)
+        }
+        return out
     }
 
     static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
+        SHA256Digest.hex(bytes: bytes)
     }
 
     /// Compares MACs without leaking where they first differ.

@@ -6,8 +6,8 @@ import KordonCrypto
 ///
 /// The format is described in ``AuditFormat``. Appends go to one writer thread
 /// that commits in groups: every record waiting when it wakes is written with one
-/// `write` (`O_APPEND`), one `fsync` and one replacement of the head file, and only
-/// then are their callers released. A durable record costs about two fsyncs, so
+/// `write` (`O_APPEND`), one `fsync`, and one slot of the head file overwritten in
+/// place and `fdatasync`'d (see ``AuditHead``), and only then are their callers released. A durable record costs about two fsyncs, so
 /// without grouping the log would cap the service at a few hundred decisions a
 /// second; with it, throughput grows with the number of callers waiting.
 ///
@@ -80,7 +80,7 @@ private final class AuditOutcome: @unchecked Sendable {
 /// The writer thread's side: the queue of waiting records and the open log.
 ///
 /// `@unchecked Sendable`: every mutable field is guarded by `condition`, except
-/// `chain`, which only the writer thread touches after `init`.
+/// `group`, `chain`, `head`, `buffer` and `scratch`, which only the writer thread touches after `init`.
 private final class AuditWriter: @unchecked Sendable {
     private struct Pending {
         var entry: AuditEntry
@@ -96,19 +96,24 @@ private final class AuditWriter: @unchecked Sendable {
     }
 
     private let file: URL
-    private let headURL: URL
     private let format: AuditFormat
     private let fd: Int32
     private let condition = NSCondition()
     private var queue: [Pending] = []
+    /// The group being written; swapped with `queue` so both keep their storage.
+    private var group: [Pending] = []
     private var stopped = false
     private var chain: Chain
     private var committed = 0
+    private var head: AuditHeadFile
+    /// A group's bytes and one record's MAC'd bytes, kept between groups to reuse their storage.
+    private var buffer: [UInt8] = []
+    private var scratch: [UInt8] = []
 
     init(file: URL, format: AuditFormat) throws {
         self.file = file
         self.format = format
-        headURL = AuditFormat.headURL(file)
+        head = AuditHeadFile(url: AuditFormat.headURL(file))
         fd = open(file.path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw DurableFile.failure("cannot open the audit log \(file.path)", errno) }
         do {
@@ -116,12 +121,14 @@ private final class AuditWriter: @unchecked Sendable {
             try locked { chain = try recover() }
             committed = chain.seq
         } catch {
+            head.close()
             close(fd)
             throw error
         }
     }
 
     deinit {
+        head.close()
         close(fd)
     }
 
@@ -159,12 +166,11 @@ private final class AuditWriter: @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            let group = queue
-            queue = []
+            swap(&group, &queue)
             condition.unlock()
             var failure: Error?
             do {
-                try locked { try write(group.map(\.entry)) }
+                try locked { try write(group) }
             } catch {
                 failure = error
             }
@@ -172,28 +178,46 @@ private final class AuditWriter: @unchecked Sendable {
             committed = chain.seq
             condition.unlock()
             for pending in group { pending.done(failure) }
+            group.removeAll(keepingCapacity: true)
         }
     }
 
-    /// Writes `entries` as consecutive records with one write and one fsync, then the head.
-    private func write(_ entries: [AuditEntry]) throws {
+    /// Writes the group's entries as consecutive records with one write and one fsync, then the head.
+    private func write(_ group: [Pending]) throws {
         if try size() != chain.size { chain = try recover() }
-        var bytes = Data()
-        var next = chain
-        let time = Date()
-        for entry in entries {
-            let (line, mac) = try format.line(seq: next.seq + 1, time: time, entry: entry, prev: next.mac)
-            bytes.append(line)
-            next.seq += 1
-            next.mac = mac
+        if buffer.capacity > 1 << 20 { buffer = [] } // after a burst, let the memory go
+        buffer.removeAll(keepingCapacity: true)
+        let time = AuditFormat.timestamp(Date())
+        var seq = chain.seq
+        var mac = Array(chain.mac.utf8)
+        for pending in group {
+            seq += 1
+            mac = try format.appendLine(seq: seq, time: time, entry: pending.entry, prev: mac, to: &buffer, scratch: &scratch)
         }
-        next.size = chain.size + bytes.count
+        let size = chain.size + buffer.count
         chain.size = -1 // unknown until the group is written and flushed
-        try DurableFile.writeAll(fd, bytes, what: file.path)
+        try writeAll(buffer)
         guard fsync(fd) == 0 else { throw DurableFile.failure("cannot flush the audit log \(file.path)", errno) }
-        chain = next
-        // The previous head stays valid for the longer log, so the directory need not be synced.
-        try DurableFile.write(try format.head(count: next.seq, mac: next.mac), to: headURL, mode: 0o600, syncDirectory: false)
+        chain = Chain(seq: seq, mac: String(decoding: mac, as: UTF8.self), size: -1)
+        // Only after the log is durable: a durable head never counts records the log may lose.
+        try head.update(count: seq, mac: chain.mac, format: format)
+        // Known again only now: after a failed head update the next group recovers (re-reads the head).
+        chain.size = size
+    }
+
+    /// Writes every byte of `bytes` to the log (`O_APPEND`), retrying short writes and interruptions.
+    private func writeAll(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw DurableFile.failure("cannot write the audit log \(file.path)", errno)
+                }
+                offset += written
+            }
+        }
     }
 
     /// Reads the tail, checks it against the head, cuts an uncounted partial line,
@@ -209,20 +233,24 @@ private final class AuditWriter: @unchecked Sendable {
             seq = record.seq
             mac = record.mac
         }
-        var headCount: Int?
-        if let data = FileManager.default.contents(atPath: headURL.path) {
-            guard let head = try? format.parseHead(data) else {
-                throw broken("its head file \(headURL.lastPathComponent) was changed or written with another key")
+        var upToDate = false
+        switch try head.read(format: format) {
+        case .missing:
+            guard tail.size == 0 else {
+                throw broken("its head file \(head.url.lastPathComponent) is missing, so removed records could go unnoticed")
             }
-            guard head.count <= seq else {
-                throw broken("it ends at record \(seq) but its head counts \(head.count) records: records were removed")
+        case .invalid:
+            throw broken("its head file \(head.url.lastPathComponent) is damaged, was changed or was written with another key")
+        case .valid(let found):
+            let latest = found.latest
+            guard latest.count <= seq else {
+                throw broken("it ends at record \(seq) but its head counts \(latest.count) records: records were removed")
             }
-            guard head.count < seq || head.mac == mac else {
+            guard latest.count < seq || latest.mac == mac else {
                 throw broken("its last record \(seq) is not the one its head recorded")
             }
-            headCount = head.count
-        } else if tail.size > 0 {
-            throw broken("its head file \(headURL.lastPathComponent) is missing, so removed records could go unnoticed")
+            // A head of the one-line layout is rewritten in the two-slot one.
+            upToDate = latest.count == seq && found.isSlotted
         }
         if tail.size > tail.completeSize {
             // A line the head never counted: the writer crashed in the middle of it.
@@ -230,9 +258,7 @@ private final class AuditWriter: @unchecked Sendable {
                 throw DurableFile.failure("cannot cut the incomplete last line of \(file.path)", errno)
             }
         }
-        if headCount != seq {
-            try DurableFile.write(try format.head(count: seq, mac: mac), to: headURL, mode: 0o600)
-        }
+        if !upToDate { try head.update(count: seq, mac: mac, format: format) }
         return Chain(seq: seq, mac: mac, size: tail.completeSize)
     }
 

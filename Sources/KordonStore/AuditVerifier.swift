@@ -12,7 +12,8 @@ extension AuditLog {
     /// number turns up later), and its `prev` must be the MAC of the record before
     /// (else *changed*). Then the end: an incomplete last line is *cut mid-line*,
     /// and the head file must count no more records than there are and name the MAC
-    /// of the record it counted (else the last records were *removed*).
+    /// of the record it counted (else the last records were *removed*); both of its
+    /// slots are held to that when both are valid (see ``AuditHead``).
     public static func verify(file: URL, keyFile: String) throws -> AuditVerification {
         guard let handle = FileHandle(forReadingAtPath: file.path) else {
             throw KordonError(code: "audit.missing", message: "cannot read the audit log \(file.path): check the path (audit.file in the configuration)")
@@ -23,13 +24,19 @@ extension AuditLog {
         }
         let format = AuditFormat(hmac: try HMACSHA256(key: key))
         let headURL = AuditFormat.headURL(file)
+        // Read under a shared lock on the log: the writer updates the head in place
+        // holding the exclusive one, so a slot is never read half written.
+        while flock(handle.fileDescriptor, LOCK_SH) != 0 && errno == EINTR {}
         let headData = FileManager.default.contents(atPath: headURL.path)
-        let head = headData.flatMap { try? format.parseHead($0) }
+        flock(handle.fileDescriptor, LOCK_UN)
+        let head = headData.flatMap { try? format.parseHead([UInt8]($0)) }
+        // The counts whose records' MACs the head names, newest first.
+        let counted = (head?.slots.compactMap { $0 } ?? []).sorted { $0.count > $1.count }
+        var macsAtCounts: [Int: String] = [:]
 
         var lines = LineReader(handle: handle)
         var position = 0
         var previous = AuditFormat.genesis
-        var macAtHead: String?
         while let (line, complete) = try lines.next() {
             guard complete else {
                 return AuditVerification(records: position, firstBad: position + 1, problem:
@@ -57,7 +64,7 @@ extension AuditLog {
                 return bad("changed (it does not chain to record \(position - 1): its prev is not that record's MAC)")
             }
             previous = record.mac
-            if position == head?.count { macAtHead = record.mac }
+            if counted.contains(where: { $0.count == position }) { macsAtCounts[position] = record.mac }
         }
         let end = { (firstBad: Int, problem: String) in AuditVerification(records: position, firstBad: firstBad, problem: problem) }
         guard headData != nil else {
@@ -67,11 +74,12 @@ extension AuditLog {
         guard let head else {
             return end(position + 1, "removed? (the head file \(headURL.lastPathComponent) was changed or written with another key, so removal of records after \(position) cannot be ruled out)")
         }
-        guard head.count <= position else {
-            return end(position + 1, "removed (the log ends after record \(position), but its head counts \(head.count) records)")
+        let latest = head.latest
+        guard latest.count <= position else {
+            return end(position + 1, "removed (the log ends after record \(position), but its head counts \(latest.count) records)")
         }
-        if head.count > 0, macAtHead != head.mac {
-            return end(head.count, "changed (it is not the record the head file counted)")
+        for slot in counted where slot.count > 0 && macsAtCounts[slot.count] != slot.mac {
+            return end(slot.count, "changed (it is not the record the head file counted)")
         }
         return AuditVerification(records: position)
     }
