@@ -92,7 +92,7 @@ extension AuditFormat {
 /// The writer's open head file: read when the log is (re)opened or another process
 /// wrote, then updated one slot at a time through a descriptor kept open.
 ///
-/// Only the audit writer uses it, under the log's `flock`.
+/// Only the audit writer's threads use it, under its file lock and the log's `flock`.
 struct AuditHeadFile {
     /// What reading found.
     enum Reading {
@@ -143,9 +143,17 @@ struct AuditHeadFile {
         }
     }
 
-    /// Records `count` and `mac` durably: in the free slot, or as a new file when
-    /// there is none yet or it has the one-line layout (written whole, then renamed).
+    /// Records `count` and `mac` durably: ``write(count:mac:format:)``, then `fdatasync`.
     mutating func update(count: Int, mac: String, format: AuditFormat) throws {
+        try write(count: count, mac: mac, format: format)
+        // The file's size never changes, so fdatasync need not flush its times.
+        guard fdatasync(fd) == 0 else { throw DurableFile.failure("cannot flush the audit head \(url.path)", errno) }
+    }
+
+    /// Records `count` and `mac` in the free slot, not yet flushed (the caller flushes
+    /// ``descriptor``); when there is no slotted file yet, or it has the one-line
+    /// layout, a new file is written whole, flushed and renamed into place.
+    mutating func write(count: Int, mac: String, format: AuditFormat) throws {
         guard fd >= 0, slotted else {
             close()
             try DurableFile.write(try format.headFile(count: count, mac: mac), to: url, mode: 0o600)
@@ -166,10 +174,11 @@ struct AuditHeadFile {
             }
             done += written
         }
-        // The file's size never changes, so fdatasync need not flush its times.
-        guard fdatasync(fd) == 0 else { throw DurableFile.failure("cannot flush the audit head \(url.path)", errno) }
         next = 1 - next
     }
+
+    /// The open head file's descriptor (valid after a successful ``write(count:mac:format:)``).
+    var descriptor: Int32 { fd }
 
     mutating func close() {
         if fd >= 0 { Foundation.close(fd) }

@@ -4,12 +4,16 @@ import KordonCrypto
 
 /// An append-only log, one JSON record per line, each carrying the HMAC-SHA256 of the previous one.
 ///
-/// The format is described in ``AuditFormat``. Appends go to one writer thread
-/// that commits in groups: every record waiting when it wakes is written with one
-/// `write` (`O_APPEND`), one `fsync`, and one slot of the head file overwritten in
-/// place and `fdatasync`'d (see ``AuditHead``), and only then are their callers released. A durable record costs about two fsyncs, so
-/// without grouping the log would cap the service at a few hundred decisions a
-/// second; with it, throughput grows with the number of callers waiting.
+/// The format is described in ``AuditFormat``. Appends go to a writer thread that
+/// commits in groups: every record waiting when it wakes is written with one
+/// `write` (`O_APPEND`). A flusher thread then makes what was written durable: one
+/// `fsync` of the log, then one slot of the head file overwritten in place (see
+/// ``AuditHead``), and releases the callers that asked to wait for the disk. The
+/// two threads overlap, so records keep being written while earlier ones are
+/// flushed, and a caller that only needs its record written (``Durability/written``)
+/// never waits for a flush. Without grouping a durable record costs two flushes,
+/// which would cap the service at a few hundred decisions a second; with it,
+/// throughput grows with the number of callers waiting.
 ///
 /// Between processes (the CLI appends `release` and `delete` records while
 /// `kordon serve` appends decisions) each group is written under `flock`, and when
@@ -22,6 +26,15 @@ import KordonCrypto
 /// An incomplete last line that the head never counted (a crash while writing it)
 /// is cut off.
 public final class AuditLog: Sendable {
+    /// How far a record must have gone before its caller goes on.
+    public enum Durability: Sendable {
+        /// Written to the log file: a crash of the process cannot lose it; a power
+        /// cut before the next flush (milliseconds later) can.
+        case written
+        /// Written and flushed to disk, the head file updated.
+        case flushed
+    }
+
     /// The log file.
     public let file: URL
     private let writer: AuditWriter
@@ -32,24 +45,27 @@ public final class AuditLog: Sendable {
         try DurableFile.makeDirectory(file.deletingLastPathComponent().path)
         let format = AuditFormat(hmac: try HMACSHA256(key: try KeyFile.loadOrCreate(at: keyFile)))
         writer = try AuditWriter(file: file, format: format)
-        let thread = Thread { [writer] in writer.run() }
-        thread.name = "kordon-audit"
-        thread.start()
+        let writing = Thread { [writer] in writer.runWriter() }
+        writing.name = "kordon-audit"
+        writing.start()
+        let flushing = Thread { [writer] in writer.runFlusher() }
+        flushing.name = "kordon-audit-flush"
+        flushing.start()
     }
 
     deinit {
-        // The writer thread finishes what is queued, then exits and closes the file.
+        // The threads finish what is queued (written, then flushed), then exit and close the file.
         writer.stop()
     }
 
-    /// Appends one record (thread-safe, written and fsync'd before returning).
+    /// Appends one record (thread-safe), returning once it is flushed to disk.
     ///
     /// Blocks the calling thread until the record's group is on disk; from async
-    /// code prefer ``commit(_:)``, which suspends instead.
+    /// code prefer ``commit(_:until:)``, which suspends instead.
     public func append(_ entry: AuditEntry) throws {
         let done = DispatchSemaphore(value: 0)
         let outcome = AuditOutcome()
-        writer.submit(entry) { error in
+        writer.submit(entry, until: .flushed) { error in
             outcome.error = error
             done.signal()
         }
@@ -57,11 +73,11 @@ public final class AuditLog: Sendable {
         if let error = outcome.error { throw error }
     }
 
-    /// Appends one record, suspending (not blocking a thread) until it is written
-    /// and fsync'd. Many callers waiting at once are committed as one group.
-    public func commit(_ entry: AuditEntry) async throws {
+    /// Appends one record, suspending (not blocking a thread) until it has gone as
+    /// far as `durability` says. Many callers waiting at once are committed as one group.
+    public func commit(_ entry: AuditEntry, until durability: Durability = .flushed) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-            writer.submit(entry) { error in
+            writer.submit(entry, until: durability) { error in
                 if let error { continuation.resume(throwing: error) } else { continuation.resume() }
             }
         }
@@ -77,14 +93,25 @@ private final class AuditOutcome: @unchecked Sendable {
     var error: Error?
 }
 
-/// The writer thread's side: the queue of waiting records and the open log.
+/// The writing and flushing threads' side: the queues of waiting records and callers, and the open log.
 ///
-/// `@unchecked Sendable`: every mutable field is guarded by `condition`, except
-/// `group`, `chain`, `head`, `buffer` and `scratch`, which only the writer thread touches after `init`.
+/// `@unchecked Sendable`: the queues, `stopped`, `writerDone`, `flushFailed` and
+/// `committed` are guarded by `condition`; `chain`, `buffer` and `scratch` are the
+/// writer thread's alone; `head` and every section under the log's `flock` are
+/// guarded by `fileLock` (an `flock` belongs to the open file, so it cannot keep the
+/// process's own two threads apart).
 private final class AuditWriter: @unchecked Sendable {
     private struct Pending {
         var entry: AuditEntry
+        var durability: AuditLog.Durability
         var done: @Sendable (Error?) -> Void
+    }
+
+    /// Written records waiting to be flushed: the last one's number and MAC, and the callers waiting for the disk.
+    private struct Unflushed {
+        var seq: Int
+        var mac: String
+        var waiting: [@Sendable (Error?) -> Void]
     }
 
     /// Where the chain stands: the last record's number and MAC, and the file size
@@ -99,10 +126,15 @@ private final class AuditWriter: @unchecked Sendable {
     private let format: AuditFormat
     private let fd: Int32
     private let condition = NSCondition()
+    private let fileLock = NSLock()
     private var queue: [Pending] = []
     /// The group being written; swapped with `queue` so both keep their storage.
     private var group: [Pending] = []
+    private var unflushed: Unflushed?
     private var stopped = false
+    private var writerDone = false
+    /// Set by the flusher when a flush failed: the writer re-reads the log before its next group.
+    private var flushFailed = false
     private var chain: Chain
     private var committed = 0
     private var head: AuditHeadFile
@@ -138,15 +170,15 @@ private final class AuditWriter: @unchecked Sendable {
         return committed
     }
 
-    func submit(_ entry: AuditEntry, done: @escaping @Sendable (Error?) -> Void) {
+    func submit(_ entry: AuditEntry, until durability: AuditLog.Durability, done: @escaping @Sendable (Error?) -> Void) {
         condition.lock()
         guard !stopped else {
             condition.unlock()
             done(KordonError(code: "audit.closed", message: "the audit log \(file.path) is closed"))
             return
         }
-        queue.append(Pending(entry: entry, done: done))
-        condition.signal()
+        queue.append(Pending(entry: entry, durability: durability, done: done))
+        condition.broadcast()
         condition.unlock()
     }
 
@@ -157,16 +189,23 @@ private final class AuditWriter: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// The writer thread: takes every waiting record, commits them as one group.
-    func run() {
+    /// The writer thread: takes every waiting record, writes them as one group,
+    /// releases the callers that wait only for the write, and hands the rest to the flusher.
+    func runWriter() {
         while true {
             condition.lock()
             while queue.isEmpty && !stopped { condition.wait() }
             if queue.isEmpty {
+                writerDone = true
+                condition.broadcast()
                 condition.unlock()
                 return
             }
             swap(&group, &queue)
+            if flushFailed {
+                chain.size = -1
+                flushFailed = false
+            }
             condition.unlock()
             var failure: Error?
             do {
@@ -174,15 +213,50 @@ private final class AuditWriter: @unchecked Sendable {
             } catch {
                 failure = error
             }
+            let waiting = failure == nil ? group.filter { $0.durability == .flushed }.map(\.done) : []
             condition.lock()
             committed = chain.seq
+            if failure == nil {
+                // Even a group nobody waits for is flushed: the head must catch up with the log.
+                var next = unflushed ?? Unflushed(seq: chain.seq, mac: chain.mac, waiting: [])
+                next.seq = chain.seq
+                next.mac = chain.mac
+                next.waiting += waiting
+                unflushed = next
+                condition.broadcast()
+            }
             condition.unlock()
-            for pending in group { pending.done(failure) }
+            for pending in group where failure != nil || pending.durability == .written { pending.done(failure) }
             group.removeAll(keepingCapacity: true)
         }
     }
 
-    /// Writes the group's entries as consecutive records with one write and one fsync, then the head.
+    /// The flusher thread: makes everything written so far durable (log, then head),
+    /// then releases the callers waiting for the disk.
+    func runFlusher() {
+        while true {
+            condition.lock()
+            while unflushed == nil && !writerDone { condition.wait() }
+            guard let batch = unflushed else {
+                condition.unlock()
+                return
+            }
+            unflushed = nil
+            condition.unlock()
+            var failure: Error?
+            do {
+                try flush(upTo: batch.seq, mac: batch.mac)
+            } catch {
+                failure = error
+                condition.lock()
+                flushFailed = true
+                condition.unlock()
+            }
+            for done in batch.waiting { done(failure) }
+        }
+    }
+
+    /// Writes the group's entries as consecutive records with one write; the flusher makes them durable.
     private func write(_ group: [Pending]) throws {
         if try size() != chain.size { chain = try recover() }
         if buffer.capacity > 1 << 20 { buffer = [] } // after a burst, let the memory go
@@ -195,14 +269,25 @@ private final class AuditWriter: @unchecked Sendable {
             mac = try format.appendLine(seq: seq, time: time, entry: pending.entry, prev: mac, to: &buffer, scratch: &scratch)
         }
         let size = chain.size + buffer.count
-        chain.size = -1 // unknown until the group is written and flushed
+        chain.size = -1 // unknown until the group is written whole
         try writeAll(buffer)
+        chain = Chain(seq: seq, mac: String(decoding: mac, as: UTF8.self), size: size)
+    }
+
+    /// Flushes the log, then records `seq` and `mac` in the head: only after the log
+    /// is durable, so a durable head never counts records the log may lose.
+    private func flush(upTo seq: Int, mac: String) throws {
         guard fsync(fd) == 0 else { throw DurableFile.failure("cannot flush the audit log \(file.path)", errno) }
-        chain = Chain(seq: seq, mac: String(decoding: mac, as: UTF8.self), size: -1)
-        // Only after the log is durable: a durable head never counts records the log may lose.
-        try head.update(count: seq, mac: chain.mac, format: format)
-        // Known again only now: after a failed head update the next group recovers (re-reads the head).
-        chain.size = size
+        // The slot is written under the locks (the writer may be re-reading the head); it is flushed after them,
+        // so that the writer is never held up by the head's flush.
+        let headCopy = try locked { () -> Int32 in
+            try head.write(count: seq, mac: mac, format: format)
+            return dup(head.descriptor)
+        }
+        guard headCopy >= 0 else { throw DurableFile.failure("cannot flush the audit head \(head.url.path)", errno) }
+        defer { close(headCopy) }
+        // The file's size never changes, so fdatasync need not flush its times.
+        guard fdatasync(headCopy) == 0 else { throw DurableFile.failure("cannot flush the audit head \(head.url.path)", errno) }
     }
 
     /// Writes every byte of `bytes` to the log (`O_APPEND`), retrying short writes and interruptions.
@@ -274,59 +359,15 @@ private final class AuditWriter: @unchecked Sendable {
         return Int(info.st_size)
     }
 
-    /// Runs `body` holding an exclusive `flock` on the log (other processes wait).
+    /// Runs `body` holding `fileLock` (the other thread waits) and an exclusive
+    /// `flock` on the log (other processes wait).
     private func locked<T>(_ body: () throws -> T) throws -> T {
+        fileLock.lock()
+        defer { fileLock.unlock() }
         while flock(fd, LOCK_EX) != 0 {
             guard errno == EINTR else { throw DurableFile.failure("cannot lock the audit log \(file.path)", errno) }
         }
         defer { flock(fd, LOCK_UN) }
         return try body()
-    }
-}
-
-/// The end of a log file: its size, where its last complete line ends, and that line.
-private struct AuditTail {
-    var size: Int
-    var completeSize: Int
-    var lastLine: [UInt8]?
-
-    /// Reads backwards from the end, doubling the window until the last complete
-    /// line is found (lines are short, so usually one read).
-    static func read(_ fd: Int32) throws -> AuditTail {
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw DurableFile.failure("cannot stat the audit log", errno) }
-        let size = Int(info.st_size)
-        var window = min(size, 8192)
-        while window > 0 {
-            let start = size - window
-            let bytes = try readAt(fd, offset: start, count: window)
-            if let last = bytes.lastIndex(of: 0x0A) {
-                if let previous = bytes[..<last].lastIndex(of: 0x0A) {
-                    return AuditTail(size: size, completeSize: start + last + 1, lastLine: Array(bytes[(previous + 1)..<last]))
-                }
-                if start == 0 {
-                    return AuditTail(size: size, completeSize: last + 1, lastLine: Array(bytes[..<last]))
-                }
-            } else if start == 0 {
-                return AuditTail(size: size, completeSize: 0, lastLine: nil)
-            }
-            window = min(size, window * 2)
-        }
-        return AuditTail(size: 0, completeSize: 0, lastLine: nil)
-    }
-
-    private static func readAt(_ fd: Int32, offset: Int, count: Int) throws -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: count)
-        var done = 0
-        while done < count {
-            let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset + done)) }
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw DurableFile.failure("cannot read the audit log", errno)
-            }
-            if got == 0 { break }
-            done += got
-        }
-        return Array(buffer.prefix(done))
     }
 }

@@ -65,7 +65,7 @@ struct AuditLogTests {
             try body()
             return nil
         } catch let error as KordonError {
-            return error.code
+            return error.code == "durable.io" ? "durable.io: \(error.message)" : error.code
         } catch {
             return "\(error)"
         }
@@ -269,4 +269,30 @@ struct AuditLogTests {
         })
         #expect(times.count <= 100, "\(times.count) groups for 200 records")
     }
+
+    @Test("callers that wait only for the write find their record in the log at once; the flusher brings the head up behind them")
+    func writtenThenFlushed() async throws {
+        let fixture = try Fixture(records: 0)
+        defer { fixture.remove() }
+        let log = try fixture.open()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for n in 0..<200 {
+                group.addTask { try await log.commit(Fixture.entry(n), until: n.isMultiple(of: 2) ? .written : .flushed) }
+            }
+            try await group.waitForAll()
+        }
+        // Each caller returned only once its record was in the file: all 200 are there and chained.
+        #expect(try fixture.lines().count == 200)
+        #expect(try fixture.verify() == AuditVerification(records: 200))
+        try await log.commit(AuditEntry(event: "probe"), until: .written)
+        #expect(try fixture.lines().count == 201)
+        // A flushed record is counted by the head: the log reopens without complaint, and dropping it is caught.
+        try await log.commit(AuditEntry(event: "stop"), until: .flushed)
+        #expect(try fixture.verify() == AuditVerification(records: 202))
+        var lines = try fixture.lines()
+        lines.removeLast()
+        try fixture.write(lines)
+        #expect(try fixture.verify().problem != nil, "the head counts the flushed record that was removed")
+    }
 }
+

@@ -11,6 +11,7 @@ import Foundation
 /// audit:
 ///   file: /var/lib/kordon/audit.log
 ///   keyFile: /var/lib/kordon/keys/audit.key
+///   flushBeforeAnswer: held  # or all: which decisions are on disk before their answer (see AuditFlush)
 /// serve:
 ///   threads: 0               # scanning threads; 0: one per core
 ///   queue: 64                # messages waiting for a thread; beyond it the answer is "busy"
@@ -55,6 +56,22 @@ public struct ServiceConfiguration: Sendable, Equatable {
 
         /// The defaults.
         public init() {}
+    }
+
+    /// Which decisions must be flushed to disk before the message is answered.
+    ///
+    /// Every decision is written to the audit log before its answer, so a crash of
+    /// Kordon loses none. Flushing to disk costs a few milliseconds of waiting per
+    /// group of decisions; like auditd's default (`flush = incremental_async`), the
+    /// default flushes clean passes right after answering rather than before.
+    public enum AuditFlush: String, Sendable, Equatable, CaseIterable {
+        /// Decisions that hold or sanitize a message are on disk before the answer
+        /// (their originals are flushed to the quarantine anyway); a clean pass is
+        /// written before the answer and flushed milliseconds after it, so only a
+        /// power cut in between could lose its record.
+        case held
+        /// Every decision is on disk before its answer.
+        case all
     }
 
     /// The spool transport; off unless `root` is set.
@@ -126,6 +143,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var auditFile: String?
     /// The audit log's HMAC key; default `<state>/keys/audit.key`.
     public var auditKeyFile: String?
+    /// Which decisions are flushed before their answer.
+    public var auditFlush: AuditFlush = .held
     /// Scanning threads; 0 means one per core.
     public var threads = 0
     /// Messages waiting for a thread before the service answers "busy".

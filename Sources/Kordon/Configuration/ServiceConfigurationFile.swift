@@ -16,9 +16,15 @@ enum ServiceConfigurationFile {
         }
         if let node = top["audit"] {
             let section = try reader.mapping(node, at: "audit")
-            try reader.onlyKnown(section, ["file", "keyFile"], at: "audit")
+            try reader.onlyKnown(section, ["file", "keyFile", "flushBeforeAnswer"], at: "audit")
             if let v = section["file"] { service.auditFile = try reader.string(v, at: "audit.file") }
             if let v = section["keyFile"] { service.auditKeyFile = try reader.string(v, at: "audit.keyFile") }
+            if let v = section["flushBeforeAnswer"] {
+                guard let flush = ServiceConfiguration.AuditFlush(rawValue: try reader.string(v, at: "audit.flushBeforeAnswer")) else {
+                    throw reader.fail(v, "audit.flushBeforeAnswer", "must be held or all")
+                }
+                service.auditFlush = flush
+            }
         }
         guard let node = top["serve"] else { return service }
         let section = try reader.mapping(node, at: "serve")

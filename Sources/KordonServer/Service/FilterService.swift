@@ -98,8 +98,9 @@ public final class FilterService: Sendable {
             (result, quarantineID) = try await scan(data, digest: digest, source: source, route: route, id: id,
                                                     pipeline: pipeline, cache: cache)
         }
-        // Concurrent decisions share one write and one fsync of the audit log.
-        try await audit.commit(Self.decision(result.report, quarantineID: quarantineID))
+        // Concurrent decisions share one write and one flush of the audit log.
+        let flushed = configuration.service.auditFlush == .all || result.report.verdict != .clean
+        try await audit.commit(Self.decision(result.report, quarantineID: quarantineID), until: flushed ? .flushed : .written)
         metrics.record(result.report, transport: transport, duration: ContinuousClock.now - started)
         return Outcome(result: result, quarantineID: quarantineID)
     }
