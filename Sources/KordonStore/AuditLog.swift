@@ -58,14 +58,14 @@ public final class AuditLog: Sendable {
         writer.stop()
     }
 
-    /// Appends one record (thread-safe), returning once it is flushed to disk.
+    /// Appends one record (thread-safe), returning once it has gone as far as
+    /// `durability` says (by default, flushed to disk).
     ///
-    /// Blocks the calling thread until the record's group is on disk; from async
-    /// code prefer ``commit(_:until:)``, which suspends instead.
-    public func append(_ entry: AuditEntry) throws {
+    /// Blocks the calling thread; from async code prefer ``commit(_:until:)``, which suspends instead.
+    public func append(_ entry: AuditEntry, until durability: Durability = .flushed) throws {
         let done = DispatchSemaphore(value: 0)
         let outcome = AuditOutcome()
-        writer.submit(entry, until: .flushed) { error in
+        writer.submit(entry, until: durability) { error in
             outcome.error = error
             done.signal()
         }
@@ -95,8 +95,9 @@ private final class AuditOutcome: @unchecked Sendable {
 
 /// The writing and flushing threads' side: the queues of waiting records and callers, and the open log.
 ///
-/// `@unchecked Sendable`: the queues, `stopped`, `writerDone`, `flushFailed` and
-/// `committed` are guarded by `condition`; `chain`, `buffer` and `scratch` are the
+/// `@unchecked Sendable`: `queue`, `stopped` and `committed` are guarded by
+/// `condition`; `unflushed`, `writerDone` and `flushFailed` by `flushCondition` (two
+/// conditions, so that a submission wakes only the writer and a written group only the flusher); `chain`, `buffer` and `scratch` are the
 /// writer thread's alone; `head` and every section under the log's `flock` are
 /// guarded by `fileLock` (an `flock` belongs to the open file, so it cannot keep the
 /// process's own two threads apart).
@@ -126,6 +127,7 @@ private final class AuditWriter: @unchecked Sendable {
     private let format: AuditFormat
     private let fd: Int32
     private let condition = NSCondition()
+    private let flushCondition = NSCondition()
     private let fileLock = NSLock()
     private var queue: [Pending] = []
     /// The group being written; swapped with `queue` so both keep their storage.
@@ -178,7 +180,7 @@ private final class AuditWriter: @unchecked Sendable {
             return
         }
         queue.append(Pending(entry: entry, durability: durability, done: done))
-        condition.broadcast()
+        condition.signal()
         condition.unlock()
     }
 
@@ -196,17 +198,21 @@ private final class AuditWriter: @unchecked Sendable {
             condition.lock()
             while queue.isEmpty && !stopped { condition.wait() }
             if queue.isEmpty {
-                writerDone = true
-                condition.broadcast()
                 condition.unlock()
+                flushCondition.lock()
+                writerDone = true
+                flushCondition.signal()
+                flushCondition.unlock()
                 return
             }
             swap(&group, &queue)
+            condition.unlock()
+            flushCondition.lock()
             if flushFailed {
                 chain.size = -1
                 flushFailed = false
             }
-            condition.unlock()
+            flushCondition.unlock()
             var failure: Error?
             do {
                 try locked { try write(group) }
@@ -216,16 +222,18 @@ private final class AuditWriter: @unchecked Sendable {
             let waiting = failure == nil ? group.filter { $0.durability == .flushed }.map(\.done) : []
             condition.lock()
             committed = chain.seq
+            condition.unlock()
             if failure == nil {
                 // Even a group nobody waits for is flushed: the head must catch up with the log.
+                flushCondition.lock()
                 var next = unflushed ?? Unflushed(seq: chain.seq, mac: chain.mac, waiting: [])
                 next.seq = chain.seq
                 next.mac = chain.mac
                 next.waiting += waiting
                 unflushed = next
-                condition.broadcast()
+                flushCondition.signal()
+                flushCondition.unlock()
             }
-            condition.unlock()
             for pending in group where failure != nil || pending.durability == .written { pending.done(failure) }
             group.removeAll(keepingCapacity: true)
         }
@@ -235,22 +243,22 @@ private final class AuditWriter: @unchecked Sendable {
     /// then releases the callers waiting for the disk.
     func runFlusher() {
         while true {
-            condition.lock()
-            while unflushed == nil && !writerDone { condition.wait() }
+            flushCondition.lock()
+            while unflushed == nil && !writerDone { flushCondition.wait() }
             guard let batch = unflushed else {
-                condition.unlock()
+                flushCondition.unlock()
                 return
             }
             unflushed = nil
-            condition.unlock()
+            flushCondition.unlock()
             var failure: Error?
             do {
                 try flush(upTo: batch.seq, mac: batch.mac)
             } catch {
                 failure = error
-                condition.lock()
+                flushCondition.lock()
                 flushFailed = true
-                condition.unlock()
+                flushCondition.unlock()
             }
             for done in batch.waiting { done(failure) }
         }

@@ -82,59 +82,103 @@ public final class FilterService: Sendable {
     /// passed, and a spool keeps it to retry).
     public func filter(_ data: Data, source: String, route: Report.Route?, transport: String,
                        id: String? = nil) async throws -> Outcome {
+        let request = try prepare(data, source: source, route: route, id: id)
+        let decided: Decided
+        if let hit = request.cached {
+            decided = hit
+        } else {
+            metrics.setQueueDepth(pool.depth + 1)
+            do {
+                decided = try await pool.submit(request.scan).get()
+            } catch let refused as ServiceUnavailable {
+                metrics.recordBusy()
+                throw refused
+            }
+            metrics.setQueueDepth(pool.depth)
+        }
+        // Concurrent decisions share one write and one flush of the audit log.
+        try await audit.commit(Self.decision(decided), until: durability(decided))
+        return outcome(decided, transport: transport, since: request.started)
+    }
+
+    /// ``filter(_:source:route:transport:id:)`` for a caller on a thread of its own
+    /// (the spool's file threads), never on an event loop, the cooperative pool or a
+    /// scanning thread: the same steps, waiting instead of suspending, so that a
+    /// message costs two thread hand-offs (scan, audit) rather than a hop through
+    /// the cooperative pool around each.
+    public func filterBlocking(_ data: Data, source: String, route: Report.Route?, transport: String,
+                               id: String? = nil) throws -> Outcome {
+        let request = try prepare(data, source: source, route: route, id: id)
+        let decided: Decided
+        if let hit = request.cached {
+            decided = hit
+        } else {
+            metrics.setQueueDepth(pool.depth + 1)
+            do {
+                decided = try pool.run(request.scan).get()
+            } catch let refused as ServiceUnavailable {
+                metrics.recordBusy()
+                throw refused
+            }
+            metrics.setQueueDepth(pool.depth)
+        }
+        try audit.append(Self.decision(decided), until: durability(decided))
+        return outcome(decided, transport: transport, since: request.started)
+    }
+
+    /// A decision before it is recorded: the pipeline's result and the stored original's quarantine id.
+    private typealias Decided = (result: FilterResult, quarantineID: String?)
+
+    /// One message on its way: the cached decision for its bytes, or the job that scans it.
+    private struct Request: Sendable {
+        var started: ContinuousClock.Instant
+        var cached: Decided?
+        var scan: @Sendable () -> Result<Decided, Error>
+    }
+
+    /// Takes the engines in use, looks the message up in their verdict cache and
+    /// builds the scanning job: the pipeline, then (on the scanning thread, so that
+    /// its fsyncs stay off Swift's cooperative pool) the original stored when held or
+    /// sanitized, and a clean verdict remembered.
+    private func prepare(_ data: Data, source: String, route: Report.Route?, id: String?) throws -> Request {
         guard let (pipeline, cache) = loaded.withLock({ $0.map { ($0.pipeline, $0.cache) } }) else {
             throw ServiceUnavailable(code: "reloading", description: "the engines are being reloaded; try again")
         }
         let started = ContinuousClock.now
-        let result: FilterResult
-        let quarantineID: String?
         // Small messages are hashed where they arrive, so a cache hit never waits for a scanning thread.
         let digest = data.count <= Self.inlineDigestLimit ? SHA256Digest.hex(data) : nil
+        let store = self.store, metrics = self.metrics
+        let scan: @Sendable () -> Result<Decided, Error> = {
+            let sha256 = digest ?? SHA256Digest.hex(data)
+            let key = VerdictCache.Key(sha256: sha256, route: route)
+            if digest == nil, let report = cache.report(for: key, source: source) {  // not looked up yet: large
+                metrics.recordCacheHit()
+                return .success((FilterResult(report: report, output: data), nil))
+            }
+            let result = pipeline.filter(data, source: source, route: route, sha256: sha256)
+            cache.remember(result.report, for: key)
+            return Result { (result, try Self.keep(result, original: data, id: id, in: store)) }
+        }
         if let digest, let report = cache.report(for: VerdictCache.Key(sha256: digest, route: route), source: source) {
             // The same bytes were found clean by these engines: the decision is made again, the scan is not.
-            (result, quarantineID) = (FilterResult(report: report, output: data), nil)
             metrics.recordCacheHit()
-        } else {
-            (result, quarantineID) = try await scan(data, digest: digest, source: source, route: route, id: id,
-                                                    pipeline: pipeline, cache: cache)
+            return Request(started: started, cached: (FilterResult(report: report, output: data), nil), scan: scan)
         }
-        // Concurrent decisions share one write and one flush of the audit log.
-        let flushed = configuration.service.auditFlush == .all || result.report.verdict != .clean
-        try await audit.commit(Self.decision(result.report, quarantineID: quarantineID), until: flushed ? .flushed : .written)
-        metrics.record(result.report, transport: transport, duration: ContinuousClock.now - started)
-        return Outcome(result: result, quarantineID: quarantineID)
+        return Request(started: started, cached: nil, scan: scan)
+    }
+
+    /// How far a decision's audit record must go before the message is answered.
+    private func durability(_ decided: Decided) -> AuditLog.Durability {
+        configuration.service.auditFlush == .all || decided.result.report.verdict != .clean ? .flushed : .written
+    }
+
+    private func outcome(_ decided: Decided, transport: String, since started: ContinuousClock.Instant) -> Outcome {
+        metrics.record(decided.result.report, transport: transport, duration: ContinuousClock.now - started)
+        return Outcome(result: decided.result, quarantineID: decided.quarantineID)
     }
 
     /// Messages up to this size are hashed on the caller's task; larger ones on the scanning thread.
     private static let inlineDigestLimit = 1 << 20
-
-    /// Runs the pipeline on a scanning thread, stores the original there when it is
-    /// held or sanitized, and remembers a clean verdict.
-    private func scan(_ data: Data, digest: String?, source: String, route: Report.Route?, id: String?,
-                      pipeline: Pipeline, cache: VerdictCache) async throws -> (FilterResult, String?) {
-        metrics.setQueueDepth(pool.depth + 1)
-        let store = self.store, metrics = self.metrics
-        let scanned: (FilterResult, Result<String?, Error>)
-        do {
-            // The original is stored on the scanning thread too: its fsyncs stay off Swift's cooperative pool.
-            scanned = try await pool.submit {
-                let sha256 = digest ?? SHA256Digest.hex(data)
-                let key = VerdictCache.Key(sha256: sha256, route: route)
-                if digest == nil, let report = cache.report(for: key, source: source) {  // not looked up yet: large
-                    metrics.recordCacheHit()
-                    return (FilterResult(report: report, output: data), .success(nil))
-                }
-                let result = pipeline.filter(data, source: source, route: route, sha256: sha256)
-                cache.remember(result.report, for: key)
-                return (result, Result { try Self.keep(result, original: data, id: id, in: store) })
-            }
-        } catch {
-            metrics.recordBusy()
-            throw error
-        }
-        metrics.setQueueDepth(pool.depth)
-        return (scanned.0, try scanned.1.get())
-    }
 
     /// Stores the original of a held or sanitized message; returns its quarantine id.
     private static func keep(_ result: FilterResult, original: Data, id: String?, in store: QuarantineStore) throws -> String? {
@@ -143,6 +187,10 @@ public final class FilterService: Sendable {
     }
 
     /// The audit record of one decision: digests, verdict, rule ids, route — never content.
+    private static func decision(_ decided: Decided) -> AuditEntry {
+        decision(decided.result.report, quarantineID: decided.quarantineID)
+    }
+
     private static func decision(_ report: Report, quarantineID: String?) -> AuditEntry {
         AuditEntry(event: "decision", source: report.message.source, messageSHA256: report.message.sha256,
                    outputSHA256: report.output?.sha256, verdict: report.verdict.rawValue,

@@ -16,7 +16,8 @@ public struct ServiceUnavailable: Error, Sendable, CustomStringConvertible {
 /// are refused at once (back-pressure), never queued without limit.
 ///
 /// Scanning is CPU-bound C work (libclamav, libxml2, Hyperscan): it runs here, never
-/// on an event loop or Swift's cooperative pool.
+/// on an event loop or Swift's cooperative pool. The spool keeps a second pool for
+/// its blocking file work (renames and fsyncs), for the same reason.
 final class ScanPool: @unchecked Sendable {
     // `@unchecked`: every mutable field below is read and written only with `condition` locked.
     private let condition = NSCondition()
@@ -24,14 +25,16 @@ final class ScanPool: @unchecked Sendable {
     private var head = 0
     private var active = 0
     private var stopped = false
+    /// Threads waiting in ``drain(timeout:)``: only they need a wake-up when a job ends.
+    private var drainers = 0
     private let bound: Int
 
-    /// Starts `threads` scanning threads; at most `queueBound` jobs wait for one.
-    init(threads: Int, queueBound: Int) {
+    /// Starts `threads` threads named `name-N`; at most `queueBound` jobs wait for one.
+    init(threads: Int, queueBound: Int, name: String = "kordon-scan") {
         bound = max(1, queueBound)
         for index in 0..<max(1, threads) {
             let thread = Thread { [self] in loop() }
-            thread.name = "kordon-scan-\(index)"
+            thread.name = "\(name)-\(index)"
             // libclamav and libxml2 recurse on nested content: give them room.
             thread.stackSize = 8 << 20
             thread.start()
@@ -65,6 +68,31 @@ final class ScanPool: @unchecked Sendable {
         }
     }
 
+    /// Runs `work` on a pool thread and waits for its result, blocking the calling
+    /// thread (which must not be one of this pool's); throws ``ServiceUnavailable``
+    /// at once when the queue is full or the pool is stopping.
+    func run<T: Sendable>(_ work: @escaping @Sendable () -> T) throws -> T {
+        let done = DispatchSemaphore(value: 0)
+        let box = ResultBox<T>()
+        condition.lock()
+        if stopped {
+            condition.unlock()
+            throw ServiceUnavailable.stopping
+        }
+        if jobs.count - head >= bound {
+            condition.unlock()
+            throw ServiceUnavailable.busy
+        }
+        jobs.append {
+            box.value = work()
+            done.signal()
+        }
+        condition.signal()
+        condition.unlock()
+        done.wait()
+        return box.value!
+    }
+
     /// Stops taking jobs; queued and running jobs still finish.
     func stop() {
         condition.lock()
@@ -77,7 +105,11 @@ final class ScanPool: @unchecked Sendable {
     func drain(timeout: Duration) -> Bool {
         let deadline = Date().addingTimeInterval(Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
         condition.lock()
-        defer { condition.unlock() }
+        drainers += 1
+        defer {
+            drainers -= 1
+            condition.unlock()
+        }
         while jobs.count - head + active > 0 {
             if !condition.wait(until: deadline) { return jobs.count - head + active == 0 }
         }
@@ -103,8 +135,15 @@ final class ScanPool: @unchecked Sendable {
             job()
             condition.lock()
             active -= 1
-            condition.broadcast()
+            // Waking every idle thread after every job would be a thundering herd: only drainers wait for this.
+            if drainers > 0 { condition.broadcast() }
             condition.unlock()
         }
     }
+}
+
+/// Carries a job's result from a pool thread to the thread waiting in ``ScanPool/run(_:)``;
+/// the semaphore orders the write before the read.
+private final class ResultBox<T>: @unchecked Sendable {
+    var value: T?
 }

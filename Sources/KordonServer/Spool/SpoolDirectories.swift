@@ -30,6 +30,10 @@ public final class SpoolDirectories: Sendable {
     public let work: URL
     /// The open lock file; `nil` once released.
     private let lock: Mutex<Int32?>
+    /// Group-committed flushes of `inbox/`, `outbox/` and `work/`.
+    let inboxSync: DirectorySync
+    let outboxSync: DirectorySync
+    let workSync: DirectorySync
 
     /// Creates the directories that are missing and takes the spool's lock.
     public init(root: URL) throws {
@@ -38,6 +42,9 @@ public final class SpoolDirectories: Sendable {
         outbox = root.appendingPathComponent("outbox")
         quarantine = root.appendingPathComponent("quarantine")
         work = root.appendingPathComponent("work")
+        inboxSync = DirectorySync(path: inbox.path)
+        outboxSync = DirectorySync(path: outbox.path)
+        workSync = DirectorySync(path: work.path)
         let manager = FileManager.default
         do {
             for directory in [inbox, outbox, quarantine] {

@@ -40,14 +40,14 @@ struct SpoolOutbox: Sendable {
                                   message: "both \(claim.name) and \(target) exist in \(directories.outbox.path); move them away")
             }
         }
-        try SpoolFiles.syncDirectory(directories.outbox.path)
+        try directories.outboxSync.sync()
         return target
     }
 
     /// Makes an earlier attempt's delivery durable before its claim is released: that
     /// attempt may have failed between the link and the fsync.
     func confirm() throws {
-        try SpoolFiles.syncDirectory(directories.outbox.path)
+        try directories.outboxSync.sync()
     }
 
     /// Step 4, once the claim is gone. A temporary file left by a crash here is

@@ -48,6 +48,9 @@ public final class SpoolService: Service, Sendable {
     private let logger: Logger
     private let outbox: SpoolOutbox
     private let queue = SpoolQueue()
+    /// Threads for the blocking file work (claims, deliveries, releases: each waits on fsyncs),
+    /// so that many messages wait on the disk at once and Swift's few cooperative threads never do.
+    private let files: ScanPool
     private let stopping = Atomic<Bool>(false)
     private let counts = Mutex(Statistics())
     private let undecodableSeen = Atomic<Int>(0)
@@ -67,10 +70,12 @@ public final class SpoolService: Service, Sendable {
         var logger = logger
         logger[metadataKey: "spool"] = "\(root)"
         self.logger = logger
-        // Enough workers that the scanning threads stay busy while others wait on fsync,
-        // never more than the scan queue takes (the spool should not make itself busy).
+        // Enough workers that the scanning threads stay busy while others wait on fsyncs
+        // (a message waits on five of them: claim, outbox copy, outbox, release), never more
+        // than the scan queue takes (the spool should not make itself busy).
         let threads = configuration.effectiveThreads
-        workers = max(2, min(threads * 2, threads + configuration.queue))
+        workers = max(2, min(threads * 32, threads + configuration.queue))
+        files = ScanPool(threads: workers, queueBound: workers, name: "kordon-spool")
     }
 
     /// Counts since the service started.
@@ -114,6 +119,7 @@ public final class SpoolService: Service, Sendable {
             stopping.store(true, ordering: .relaxed)
             queue.close()
         }
+        files.stop()
         let final = statistics
         logger.info("spool stopped", metadata: ["delivered": "\(final.delivered)", "held": "\(final.held)",
                                                 "leftInWork": "\((try? directories.claimsInWork().claims.count) ?? -1)"])
@@ -152,13 +158,18 @@ public final class SpoolService: Service, Sendable {
 
     // MARK: Claiming
 
+    /// A worker: takes the next item and handles it whole on a file thread (claim, read,
+    /// filter, record, deliver, release, with retries), so that a message hops between
+    /// threads only to be scanned and audited, never back and forth through the cooperative pool.
     private func work() async {
         while let item = await queue.next() {
-            switch item {
-            case .recovered(let claim):
-                await complete(claim)
-            case .inbox(let name):
-                if let claim = take(name) { await complete(claim) }
+            _ = try? await onFileThread {
+                switch item {
+                case .recovered(let claim):
+                    self.complete(claim)
+                case .inbox(let name):
+                    if let claim = self.take(name) { self.complete(claim) }
+                }
             }
         }
     }
@@ -185,8 +196,8 @@ public final class SpoolService: Service, Sendable {
             do {
                 // The claim must outlive a power failure once the message is delivered:
                 // both directories the rename changed, or the name could reappear in inbox/.
-                try SpoolFiles.syncDirectory(directories.work.path)
-                try SpoolFiles.syncDirectory(directories.inbox.path)
+                try directories.workSync.sync()
+                try directories.inboxSync.sync()
             } catch {
                 logger.error("cannot fsync work/ after a claim; carrying on", metadata: ["error": "\(error)"])
             }
@@ -209,12 +220,12 @@ public final class SpoolService: Service, Sendable {
 
     /// Filters and delivers (or holds) one claim, retrying until it is done or the
     /// service stops; a claim not done stays in `work/` for the next start.
-    private func complete(_ claim: SpoolClaim) async {
+    private func complete(_ claim: SpoolClaim) {
         var attempt = 0
         while true {
             let delay: Duration
             do {
-                try await finish(claim)
+                try finish(claim)
                 return
             } catch let refused as ServiceUnavailable where refused.code != "stopping" {
                 // busy or reloading: the scanning side will take it shortly. Short, jittered
@@ -233,31 +244,43 @@ public final class SpoolService: Service, Sendable {
             }
             attempt += 1
             counts.withLock { $0.retries += 1 }
-            guard await pause(delay) else { return }
+            guard pauseBlocking(delay) else { return }
         }
     }
 
     /// One attempt: each step is safe to repeat after a failure or a crash.
-    private func finish(_ claim: SpoolClaim) async throws {
+    private func finish(_ claim: SpoolClaim) throws {
+        guard let data = try read(claim) else { return }
+        let outcome = try service.filterBlocking(data, source: claim.name, route: nil, transport: "spool", id: claim.id)
+        try conclude(claim, outcome)
+    }
+
+    /// The claimed message's bytes; `nil` when there is nothing to filter (delivered
+    /// before a restart, vanished, or not a regular file), after dealing with it.
+    private func read(_ claim: SpoolClaim) throws -> Data? {
         if try outbox.wasDelivered(claim) {
             try outbox.confirm()
             try release(claim)
             counts.withLock { $0.alreadyDelivered += 1 }
             logger.info("already delivered before the restart; released", metadata: ["claim": "\(claim)"])
-            return
+            return nil
         }
         let path = directories.workPath(claim)
         guard try SpoolFiles.status(path) != nil else {
             logger.error("a claimed message vanished from work/", metadata: ["claim": "\(claim)"])
-            return
+            return nil
         }
         guard let data = try SpoolFiles.readRegular(path) else {
             // A symlink or device swapped in before the claim: not a message, and never followed.
             logger.warning("a claimed entry is not a regular file; removed", metadata: ["claim": "\(claim)"])
             try release(claim)
-            return
+            return nil
         }
-        let outcome = try await service.filter(data, source: claim.name, route: nil, transport: "spool", id: claim.id)
+        return data
+    }
+
+    /// Delivers the passed message (or leaves it held), then releases the claim.
+    private func conclude(_ claim: SpoolClaim, _ outcome: FilterService.Outcome) throws {
         let verdict = outcome.result.report.verdict
         if let output = outcome.result.output {
             let delivered = try outbox.deliver(output, for: claim)
@@ -271,11 +294,28 @@ public final class SpoolService: Service, Sendable {
         try release(claim)
     }
 
+    /// Runs blocking file work on the spool's file threads.
+    private func onFileThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await files.submit { Result { try work() } }.get()
+    }
+
     /// Removes the claim from `work/` (durably, before its outbox temporary file goes).
     private func release(_ claim: SpoolClaim) throws {
         try SpoolFiles.remove(directories.workPath(claim))
-        try SpoolFiles.syncDirectory(directories.work.path)
+        try directories.workSync.sync()
         outbox.finish(claim)
+    }
+
+    /// ``pause(_:)`` for a file thread: sleeps in slices of at most 100 ms.
+    private func pauseBlocking(_ duration: Duration) -> Bool {
+        let deadline = ContinuousClock.now + duration
+        while !stopping.load(ordering: .relaxed) {
+            let left = deadline - ContinuousClock.now
+            if left <= .zero { return true }
+            Thread.sleep(forTimeInterval: Double(min(left, .milliseconds(100)).components.attoseconds) / 1e18
+                                           + Double(min(left, .milliseconds(100)).components.seconds))
+        }
+        return false
     }
 
     /// Sleeps up to `duration`, waking early when the service stops; false when stopping.
