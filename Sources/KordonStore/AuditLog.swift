@@ -45,10 +45,16 @@ public final class AuditLog: Sendable {
         try DurableFile.makeDirectory(file.deletingLastPathComponent().path)
         let format = AuditFormat(hmac: try HMACSHA256(key: try KeyFile.loadOrCreate(at: keyFile)))
         writer = try AuditWriter(file: file, format: format)
-        let writing = Thread { [writer] in writer.runWriter() }
+        let writing = Thread { [writer] in
+            KernelThreadName.set("kordon-audit")
+            writer.runWriter()
+        }
         writing.name = "kordon-audit"
         writing.start()
-        let flushing = Thread { [writer] in writer.runFlusher() }
+        let flushing = Thread { [writer] in
+            KernelThreadName.set("kordon-audit-fl")
+            writer.runFlusher()
+        }
         flushing.name = "kordon-audit-flush"
         flushing.start()
     }

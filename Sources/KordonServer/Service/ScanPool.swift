@@ -1,4 +1,5 @@
 import Foundation
+import KordonCore
 
 /// Why the service did not take a message.
 public struct ServiceUnavailable: Error, Sendable, CustomStringConvertible {
@@ -33,8 +34,12 @@ final class ScanPool: @unchecked Sendable {
     init(threads: Int, queueBound: Int, name: String = "kordon-scan") {
         bound = max(1, queueBound)
         for index in 0..<max(1, threads) {
-            let thread = Thread { [self] in loop() }
-            thread.name = "\(name)-\(index)"
+            let threadName = "\(name)-\(index)"
+            let thread = Thread { [self] in
+                KernelThreadName.set(threadName)
+                loop()
+            }
+            thread.name = threadName
             // libclamav and libxml2 recurse on nested content: give them room.
             thread.stackSize = 8 << 20
             thread.start()
