@@ -26,7 +26,9 @@ struct SpoolOutbox: Sendable {
         return status.isRegular && status.links >= 2
     }
 
-    /// Steps 1 and 2: returns the name the message got in `outbox/`.
+    /// Steps 1 and 2 but for step 2's flush, which the caller makes before it
+    /// releases the claim (``SpoolService`` flushes `outbox/` once for a batch);
+    /// returns the name the message got in `outbox/`.
     func deliver(_ data: Data, for claim: SpoolClaim) throws -> String {
         let temporary = path(claim.temporaryName)
         // A leftover of an attempt that failed before linking (wasDelivered said no).
@@ -40,7 +42,6 @@ struct SpoolOutbox: Sendable {
                                   message: "both \(claim.name) and \(target) exist in \(directories.outbox.path); move them away")
             }
         }
-        try directories.outboxSync.sync()
         return target
     }
 

@@ -74,6 +74,18 @@ final class SpoolQueue: Sendable {
         }
     }
 
+    /// The next item and up to `limit - 1` more that are already waiting; waits for
+    /// the first; empty once closed.
+    func next(upTo limit: Int) async -> [Item] {
+        guard let first = await next() else { return [] }
+        let more: [Item] = state.withLock { state in
+            var taken: [Item] = []
+            while taken.count < limit - 1, !state.closed, let item = state.pop() { taken.append(item) }
+            return taken
+        }
+        return [first] + more
+    }
+
     /// Stops handing out work; waiting workers get `nil`.
     func close() {
         let waiters = state.withLock { state in

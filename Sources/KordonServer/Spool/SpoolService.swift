@@ -158,24 +158,53 @@ public final class SpoolService: Service, Sendable {
 
     // MARK: Claiming
 
-    /// A worker: takes the next item and handles it whole on a file thread (claim, read,
-    /// filter, record, deliver, release, with retries), so that a message hops between
-    /// threads only to be scanned and audited, never back and forth through the cooperative pool.
+    /// Messages a worker takes at once. Their directory flushes are shared — one of
+    /// `work/` and `inbox/` for the claims, one of `outbox/` for the deliveries, one of
+    /// `work/` for the releases — which, beside the scan, is most of what a spool
+    /// message costs.
+    static let batchSize = 8
+
+    /// A worker: takes up to ``batchSize`` items and handles them whole on a file
+    /// thread (claim, read, filter, record, deliver, release, with retries), so that
+    /// a message hops between threads only to be scanned and audited, never back and
+    /// forth through the cooperative pool.
     private func work() async {
-        while let item = await queue.next() {
-            _ = try? await onFileThread {
-                switch item {
-                case .recovered(let claim):
-                    self.complete(claim)
-                case .inbox(let name):
-                    if let claim = self.take(name) { self.complete(claim) }
-                }
-            }
+        while case let items = await queue.next(upTo: Self.batchSize), !items.isEmpty {
+            _ = try? await onFileThread { self.process(items) }
         }
     }
 
-    /// Claims `name` by renaming it into `work/`; `nil` when it is gone (another
-    /// process took it), not a regular file, or not old enough yet.
+    /// Claims the batch's names (then flushes `work/` and `inbox/` once for all of
+    /// them) and completes every claim; a claim whose first attempt failed is retried
+    /// on its own.
+    private func process(_ items: [SpoolQueue.Item]) {
+        var claims: [SpoolClaim] = []
+        var claimed = false
+        for item in items {
+            switch item {
+            case .recovered(let claim):
+                claims.append(claim)
+            case .inbox(let name):
+                guard let claim = take(name) else { continue }
+                claims.append(claim)
+                claimed = true
+            }
+        }
+        if claimed {
+            do {
+                // A claim must outlive a power failure once its message is delivered:
+                // both directories the renames changed, or a name could reappear in inbox/.
+                try directories.workSync.sync()
+                try directories.inboxSync.sync()
+            } catch {
+                logger.error("cannot fsync work/ after claiming; carrying on", metadata: ["error": "\(error)"])
+            }
+        }
+        for (claim, _) in finish(claims) { complete(claim) }
+    }
+
+    /// Claims `name` by renaming it into `work/` (the caller flushes both directories);
+    /// `nil` when it is gone (another process took it), not a regular file, or not old enough yet.
     private func take(_ name: String) -> SpoolClaim? {
         let path = directories.inboxPath(name)
         do {
@@ -193,14 +222,6 @@ public final class SpoolService: Service, Sendable {
             }
             let claim = SpoolClaim(name: name)
             guard try SpoolFiles.move(path, to: directories.workPath(claim)) else { return nil }
-            do {
-                // The claim must outlive a power failure once the message is delivered:
-                // both directories the rename changed, or the name could reappear in inbox/.
-                try directories.workSync.sync()
-                try directories.inboxSync.sync()
-            } catch {
-                logger.error("cannot fsync work/ after a claim; carrying on", metadata: ["error": "\(error)"])
-            }
             logger.debug("claimed", metadata: ["claim": "\(claim)"])
             return claim
         } catch {
@@ -225,7 +246,7 @@ public final class SpoolService: Service, Sendable {
         while true {
             let delay: Duration
             do {
-                try finish(claim)
+                if let (_, error) = finish([claim]).first { throw error }
                 return
             } catch let refused as ServiceUnavailable where refused.code != "stopping" {
                 // busy or reloading: the scanning side will take it shortly. Short, jittered
@@ -248,11 +269,33 @@ public final class SpoolService: Service, Sendable {
         }
     }
 
-    /// One attempt: each step is safe to repeat after a failure or a crash.
-    private func finish(_ claim: SpoolClaim) throws {
-        guard let data = try read(claim) else { return }
-        let outcome = try service.filterBlocking(data, source: claim.name, route: nil, transport: "spool", id: claim.id)
-        try conclude(claim, outcome)
+    /// One attempt for each claim; each step is safe to repeat after a failure or a
+    /// crash. The claims decided are released together: one flush of `outbox/` for
+    /// those delivered (step 2 of ``SpoolOutbox``), their claims removed, one flush of
+    /// `work/` (step 3), then their temporary files removed (step 4). Returns the
+    /// claims not done, with why.
+    private func finish(_ claims: [SpoolClaim]) -> [(SpoolClaim, Error)] {
+        var failed: [(SpoolClaim, Error)] = []
+        var decided: [(claim: SpoolClaim, delivered: Bool)] = []
+        for claim in claims {
+            do {
+                guard let data = try read(claim) else { continue }
+                let outcome = try service.filterBlocking(data, source: claim.name, route: nil, transport: "spool", id: claim.id)
+                decided.append((claim, try place(claim, outcome)))
+            } catch {
+                failed.append((claim, error))
+            }
+        }
+        guard !decided.isEmpty else { return failed }
+        do {
+            if decided.contains(where: \.delivered) { try directories.outboxSync.sync() }
+            for (claim, _) in decided { try SpoolFiles.remove(directories.workPath(claim)) }
+            try directories.workSync.sync()
+        } catch {
+            return failed + decided.map { ($0.claim, error) }
+        }
+        for (claim, _) in decided { outbox.finish(claim) }
+        return failed
     }
 
     /// The claimed message's bytes; `nil` when there is nothing to filter (delivered
@@ -279,19 +322,20 @@ public final class SpoolService: Service, Sendable {
         return data
     }
 
-    /// Delivers the passed message (or leaves it held), then releases the claim.
-    private func conclude(_ claim: SpoolClaim, _ outcome: FilterService.Outcome) throws {
+    /// Links the passed message into `outbox/` (steps 1–2 of ``SpoolOutbox``, without
+    /// the flush), or leaves it held; true when delivered.
+    private func place(_ claim: SpoolClaim, _ outcome: FilterService.Outcome) throws -> Bool {
         let verdict = outcome.result.report.verdict
-        if let output = outcome.result.output {
-            let delivered = try outbox.deliver(output, for: claim)
-            counts.withLock { $0.delivered += 1 }
-            logger.debug("delivered", metadata: ["claim": "\(claim)", "verdict": "\(verdict.rawValue)", "outbox": "\(delivered)"])
-        } else {
+        guard let output = outcome.result.output else {
             counts.withLock { $0.held += 1 }
             logger.debug("held", metadata: ["claim": "\(claim)", "verdict": "\(verdict.rawValue)",
                                            "quarantineID": "\(outcome.quarantineID ?? "-")"])
+            return false
         }
-        try release(claim)
+        let delivered = try outbox.deliver(output, for: claim)
+        counts.withLock { $0.delivered += 1 }
+        logger.debug("delivered", metadata: ["claim": "\(claim)", "verdict": "\(verdict.rawValue)", "outbox": "\(delivered)"])
+        return true
     }
 
     /// Runs blocking file work on the spool's file threads.
