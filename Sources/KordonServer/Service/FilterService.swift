@@ -36,6 +36,9 @@ public final class FilterService: Sendable {
     /// The service's logger.
     public let logger: Logger
     private let pool: ScanPool
+    /// Threads that store originals in the quarantine (fsyncs of the blob and the
+    /// index): a scanning thread waiting on a disk scans nothing meanwhile.
+    private let storing: ScanPool
     private let loaded: Mutex<Loaded?>
     private let problem = Mutex<String?>(nil)
     private let generation = Atomic<Int>(0)
@@ -57,7 +60,13 @@ public final class FilterService: Sendable {
         metrics.recordEngine(signatures: engines.clamav.signatureCount, loadTime: ContinuousClock.now - started)
         if let cache = engines.rules.cacheReport { logger.info("rule databases: \(cache.description)") }
         pool = ScanPool(threads: service.effectiveThreads, queueBound: service.queue)
+        storing = ScanPool(threads: service.effectiveThreads * 2, queueBound: Int.max, name: "kordon-store")
         try audit.append(AuditEntry(event: "start", detail: "kordon \(KordonVersion.current), \(engines.clamav.signatureCount) signatures"))
+    }
+
+    deinit {
+        // Its threads end once idle; messages still storing have their callers, which hold the service.
+        storing.stop()
     }
 
     /// The pipeline in use; `nil` during a blocking reload.
@@ -88,13 +97,16 @@ public final class FilterService: Sendable {
             decided = hit
         } else {
             metrics.setQueueDepth(pool.depth + 1)
+            let result: FilterResult
             do {
-                decided = try await pool.submit(request.scan).get()
+                result = try await pool.submit(request.scan)
             } catch let refused as ServiceUnavailable {
                 metrics.recordBusy()
                 throw refused
             }
             metrics.setQueueDepth(pool.depth)
+            let stored = result.report.verdict == .clean ? nil : try await storing.submit { Result { try request.keep(result) } }.get()
+            decided = (result, stored)
         }
         // Concurrent decisions share one write and one flush of the audit log.
         try await audit.commit(Self.decision(decided), until: durability(decided))
@@ -114,13 +126,15 @@ public final class FilterService: Sendable {
             decided = hit
         } else {
             metrics.setQueueDepth(pool.depth + 1)
+            let result: FilterResult
             do {
-                decided = try pool.run(request.scan).get()
+                result = try pool.run(request.scan)
             } catch let refused as ServiceUnavailable {
                 metrics.recordBusy()
                 throw refused
             }
             metrics.setQueueDepth(pool.depth)
+            decided = (result, try request.keep(result))  // on the caller's thread, which may wait on a disk
         }
         try audit.append(Self.decision(decided), until: durability(decided))
         return outcome(decided, transport: transport, since: request.started)
@@ -129,17 +143,18 @@ public final class FilterService: Sendable {
     /// A decision before it is recorded: the pipeline's result and the stored original's quarantine id.
     private typealias Decided = (result: FilterResult, quarantineID: String?)
 
-    /// One message on its way: the cached decision for its bytes, or the job that scans it.
+    /// One message on its way: the cached decision for its bytes, or the job that
+    /// scans it and the step that stores its original when it is held or sanitized.
     private struct Request: Sendable {
         var started: ContinuousClock.Instant
         var cached: Decided?
-        var scan: @Sendable () -> Result<Decided, Error>
+        var scan: @Sendable () -> FilterResult
+        var keep: @Sendable (FilterResult) throws -> String?
     }
 
     /// Takes the engines in use, looks the message up in their verdict cache and
-    /// builds the scanning job: the pipeline, then (on the scanning thread, so that
-    /// its fsyncs stay off Swift's cooperative pool) the original stored when held or
-    /// sanitized, and a clean verdict remembered.
+    /// builds the scanning job (the pipeline; a clean verdict remembered) and the
+    /// storing step (never on Swift's cooperative pool or a scanning thread: it waits on fsyncs).
     private func prepare(_ data: Data, source: String, route: Report.Route?, id: String?) throws -> Request {
         guard let (pipeline, cache) = loaded.withLock({ $0.map { ($0.pipeline, $0.cache) } }) else {
             throw ServiceUnavailable(code: "reloading", description: "the engines are being reloaded; try again")
@@ -148,23 +163,24 @@ public final class FilterService: Sendable {
         // Small messages are hashed where they arrive, so a cache hit never waits for a scanning thread.
         let digest = data.count <= Self.inlineDigestLimit ? SHA256Digest.hex(data) : nil
         let store = self.store, metrics = self.metrics
-        let scan: @Sendable () -> Result<Decided, Error> = {
+        let scan: @Sendable () -> FilterResult = {
             let sha256 = digest ?? SHA256Digest.hex(data)
             let key = VerdictCache.Key(sha256: sha256, route: route)
             if digest == nil, let report = cache.report(for: key, source: source) {  // not looked up yet: large
                 metrics.recordCacheHit()
-                return .success((FilterResult(report: report, output: data), nil))
+                return FilterResult(report: report, output: data)
             }
             let result = pipeline.filter(data, source: source, route: route, sha256: sha256)
             cache.remember(result.report, for: key)
-            return Result { (result, try Self.keep(result, original: data, id: id, in: store)) }
+            return result
         }
+        let keep: @Sendable (FilterResult) throws -> String? = { try Self.keep($0, original: data, id: id, in: store) }
         if let digest, let report = cache.report(for: VerdictCache.Key(sha256: digest, route: route), source: source) {
             // The same bytes were found clean by these engines: the decision is made again, the scan is not.
             metrics.recordCacheHit()
-            return Request(started: started, cached: (FilterResult(report: report, output: data), nil), scan: scan)
+            return Request(started: started, cached: (FilterResult(report: report, output: data), nil), scan: scan, keep: keep)
         }
-        return Request(started: started, cached: nil, scan: scan)
+        return Request(started: started, cached: nil, scan: scan, keep: keep)
     }
 
     /// How far a decision's audit record must go before the message is answered.
