@@ -17,6 +17,11 @@ claim, fsyncs of the outbox copy and of three directory changes, and for held me
 quarantine store and the fsync'd audit record. Reported: best of R for each, and spool
 throughput as a percentage of scan (target, issue 4: >= 80%).
 
+Everything (corpus, spool roots, state, and libclamav's scratch directories, which kordon
+inherits through TMPDIR) lives under $TMPDIR: `TMPDIR=/mnt/ext4 python3 ...` measures another
+file system. On a journal-less ext4 every file created costs a search past the inodes deleted
+in the last minutes, so there both figures depend on what ran just before.
+
 Usage: python3 Benchmarks/spool-vs-scan.py [--count 1000] [--attachment-size 16384]
                                           [--infected-percent 10] [--runs 3]
                                           [--kordon PATH] (default: builds and uses .build/release/kordon)
