@@ -161,8 +161,7 @@ private final class AuditWriter: @unchecked Sendable {
             try locked { chain = try recover() }
             committed = chain.seq
         } catch {
-            head.close()
-            close(fd)
+            // Nothing to close here: every stored property is set, so deinit runs and closes both files.
             throw error
         }
     }

@@ -65,7 +65,7 @@ struct AuditLogTests {
             try body()
             return nil
         } catch let error as KordonError {
-            return error.code == "durable.io" ? "durable.io: \(error.message)" : error.code
+            return error.code
         } catch {
             return "\(error)"
         }
