@@ -84,8 +84,9 @@ public final class FilterService: Sendable {
     /// Messages waiting for a scanning thread.
     public var queueDepth: Int { pool.depth }
 
-    /// Filters one message on a scanning thread, stores the original when it is held
-    /// or sanitized, appends the decision to the audit log, and records metrics.
+    /// Filters one message on a scanning thread (unless the verdict cache already
+    /// holds these bytes as clean), stores the original when it is held or sanitized,
+    /// appends the decision to the audit log, and records metrics.
     /// Throws ``ServiceUnavailable`` when busy or stopping, and the store's or audit
     /// log's error when the decision could not be recorded (the message is then not
     /// passed, and a spool keeps it to retry).
