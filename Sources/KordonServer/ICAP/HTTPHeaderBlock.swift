@@ -16,20 +16,9 @@ struct HTTPHeaderBlock: Sendable {
         let bytes = Array(section.readableBytesView)
         guard bytes.count >= 4, bytes.suffix(4) == [0x0D, 0x0A, 0x0D, 0x0A] else { return nil }
         // Without the final CRLF, every line ends with its own CRLF.
-        let content = bytes.dropLast(2)
-        var lines: [[UInt8]] = []
-        var start = content.startIndex
-        var index = content.startIndex
-        while index + 1 < content.endIndex {
-            if content[index] == 0x0D && content[index + 1] == 0x0A {
-                lines.append(Array(content[start..<index]))
-                index += 2
-                start = index
-            } else {
-                index += 1
-            }
-        }
-        guard start == content.endIndex else { return nil }
+        let (split, rest) = CRLFLines.split(bytes.dropLast(2))
+        guard rest.isEmpty else { return nil }
+        let lines = split.map { Array($0) }
         // Bare CR or LF inside a line is refused: two parsers must never disagree on where a field ends.
         guard let first = lines.first, !first.isEmpty,
               lines.allSatisfy({ !$0.contains(0x0A) && !$0.contains(0x0D) }),

@@ -13,7 +13,8 @@ enum ICAPHeadParser {
     /// Parses `text`, the head up to and including its empty line.
     static func parse(_ text: String, limits: ICAPLimits) -> Result<ICAPRequestHead, Problem> {
         // Lines are split on the bytes CRLF, never on Characters: header parsing is ASCII work, once per request.
-        var lines = Self.lines(text)
+        let (split, rest) = CRLFLines.split(Array(text.utf8)[...])
+        var lines = split + [rest]
         while lines.last?.isEmpty == true { lines.removeLast() }
         guard let requestLine = lines.first.map({ String(decoding: $0, as: UTF8.self) }) else {
             return .failure(Problem(status: .badRequest, reason: "empty request"))
@@ -73,25 +74,6 @@ enum ICAPHeadParser {
         }
         return .success(ICAPRequestHead(method: method, uri: uri, service: service, headers: headers,
                                         encapsulated: encapsulated, preview: encapsulated.body == .none ? nil : preview))
-    }
-
-    /// The CRLF-separated lines of `text`, as bytes.
-    private static func lines(_ text: String) -> [ArraySlice<UInt8>] {
-        let bytes = Array(text.utf8)
-        var lines: [ArraySlice<UInt8>] = []
-        var start = 0
-        var index = 0
-        while index + 1 < bytes.count {
-            if bytes[index] == 0x0D, bytes[index + 1] == 0x0A {
-                lines.append(bytes[start..<index])
-                index += 2
-                start = index
-            } else {
-                index += 1
-            }
-        }
-        lines.append(bytes[start...])
-        return lines
     }
 
     /// `icap://host:1344/kordon?mode=x` → `kordon`; `nil` when not an ICAP URI.
