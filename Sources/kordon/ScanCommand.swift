@@ -71,12 +71,4 @@ struct ScanCommand: ParsableCommand {
     }
 }
 
-extension Duration {
-    /// The duration in seconds.
-    var seconds: Double {
-        let (s, attoseconds) = components
-        return Double(s) + Double(attoseconds) / 1e18
-    }
-}
-
 extension RedactionMode: ExpressibleByArgument {}

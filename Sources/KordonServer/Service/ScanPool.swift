@@ -108,7 +108,7 @@ final class ScanPool: @unchecked Sendable {
 
     /// Waits until nothing is queued or running, or `timeout` passes; true when idle.
     func drain(timeout: Duration) -> Bool {
-        let deadline = Date().addingTimeInterval(Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
+        let deadline = Date().addingTimeInterval(timeout.seconds)
         condition.lock()
         drainers += 1
         defer {

@@ -49,7 +49,7 @@ public final class ServiceMetrics: Sendable {
     /// The engine now in use.
     public func recordEngine(signatures count: Int, loadTime: Duration) {
         signatures.set(Double(count))
-        loadSeconds.set(Double(loadTime.components.seconds) + Double(loadTime.components.attoseconds) / 1e18)
+        loadSeconds.set(loadTime.seconds)
     }
 
     /// The exposition text for `/metrics`, with the process's memory as of now.

@@ -356,8 +356,7 @@ public final class SpoolService: Service, Sendable {
         while !stopping.load(ordering: .relaxed) {
             let left = deadline - ContinuousClock.now
             if left <= .zero { return true }
-            Thread.sleep(forTimeInterval: Double(min(left, .milliseconds(100)).components.attoseconds) / 1e18
-                                           + Double(min(left, .milliseconds(100)).components.seconds))
+            Thread.sleep(forTimeInterval: min(left, .milliseconds(100)).seconds)
         }
         return false
     }
