@@ -156,14 +156,10 @@ private final class AuditWriter: @unchecked Sendable {
         head = AuditHeadFile(url: AuditFormat.headURL(file))
         fd = open(file.path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw DurableFile.failure("cannot open the audit log \(file.path)", errno) }
-        do {
-            chain = Chain(seq: 0, mac: AuditFormat.genesis, size: -1)
-            try locked { chain = try recover() }
-            committed = chain.seq
-        } catch {
-            // Nothing to close here: every stored property is set, so deinit runs and closes both files.
-            throw error
-        }
+        chain = Chain(seq: 0, mac: AuditFormat.genesis, size: -1)
+        // Should recovery throw, every stored property is set, so deinit runs and closes both files.
+        try locked { chain = try recover() }
+        committed = chain.seq
     }
 
     deinit {
@@ -231,11 +227,7 @@ private final class AuditWriter: @unchecked Sendable {
             if failure == nil {
                 // Even a group nobody waits for is flushed: the head must catch up with the log.
                 flushCondition.lock()
-                var next = unflushed ?? Unflushed(seq: chain.seq, mac: chain.mac, waiting: [])
-                next.seq = chain.seq
-                next.mac = chain.mac
-                next.waiting += waiting
-                unflushed = next
+                unflushed = Unflushed(seq: chain.seq, mac: chain.mac, waiting: (unflushed?.waiting ?? []) + waiting)
                 flushCondition.signal()
                 flushCondition.unlock()
             }

@@ -42,21 +42,15 @@ final class DirectorySync: @unchecked Sendable {
             running = true
             next = Round()
             condition.unlock()
-            let error = Result { try SpoolFiles.syncDirectory(path) }.failure
+            var failure: Error?
+            do { try SpoolFiles.syncDirectory(path) } catch { failure = error }
             condition.lock()
-            mine.error = error
+            mine.error = failure
             mine.finished = true
             running = false
             condition.broadcast()
         }
         condition.unlock()
         if let error = mine.error { throw error }
-    }
-}
-
-private extension Result {
-    var failure: Failure? {
-        if case .failure(let error) = self { return error }
-        return nil
     }
 }
