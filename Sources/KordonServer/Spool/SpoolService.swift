@@ -200,7 +200,7 @@ public final class SpoolService: Service, Sendable {
                 logger.error("cannot fsync work/ after claiming; carrying on", metadata: ["error": "\(error)"])
             }
         }
-        for (claim, _) in finish(claims) { complete(claim) }
+        for (claim, error) in finish(claims) { retry(claim, after: error) }
     }
 
     /// Claims `name` by renaming it into `work/` (the caller flushes both directories);
@@ -239,24 +239,24 @@ public final class SpoolService: Service, Sendable {
 
     // MARK: Completing a claim
 
-    /// Filters and delivers (or holds) one claim, retrying until it is done or the
-    /// service stops; a claim not done stays in `work/` for the next start.
-    private func complete(_ claim: SpoolClaim) {
+    /// Retries a claim whose attempt failed with `error`, after a wait that suits
+    /// the failure, until it is done or the service stops; a claim not done stays in
+    /// `work/` for the next start.
+    private func retry(_ claim: SpoolClaim, after error: Error) {
         var attempt = 0
-        while true {
+        var failure: Error? = error
+        while let error = failure {
             let delay: Duration
-            do {
-                if let (_, error) = finish([claim]).first { throw error }
-                return
-            } catch let refused as ServiceUnavailable where refused.code != "stopping" {
+            switch error {
+            case let refused as ServiceUnavailable where refused.code != "stopping":
                 // busy or reloading: the scanning side will take it shortly. Short, jittered
                 // waits, so that the spool keeps its share beside ICAP and HTTP clients.
                 delay = .milliseconds(Int.random(in: 5...(10 + 5 * min(attempt, 8))))
-            } catch let refused as ServiceUnavailable {
+            case let refused as ServiceUnavailable:
                 logger.info("the scanning service is stopping; the message stays in work/ for the next start",
                             metadata: ["claim": "\(claim)", "reason": "\(refused.description)"])
                 return
-            } catch {
+            default:
                 // A store, audit-log or disk failure: back off, 0.25 s doubling up to 30 s.
                 let milliseconds = min(30_000, 250 << min(attempt, 7))
                 delay = .milliseconds(milliseconds)
@@ -266,6 +266,7 @@ public final class SpoolService: Service, Sendable {
             attempt += 1
             counts.withLock { $0.retries += 1 }
             guard pauseBlocking(delay) else { return }
+            failure = finish([claim]).first?.1
         }
     }
 
