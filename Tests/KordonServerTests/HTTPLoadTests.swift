@@ -40,6 +40,7 @@ struct HTTPLoadTests {
         let server = try await HTTPTestServer.start { configuration, _ in
             configuration.service.threads = 1
             configuration.service.queue = 1
+            configuration.service.cache.entries = 0  // 20 copies of one message: each must reach the pool
         }
         let message = try httpLargeDeclaration(bytes: 3 << 20)
         let answers = try await withThrowingTaskGroup(of: HTTPTestAnswer.self) { group in

@@ -83,7 +83,8 @@ struct ICAPRobustnessTests {
 
     @Test("a full queue is answered 503 at once, never a hang: every client gets an answer")
     func busy() async throws {
-        try await withICAPServer({ $0.service.threads = 1; $0.service.queue = 1 }) { server in
+        // 16 copies of one body: with the verdict cache off, each must reach the pool.
+        try await withICAPServer({ $0.service.threads = 1; $0.service.queue = 1; $0.service.cache.entries = 0 }) { server in
             let port = server.port
             let body = ICAPTestRequest.chunked(icapRandomBytes(2 << 20), size: 65536)
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in

@@ -6,6 +6,7 @@ import Kordon
 import KordonCore
 @testable import KordonServer
 import KordonStore
+import Synchronization
 import Testing
 
 /// The spool transport, served in-process: what appears in `inbox/` ends up exactly
@@ -198,29 +199,37 @@ struct SpoolServiceTests {
         configuration.service.state = state.path
         configuration.service.threads = 1
         configuration.service.queue = 1
+        // Every message here carries the same bytes: with the verdict cache they would never reach the pool.
+        configuration.service.cache.entries = 0
         let filter = try FilterService(configuration: configuration, logger: spoolLogger("busy"))
         let spool = try SpoolTestRoot()
         defer { spool.remove() }
         let running = try spool.serve(filter) { $0.threads = 1; $0.queue = 1 }
-        let flood = Task {
-            await withTaskGroup(of: Void.self) { group in
-                for _ in 0..<6 {
-                    group.addTask {
-                        while !Task.isCancelled {
-                            // A client that, told "busy", tries again a few milliseconds later.
-                            if (try? await filter.filter(message, source: "flood", route: nil, transport: "test")) == nil {
-                                try? await Task.sleep(for: .milliseconds(5))
-                            }
-                        }
+        // The flood: six clients on threads of their own (never starved by Swift's cooperative pool when
+        // other tests run beside this one), each sending a megabyte of opaque bytes (milliseconds of ClamAV
+        // a scan), so that the one thread stays busy and the one queue place is taken again at once.
+        var generator = SystemRandomNumberGenerator()
+        let heavy = Data("KRDBLOB\0".utf8) + Data((0..<(1 << 20)).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        let flooding = Mutex(true)
+        let flooders = DispatchGroup()
+        for _ in 0..<6 {
+            flooders.enter()
+            Thread {
+                while flooding.withLock({ $0 }) {
+                    // A client that, told "busy", tries again a few milliseconds later.
+                    if (try? filter.filterBlocking(heavy, source: "flood", route: nil, transport: "test")) == nil {
+                        Thread.sleep(forTimeInterval: 0.005)
                     }
                 }
-            }
+                flooders.leave()
+            }.start()
         }
+        while filter.queueDepth == 0 { try await Task.sleep(for: .milliseconds(1)) }
         let names = (0..<8).map { spoolUniqueName("busy-\($0).xml") }
         for name in names { try spool.drop(message, as: name) }
         let delivered = await spoolEventually(timeout: .seconds(40)) { spool.names(in: spool.outbox).count == names.count }
-        flood.cancel()
-        await flood.value
+        flooding.withLock { $0 = false }
+        await withCheckedContinuation { continuation in flooders.notify(queue: .global()) { continuation.resume() } }
         try await running.stop()
         #expect(delivered)
         #expect(spool.names(in: spool.outbox) == names.sorted())
