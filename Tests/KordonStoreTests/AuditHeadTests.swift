@@ -54,17 +54,6 @@ struct AuditHeadTests {
                    verdict: "clean", route: Report.Route(from: "KZ", to: "RU"))
     }
 
-    private func errorCode(_ body: () throws -> Void) -> String? {
-        do {
-            try body()
-            return nil
-        } catch let error as KordonError {
-            return error.code
-        } catch {
-            return "\(error)"
-        }
-    }
-
     @Test("the head is two 256-byte slots updated in place: the newest count and the one before, same inode throughout")
     func slotsInPlace() throws {
         let log = try Log()
@@ -146,7 +135,7 @@ struct AuditHeadTests {
         let result = try log.verify()
         #expect(result.firstBad == 4, "\(result.summary)")
         #expect(result.problem?.hasPrefix("removed?") == true)
-        #expect(errorCode { _ = try log.open() } == "audit.broken")
+        #expect(storeErrorCode { _ = try log.open() } == "audit.broken")
     }
 
     @Test("the older slot edited (well-formed, wrong check) is a changed head, not a torn one")
@@ -161,7 +150,7 @@ struct AuditHeadTests {
         let text = try log.slots()[older].replacingOccurrences(of: "{\"count\":2,", with: "{\"count\":1,")
         try log.overwriteSlot(older, with: Array(text.utf8) + Array(repeating: UInt8(ascii: " "), count: 256 - text.utf8.count))
         #expect(try log.verify().firstBad == 4)
-        #expect(errorCode { _ = try log.open() } == "audit.broken")
+        #expect(storeErrorCode { _ = try log.open() } == "audit.broken")
     }
 
     @Test("after many groups from concurrent callers, dropping the last record or the last 40 is still caught", arguments: [1, 40])
@@ -185,7 +174,7 @@ struct AuditHeadTests {
         let result = try log.verify()
         #expect(result.firstBad == 311 - dropped, "\(result.summary)")
         #expect(result.problem?.hasPrefix("removed") == true, "\(result.summary)")
-        #expect(errorCode { _ = try log.open() } == "audit.broken")
+        #expect(storeErrorCode { _ = try log.open() } == "audit.broken")
     }
 
     @Test("a one-line head (the layout before the slots) is read, and replaced by the two slots on open")
@@ -200,7 +189,7 @@ struct AuditHeadTests {
         try Data((line + "\n").utf8).write(to: log.head)
         #expect(try log.verify() == AuditVerification(records: 3))
         try Data((line.replacingOccurrences(of: "{\"count\":3,", with: "{\"count\":4,") + "\n").utf8).write(to: log.head)
-        #expect(errorCode { _ = try log.open() } == "audit.broken")
+        #expect(storeErrorCode { _ = try log.open() } == "audit.broken")
         try Data((line + "\n").utf8).write(to: log.head)
         #expect(try log.open().count == 3)
         #expect(try log.slots() == [line, line])

@@ -60,17 +60,6 @@ struct AuditLogTests {
         try fixture.write(lines)
     }
 
-    private func errorCode(_ body: () throws -> Void) -> String? {
-        do {
-            try body()
-            return nil
-        } catch let error as KordonError {
-            return error.code
-        } catch {
-            return "\(error)"
-        }
-    }
-
     @Test("50 appended records verify; each is one JSON line chained to the one before")
     func intact() throws {
         let fixture = try Fixture(records: 50)
@@ -171,7 +160,7 @@ struct AuditLogTests {
         #expect(result.firstBad == 51 - dropped, "\(result.summary)")
         #expect(result.problem?.hasPrefix("removed") == true)
         // The service refuses to continue such a log rather than bury the damage.
-        #expect(errorCode { _ = try fixture.open() } == "audit.broken")
+        #expect(storeErrorCode { _ = try fixture.open() } == "audit.broken")
     }
 
     @Test("a missing or edited head file is reported and the log is not continued")
@@ -181,10 +170,10 @@ struct AuditLogTests {
         let head = try Data(contentsOf: fixture.head)
         try FileManager.default.removeItem(at: fixture.head)
         #expect(try fixture.verify().firstBad == 51)
-        #expect(errorCode { _ = try fixture.open() } == "audit.broken")
+        #expect(storeErrorCode { _ = try fixture.open() } == "audit.broken")
         try Data(String(decoding: head, as: UTF8.self).replacingOccurrences(of: "\"count\":50", with: "\"count\":49").utf8).write(to: fixture.head)
         #expect(try fixture.verify().firstBad == 51)
-        #expect(errorCode { _ = try fixture.open() } == "audit.broken")
+        #expect(storeErrorCode { _ = try fixture.open() } == "audit.broken")
         try head.write(to: fixture.head)
         #expect(try fixture.verify().isIntact)
     }
@@ -196,8 +185,8 @@ struct AuditLogTests {
         let other = fixture.root.appendingPathComponent("keys/other.key").path
         _ = try AuditLog(file: fixture.root.appendingPathComponent("other.log"), keyFile: other)
         #expect(try AuditLog.verify(file: fixture.file, keyFile: other).firstBad == 1)
-        #expect(errorCode { _ = try AuditLog.verify(file: fixture.file, keyFile: fixture.root.path + "/none.key") } == "audit.key")
-        #expect(errorCode { _ = try AuditLog.verify(file: fixture.root.appendingPathComponent("none.log"), keyFile: fixture.keyFile) }
+        #expect(storeErrorCode { _ = try AuditLog.verify(file: fixture.file, keyFile: fixture.root.path + "/none.key") } == "audit.key")
+        #expect(storeErrorCode { _ = try AuditLog.verify(file: fixture.root.appendingPathComponent("none.log"), keyFile: fixture.keyFile) }
             == "audit.missing")
     }
 

@@ -27,17 +27,6 @@ struct QuarantineStoreTests {
         Data("<Declaration><Number>\(n)</Number><Content>SECRET-MARKER-\(n)</Content></Declaration>".utf8)
     }
 
-    private func code(_ body: () throws -> Void) -> String? {
-        do {
-            try body()
-            return nil
-        } catch let error as KordonError {
-            return error.code
-        } catch {
-            return "\(error)"
-        }
-    }
-
     @Test("put stores the original encrypted and indexes route, digests, verdict and reasons — never the message")
     func putAndRead() throws {
         let fixture = try Fixture()
@@ -100,7 +89,7 @@ struct QuarantineStoreTests {
         #expect(try fixture.store.original(id: "crashed") == message(3))
         // A row whose blob went missing gets it back when the same message is put again.
         try FileManager.default.removeItem(at: fixture.store.blobURL("crashed"))
-        #expect(code { _ = try fixture.store.original(id: "crashed") } == "quarantine.missing")
+        #expect(storeErrorCode { _ = try fixture.store.original(id: "crashed") } == "quarantine.missing")
         try fixture.store.put(id: "crashed", original: message(3), report: storeReport(message(3), verdict: .quarantined))
         #expect(try fixture.store.original(id: "crashed") == message(3))
     }
@@ -111,10 +100,10 @@ struct QuarantineStoreTests {
     func invalidIDs(id: String) throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
-        #expect(code { try fixture.store.put(id: id, original: message(1), report: storeReport(message(1), verdict: .quarantined)) }
+        #expect(storeErrorCode { try fixture.store.put(id: id, original: message(1), report: storeReport(message(1), verdict: .quarantined)) }
             == "quarantine.id")
-        #expect(code { _ = try fixture.store.original(id: id) } == "quarantine.id")
-        #expect(code { try fixture.store.delete(id: id) } == "quarantine.id")
+        #expect(storeErrorCode { _ = try fixture.store.original(id: id) } == "quarantine.id")
+        #expect(storeErrorCode { try fixture.store.delete(id: id) } == "quarantine.id")
         #expect(QuarantineID.isValid(String(repeating: "x", count: 128)) && QuarantineID.isValid("a.B_9-z"))
     }
 
@@ -150,13 +139,13 @@ struct QuarantineStoreTests {
         try fixture.store.markReleased(id: "m3", note: "forced: false positive")
         let released = try #require(try fixture.store.record(id: "m3"))
         #expect(released.released != nil && released.releaseNote == "forced: false positive")
-        #expect(code { try fixture.store.markReleased(id: "nope", note: nil) } == "quarantine.unknown")
+        #expect(storeErrorCode { try fixture.store.markReleased(id: "nope", note: nil) } == "quarantine.unknown")
 
         try fixture.store.delete(id: "m4")
         #expect(try fixture.store.record(id: "m4") == nil)
         #expect(!FileManager.default.fileExists(atPath: fixture.store.blobURL("m4").path))
-        #expect(code { _ = try fixture.store.original(id: "m4") } == "quarantine.unknown")
-        #expect(code { try fixture.store.delete(id: "m4") } == "quarantine.unknown")
+        #expect(storeErrorCode { _ = try fixture.store.original(id: "m4") } == "quarantine.unknown")
+        #expect(storeErrorCode { try fixture.store.delete(id: "m4") } == "quarantine.unknown")
 
         let purged = try fixture.store.purge(olderThan: now.addingTimeInterval(-30 * 86400))
         #expect(Set(purged) == ["m1", "m2"])
@@ -215,7 +204,7 @@ struct QuarantineStoreTests {
             var changed = sealed
             changed[index] ^= 0x40
             try changed.write(to: url)
-            #expect(code { _ = try fixture.store.original(id: "flip") } == "quarantine.tampered", "byte \(index)")
+            #expect(storeErrorCode { _ = try fixture.store.original(id: "flip") } == "quarantine.tampered", "byte \(index)")
         }
         try sealed.write(to: url)
         #expect(try fixture.store.original(id: "flip") == message(1))
@@ -228,7 +217,7 @@ struct QuarantineStoreTests {
         try fixture.store.put(id: "cut", original: message(1), report: storeReport(message(1), verdict: .quarantined))
         let url = fixture.store.blobURL("cut")
         try Data(try Data(contentsOf: url).prefix(keep)).write(to: url)
-        #expect(code { _ = try fixture.store.original(id: "cut") } == "quarantine.tampered")
+        #expect(storeErrorCode { _ = try fixture.store.original(id: "cut") } == "quarantine.tampered")
     }
 
     @Test("two blobs swapped are both reported tampered (the id is bound to its blob)")
@@ -240,8 +229,8 @@ struct QuarantineStoreTests {
         let a = try Data(contentsOf: fixture.store.blobURL("a")), b = try Data(contentsOf: fixture.store.blobURL("b"))
         try b.write(to: fixture.store.blobURL("a"))
         try a.write(to: fixture.store.blobURL("b"))
-        #expect(code { _ = try fixture.store.original(id: "a") } == "quarantine.tampered")
-        #expect(code { _ = try fixture.store.original(id: "b") } == "quarantine.tampered")
+        #expect(storeErrorCode { _ = try fixture.store.original(id: "a") } == "quarantine.tampered")
+        #expect(storeErrorCode { _ = try fixture.store.original(id: "b") } == "quarantine.tampered")
     }
 
     @Test("a blob re-sealed with the key but other content fails the index's SHA-256")
@@ -252,7 +241,7 @@ struct QuarantineStoreTests {
         let key = try #require(try KeyFile.read(fixture.keyFile))
         let forged = try AESGCM(key: key).seal(message(2), associatedData: Array("kordon-quarantine:forged".utf8))
         try forged.write(to: fixture.store.blobURL("forged"))
-        #expect(code { _ = try fixture.store.original(id: "forged") } == "quarantine.tampered")
+        #expect(storeErrorCode { _ = try fixture.store.original(id: "forged") } == "quarantine.tampered")
     }
 
     @Test("another key cannot open the store's blobs")
@@ -261,6 +250,6 @@ struct QuarantineStoreTests {
         defer { fixture.remove() }
         try fixture.store.put(id: "k", original: message(1), report: storeReport(message(1), verdict: .quarantined))
         let other = try QuarantineStore(directory: fixture.directory, keyFile: fixture.root.appendingPathComponent("keys/other.key").path)
-        #expect(code { _ = try other.original(id: "k") } == "quarantine.tampered")
+        #expect(storeErrorCode { _ = try other.original(id: "k") } == "quarantine.tampered")
     }
 }

@@ -34,3 +34,15 @@ func storeMode(_ path: String) throws -> Int {
 func storeContains(_ haystack: Data, _ needle: Data) -> Bool {
     haystack.range(of: needle) != nil
 }
+
+/// The code of the `KordonError` `body` throws (any other error described); `nil` when it throws nothing.
+func storeErrorCode(_ body: () throws -> Void) -> String? {
+    do {
+        try body()
+        return nil
+    } catch let error as KordonError {
+        return error.code
+    } catch {
+        return "\(error)"
+    }
+}
