@@ -18,9 +18,12 @@ Usage: python3 Benchmarks/core-vs-peers.py [--count 2000] [--attachment-size 655
 Needs: scripts/install-deps (clamav-daemon, clamdscan, libxml2-utils) and a release build
 (swift build -c release), which this script runs.
 """
-import argparse, os, shutil, socket, subprocess, sys, tempfile, time
+import argparse, os, shutil, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "Benchmarks"))
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
+from clamd_peer import start_clamd  # noqa: E402
 
 
 def timed(argv, **kw):
@@ -30,33 +33,6 @@ def timed(argv, **kw):
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     return time.monotonic() - start, usage.ru_maxrss / 1024, proc.returncode
-
-
-def start_clamd(workdir, signatures):
-    db = os.path.join(workdir, "db")
-    os.makedirs(db)
-    for name in os.listdir(signatures):
-        if not name.endswith(".md"):
-            shutil.copy(os.path.join(signatures, name), db)
-    sock = os.path.join(workdir, "clamd.sock")
-    conf = os.path.join(workdir, "clamd.conf")
-    with open(conf, "w") as f:
-        f.write(f"LocalSocket {sock}\nDatabaseDirectory {db}\nForeground yes\nLogFile {workdir}/clamd.log\n"
-                f"PidFile {workdir}/clamd.pid\nMaxThreads 4\nStreamMaxLength 200M\nUser root\n"
-                f"AllowAllMatchScan yes\nTemporaryDirectory {workdir}\n")
-    proc = subprocess.Popen(["clamd", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(300):
-        try:
-            s = socket.socket(socket.AF_UNIX)
-            s.connect(sock)
-            s.sendall(b"zPING\0")
-            if s.recv(16).startswith(b"PONG"):
-                s.close()
-                return proc, conf
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    sys.exit("clamd did not start; see " + workdir + "/clamd.log")
 
 
 def main():
@@ -78,7 +54,7 @@ def main():
                     "--attachment-size", str(args.attachment_size), "--format", "xml", "--seed", "1"], check=True)
     files = sorted(os.path.join(corpus, f) for f in os.listdir(corpus))
     total_mb = sum(os.path.getsize(f) for f in files) / 1e6
-    clamd, conf = start_clamd(work, signatures)
+    clamd, _, conf = start_clamd(work, signatures, max_threads=4, extra="AllowAllMatchScan yes\n")
     try:
         # Warm the page cache so every contender reads from memory.
         for f in files:

@@ -53,6 +53,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "Benchmarks"))
 sys.dont_write_bytecode = True  # no __pycache__ in the tree
 import icap_client  # noqa: E402  (readiness probes only: OPTIONS)
+from clamd_peer import start_clamd  # noqa: E402
 
 
 def free_port():
@@ -68,31 +69,6 @@ def wait_for(predicate, seconds, what):
             return
         time.sleep(0.1)
     sys.exit(f"{what} did not start")
-
-
-def start_clamd(work, signatures):
-    db = os.path.join(work, "clamd-db")
-    os.makedirs(db)
-    for name in os.listdir(signatures):
-        if not name.endswith(".md"):
-            shutil.copy(os.path.join(signatures, name), db)
-    sock = os.path.join(work, "clamd.sock")
-    conf = os.path.join(work, "clamd.conf")
-    with open(conf, "w") as f:
-        f.write(f"LocalSocket {sock}\nDatabaseDirectory {db}\nForeground yes\nLogFile {work}/clamd.log\n"
-                f"PidFile {work}/clamd.pid\nMaxThreads 8\nStreamMaxLength 200M\nUser root\nTemporaryDirectory {work}\n")
-    proc = subprocess.Popen(["clamd", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def ready():
-        try:
-            with socket.socket(socket.AF_UNIX) as s:
-                s.connect(sock)
-                s.sendall(b"zPING\0")
-                return s.recv(16).startswith(b"PONG")
-        except OSError:
-            return False
-    wait_for(ready, 60, "clamd")
-    return proc, sock
 
 
 def start_c_icap(work, clamd_sock):
@@ -315,7 +291,7 @@ def main():
     try:
         kordon, kordon_port, how = start_kordon(work, args.skip_build, args.configuration)
         procs.append(kordon)
-        clamd, clamd_sock = start_clamd(work, os.path.join(ROOT, "signatures"))
+        clamd, clamd_sock, _ = start_clamd(work, os.path.join(ROOT, "signatures"), max_threads=8)
         procs.append(clamd)
         c_icap, c_icap_port = start_c_icap(work, clamd_sock)
         procs.append(c_icap)
