@@ -64,12 +64,11 @@ final class ScanPool: @unchecked Sendable {
     /// ``ServiceUnavailable`` at once when the queue is full or the pool is stopping.
     func submit<T: Sendable>(_ work: @escaping @Sendable () -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
-            condition.lock()
-            defer { condition.unlock() }
-            if stopped { return continuation.resume(throwing: ServiceUnavailable.stopping) }
-            if jobs.count - head >= bound { return continuation.resume(throwing: ServiceUnavailable.busy) }
-            jobs.append { continuation.resume(returning: work()) }
-            condition.signal()
+            do {
+                try enqueue { continuation.resume(returning: work()) }
+            } catch {
+                continuation.resume(throwing: error)
+            }
         }
     }
 
@@ -79,23 +78,22 @@ final class ScanPool: @unchecked Sendable {
     func run<T: Sendable>(_ work: @escaping @Sendable () -> T) throws -> T {
         let done = DispatchSemaphore(value: 0)
         let box = ResultBox<T>()
-        condition.lock()
-        if stopped {
-            condition.unlock()
-            throw ServiceUnavailable.stopping
-        }
-        if jobs.count - head >= bound {
-            condition.unlock()
-            throw ServiceUnavailable.busy
-        }
-        jobs.append {
+        try enqueue {
             box.value = work()
             done.signal()
         }
-        condition.signal()
-        condition.unlock()
         done.wait()
         return box.value!
+    }
+
+    /// Queues `job` for a thread, or throws ``ServiceUnavailable`` when stopping or full.
+    private func enqueue(_ job: @escaping @Sendable () -> Void) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        if stopped { throw ServiceUnavailable.stopping }
+        if jobs.count - head >= bound { throw ServiceUnavailable.busy }
+        jobs.append(job)
+        condition.signal()
     }
 
     /// Stops taking jobs; queued and running jobs still finish.
