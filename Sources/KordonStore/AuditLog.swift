@@ -69,14 +69,17 @@ public final class AuditLog: Sendable {
     ///
     /// Blocks the calling thread; from async code prefer ``commit(_:until:)``, which suspends instead.
     public func append(_ entry: AuditEntry, until durability: Durability = .flushed) throws {
-        let done = DispatchSemaphore(value: 0)
-        let outcome = AuditOutcome()
-        writer.submit(entry, until: durability) { error in
-            outcome.error = error
-            done.signal()
-        }
-        done.wait()
-        if let error = outcome.error { throw error }
+        try submit(entry, until: durability).wait()
+    }
+
+    /// Hands one record to the writer and returns at once; the receipt's
+    /// ``Receipt/wait()`` returns once the record has gone as far as `durability`
+    /// says. A caller with many records submits them all, then waits on the last
+    /// receipts: the writer takes them as one group, and the caller blocks once.
+    public func submit(_ entry: AuditEntry, until durability: Durability = .flushed) -> Receipt {
+        let receipt = Receipt()
+        writer.submit(entry, until: durability) { error in receipt.settle(error) }
+        return receipt
     }
 
     /// Appends one record, suspending (not blocking a thread) until it has gone as
@@ -93,10 +96,29 @@ public final class AuditLog: Sendable {
     public var count: Int { writer.count }
 }
 
-/// Carries an append's error from the writer thread to the waiting caller; the
-/// semaphore orders the write before the read.
-private final class AuditOutcome: @unchecked Sendable {
-    var error: Error?
+extension AuditLog {
+    /// A record handed to the writer: ``wait()`` blocks until it has gone as far as
+    /// asked, and throws the writer's error if it could not.
+    public final class Receipt: @unchecked Sendable {
+        // `@unchecked`: `error` is written once, before the semaphore's signal, and read after its wait.
+        private let done = DispatchSemaphore(value: 0)
+        private var error: Error?
+
+        fileprivate init() {}
+
+        fileprivate func settle(_ error: Error?) {
+            self.error = error
+            done.signal()
+        }
+
+        /// Blocks until the record has gone as far as asked; throws the writer's error.
+        /// May be called again, from any thread.
+        public func wait() throws {
+            done.wait()
+            done.signal()  // for the next wait
+            if let error { throw error }
+        }
+    }
 }
 
 /// The writing and flushing threads' side: the queues of waiting records and callers, and the open log.

@@ -283,5 +283,32 @@ struct AuditLogTests {
         try fixture.write(lines)
         #expect(try fixture.verify().problem != nil, "the head counts the flushed record that was removed")
     }
-}
 
+    @Test("records submitted together are written as few groups; each receipt returns once its record is in the log")
+    func submittedTogether() throws {
+        let fixture = try Fixture(records: 0)
+        defer { fixture.remove() }
+        let log = try fixture.open()
+        let receipts = (0..<64).map { log.submit(Fixture.entry($0), until: $0 == 63 ? .flushed : .written) }
+        for receipt in receipts.reversed() { try receipt.wait() }
+        try receipts[0].wait()  // a second wait returns at once
+        #expect(try fixture.lines().count == 64)
+        #expect(try fixture.verify() == AuditVerification(records: 64))
+        let times = Set(try fixture.lines().map { line in
+            (try JSONSerialization.jsonObject(with: line) as? [String: Any])?["time"] as? String ?? ""
+        })
+        #expect(times.count < 64, "one group per record: the writer did not take them together")
+    }
+
+    @Test("a receipt whose record could not be written throws the log's error: cut the log under a running writer")
+    func receiptCarriesTheError() throws {
+        let fixture = try Fixture(records: 0)
+        defer { fixture.remove() }
+        let log = try fixture.open()
+        for n in 0..<3 { try log.append(Fixture.entry(n)) }
+        try Data().write(to: fixture.file)  // another process empties the log: the chain cannot go on
+        let receipt = log.submit(Fixture.entry(3), until: .written)
+        #expect(throws: KordonError.self) { try receipt.wait() }
+        #expect(storeErrorCode { try receipt.wait() } == "audit.broken")
+    }
+}
