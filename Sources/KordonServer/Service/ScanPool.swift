@@ -76,14 +76,31 @@ final class ScanPool: @unchecked Sendable {
     /// thread (which must not be one of this pool's); throws ``ServiceUnavailable``
     /// at once when the queue is full or the pool is stopping.
     func run<T: Sendable>(_ work: @escaping @Sendable () -> T) throws -> T {
-        let done = DispatchSemaphore(value: 0)
-        let box = ResultBox<T>()
-        try enqueue {
-            box.value = work()
-            done.signal()
+        try runAll([work])[0].get()
+    }
+
+    /// Queues every job and waits until all have run, blocking the calling thread
+    /// (which must not be one of this pool's) once for the lot; a job the pool
+    /// refused (queue full, stopping) has that refusal in its place.
+    func runAll<T: Sendable>(_ works: [@Sendable () -> T]) -> [Result<T, ServiceUnavailable>] {
+        let done = DispatchGroup()
+        let boxes = works.map { _ in ResultBox<T>() }
+        var refusals: [Int: ServiceUnavailable] = [:]
+        for (index, work) in works.enumerated() {
+            let box = boxes[index]
+            done.enter()
+            do {
+                try enqueue {
+                    box.value = work()
+                    done.leave()
+                }
+            } catch {
+                refusals[index] = error as? ServiceUnavailable ?? .stopping
+                done.leave()
+            }
         }
         done.wait()
-        return box.value!
+        return boxes.indices.map { index in refusals[index].map { .failure($0) } ?? .success(boxes[index].value!) }
     }
 
     /// Queues `job` for a thread, or throws ``ServiceUnavailable`` when stopping or full.
@@ -145,8 +162,8 @@ final class ScanPool: @unchecked Sendable {
     }
 }
 
-/// Carries a job's result from a pool thread to the thread waiting in ``ScanPool/run(_:)``;
-/// the semaphore orders the write before the read.
+/// Carries a job's result from a pool thread to the thread waiting in ``ScanPool/runAll(_:)``;
+/// the dispatch group orders the write before the read.
 private final class ResultBox<T>: @unchecked Sendable {
     var value: T?
 }
