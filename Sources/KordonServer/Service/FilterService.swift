@@ -116,29 +116,92 @@ public final class FilterService: Sendable {
 
     /// ``filter(_:source:route:transport:id:)`` for a caller on a thread of its own
     /// (the spool's file threads), never on an event loop, the cooperative pool or a
-    /// scanning thread: the same steps, waiting instead of suspending, so that a
-    /// message costs two thread hand-offs (scan, audit) rather than a hop through
-    /// the cooperative pool around each.
+    /// scanning thread: the same steps, waiting instead of suspending.
     public func filterBlocking(_ data: Data, source: String, route: Report.Route?, transport: String,
                                id: String? = nil) throws -> Outcome {
-        let request = try prepare(data, source: source, route: route, id: id)
-        let decided: Decided
-        if let hit = request.cached {
-            decided = hit
-        } else {
-            metrics.setQueueDepth(pool.depth + 1)
-            let result: FilterResult
-            do {
-                result = try pool.run(request.scan)
-            } catch let refused as ServiceUnavailable {
-                metrics.recordBusy()
-                throw refused
-            }
-            metrics.setQueueDepth(pool.depth)
-            decided = (result, try request.keep(result))  // on the caller's thread, which may wait on a disk
+        let message = Message(data: data, source: source, route: route, transport: transport, id: id)
+        return try filterBlocking([message])[0].get().recorded()
+    }
+
+    /// One message for ``filterBlocking(_:)``.
+    public struct Message: Sendable {
+        /// The message's bytes.
+        public var data: Data
+        /// Where it came from (a file name, a URL), for reports and the store.
+        public var source: String
+        /// Its route, when the transport knows it; otherwise read from the message.
+        public var route: Report.Route?
+        /// `spool`, `icap` or `http`, for metrics.
+        public var transport: String
+        /// The quarantine id to store it under when held or sanitized (a fresh one when `nil`).
+        public var id: String?
+
+        /// A message to filter.
+        public init(data: Data, source: String, route: Report.Route?, transport: String, id: String? = nil) {
+            self.data = data
+            self.source = source
+            self.route = route
+            self.transport = transport
+            self.id = id
         }
-        try audit.append(Self.decision(decided), until: durability(decided))
-        return outcome(decided, transport: transport, since: request.started)
+    }
+
+    /// A decision whose audit record is on its way to the log.
+    public struct Decision: Sendable {
+        /// What was decided (the original is already stored when held or sanitized).
+        public var outcome: Outcome
+        fileprivate let receipt: AuditLog.Receipt
+
+        /// Waits until the decision's audit record has gone as far as the message's
+        /// answer needs (see ``AuditLog/Durability``); throws the log's error, and then
+        /// the message must not be passed on.
+        public func recorded() throws -> Outcome {
+            try receipt.wait()
+            return outcome
+        }
+    }
+
+    /// Filters several messages for a caller on a thread of its own (the spool's
+    /// file threads), blocking it as few times as it can: every scan is queued at
+    /// once and waited for once; the originals of held and sanitized messages are
+    /// stored on the calling thread (which may wait on a disk); every decision is
+    /// handed to the audit log without waiting, so that the writer takes them as one
+    /// group, and the caller waits with ``Decision/recorded()`` before it passes a
+    /// message on. Each message's result is in its place: its decision, or why there
+    /// is none (``ServiceUnavailable`` when busy or stopping, the store's error).
+    public func filterBlocking(_ messages: [Message]) -> [Result<Decision, Error>] {
+        let requests = messages.map { message in
+            Result { try prepare(message.data, source: message.source, route: message.route, id: message.id) }
+        }
+        var scanning: [(index: Int, scan: @Sendable () -> FilterResult)] = []
+        for (index, request) in requests.enumerated() {
+            if case .success(let request) = request, request.cached == nil { scanning.append((index, request.scan)) }
+        }
+        metrics.setQueueDepth(pool.depth + scanning.count)
+        let results = pool.runAll(scanning.map(\.scan))
+        metrics.setQueueDepth(pool.depth)
+        let scanned = Dictionary(uniqueKeysWithValues: zip(scanning.map(\.index), results))
+        return requests.indices.map { index in
+            Result {
+                let request = try requests[index].get()
+                let decided: Decided
+                if let hit = request.cached {
+                    decided = hit
+                } else {
+                    let result: FilterResult
+                    do {
+                        result = try scanned[index]!.get()
+                    } catch {
+                        metrics.recordBusy()
+                        throw error
+                    }
+                    decided = (result, try request.keep(result))
+                }
+                let receipt = audit.submit(Self.decision(decided), until: durability(decided))
+                return Decision(outcome: outcome(decided, transport: messages[index].transport, since: request.started),
+                                receipt: receipt)
+            }
+        }
     }
 
     /// A decision before it is recorded: the pipeline's result and the stored original's quarantine id.
