@@ -73,7 +73,8 @@ enum SpoolFiles {
     /// The contents of the regular file at `path`, or `nil` when it is not a regular
     /// file (a symlink is never followed).
     static func readRegular(_ path: String) throws -> Data? {
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        // O_NONBLOCK: a FIFO swapped in after the caller's lstat must not block the open (no effect on files).
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         if fd < 0 {
             if errno == ELOOP { return nil }
             throw KordonError(code: "spool.read", message: "cannot open \(path): \(reason(errno))")
@@ -84,21 +85,33 @@ enum SpoolFiles {
             throw KordonError(code: "spool.read", message: "cannot examine \(path): \(reason(errno))")
         }
         guard info.st_mode & S_IFMT == S_IFREG else { return nil }
-        var data = Data(count: Int(info.st_size))
+        // Read into memory of our own rather than a zero-filled `Data`: the bytes are written once.
+        var capacity = max(Int(info.st_size), 4096)
+        guard var buffer = malloc(capacity) else {
+            throw KordonError(code: "spool.read", message: "cannot read \(path): out of memory")
+        }
         var filled = 0
         // Read until end of file, whatever fstat said: the size is only a first guess.
         while true {
-            if filled == data.count { data.count += max(65536, data.count / 2) }
-            let count = data.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            if filled == capacity {
+                capacity += max(65536, capacity / 2)
+                guard let grown = realloc(buffer, capacity) else {
+                    free(buffer)
+                    throw KordonError(code: "spool.read", message: "cannot read \(path): out of memory")
+                }
+                buffer = grown
+            }
+            let count = read(fd, buffer + filled, capacity - filled)
             if count < 0 {
                 if errno == EINTR { continue }
-                throw KordonError(code: "spool.read", message: "cannot read \(path): \(reason(errno))")
+                let code = errno
+                free(buffer)
+                throw KordonError(code: "spool.read", message: "cannot read \(path): \(reason(code))")
             }
             if count == 0 { break }
             filled += count
         }
-        data.count = filled
-        return data
+        return Data(bytesNoCopy: buffer, count: filled, deallocator: .free)
     }
 
     /// Creates `path` (which must not exist), writes `data` and fsyncs it.

@@ -26,14 +26,20 @@ struct SpoolOutbox: Sendable {
         return status.isRegular && status.links >= 2
     }
 
-    /// Steps 1 and 2 but for step 2's flush, which the caller makes before it
-    /// releases the claim (``SpoolService`` flushes `outbox/` once for a batch);
-    /// returns the name the message got in `outbox/`.
-    func deliver(_ data: Data, for claim: SpoolClaim) throws -> String {
+    /// Step 1: writes the temporary file and fsyncs it, `replacing` the leftover of an
+    /// earlier attempt that failed before linking (``wasDelivered(_:)`` said no). The
+    /// message is not in the outbox yet: ``publish(_:)`` puts it there.
+    func write(_ data: Data, for claim: SpoolClaim, replacing: Bool) throws {
         let temporary = path(claim.temporaryName)
-        // A leftover of an attempt that failed before linking (wasDelivered said no).
-        try SpoolFiles.remove(temporary)
+        if replacing { try SpoolFiles.remove(temporary) }
         try SpoolFiles.writeNew(data, to: temporary)
+    }
+
+    /// Step 2 but for its flush, which the caller makes before it releases the claim
+    /// (``SpoolService`` flushes `outbox/` once for a batch); returns the name the
+    /// message got in `outbox/`.
+    func publish(_ claim: SpoolClaim) throws -> String {
+        let temporary = path(claim.temporaryName)
         var target = claim.name
         if try !SpoolFiles.link(temporary, as: path(target)) {
             target = claim.alternateName

@@ -70,11 +70,11 @@ public final class SpoolService: Service, Sendable {
         var logger = logger
         logger[metadataKey: "spool"] = "\(root)"
         self.logger = logger
-        // Enough workers that the scanning threads stay busy while others wait on fsyncs
-        // (a message waits on five of them: claim, outbox copy, outbox, release), never more
-        // than the scan queue takes (the spool should not make itself busy).
+        // Enough workers that the scanning threads stay busy while others wait on fsyncs,
+        // never more messages at once than the scan queue takes (the spool should not
+        // make itself busy): each worker queues its whole batch.
         let threads = configuration.effectiveThreads
-        workers = max(2, min(threads * 32, threads + configuration.queue))
+        workers = max(2, (threads + configuration.queue) / Self.batchSize)
         files = ScanPool(threads: workers, queueBound: workers, name: "kordon-spool")
     }
 
@@ -178,15 +178,15 @@ public final class SpoolService: Service, Sendable {
     /// them) and completes every claim; a claim whose first attempt failed is retried
     /// on its own.
     private func process(_ items: [SpoolQueue.Item]) {
-        var claims: [SpoolClaim] = []
+        var attempts: [Attempt] = []
         var claimed = false
         for item in items {
             switch item {
             case .recovered(let claim):
-                claims.append(claim)
+                attempts.append(Attempt(claim: claim, fresh: false))
             case .inbox(let name):
                 guard let claim = take(name) else { continue }
-                claims.append(claim)
+                attempts.append(Attempt(claim: claim, fresh: true))
                 claimed = true
             }
         }
@@ -200,7 +200,15 @@ public final class SpoolService: Service, Sendable {
                 logger.error("cannot fsync work/ after claiming; carrying on", metadata: ["error": "\(error)"])
             }
         }
-        for (claim, error) in finish(claims) { retry(claim, after: error) }
+        for (claim, error) in finish(attempts) { retry(claim, after: error) }
+    }
+
+    /// A claim to complete, and whether this process made it a moment ago: then no
+    /// earlier attempt can have left anything behind (an outbox temporary file, a
+    /// delivery), and three file-system lookups a message are saved.
+    private struct Attempt {
+        var claim: SpoolClaim
+        var fresh: Bool
     }
 
     /// Claims `name` by renaming it into `work/` (the caller flushes both directories);
@@ -266,23 +274,49 @@ public final class SpoolService: Service, Sendable {
             attempt += 1
             counts.withLock { $0.retries += 1 }
             guard pauseBlocking(delay) else { return }
-            failure = finish([claim]).first?.1
+            failure = finish([Attempt(claim: claim, fresh: false)]).first?.1
         }
     }
 
     /// One attempt for each claim; each step is safe to repeat after a failure or a
-    /// crash. The claims decided are released together: one flush of `outbox/` for
-    /// those delivered (step 2 of ``SpoolOutbox``), their claims removed, one flush of
+    /// crash. The batch moves together, so that its thread blocks a few times for all
+    /// of it rather than at every step of every message: the messages are read and
+    /// filtered as one group (``FilterService/filterBlocking(_:)``); the passed ones
+    /// are written to their outbox temporary files while the writer records the
+    /// decisions; once each decision is recorded its message is linked into `outbox/`.
+    /// The claims decided are released together: one flush of `outbox/` for those
+    /// delivered (step 2 of ``SpoolOutbox``), their claims removed, one flush of
     /// `work/` (step 3), then their temporary files removed (step 4). Returns the
     /// claims not done, with why.
-    private func finish(_ claims: [SpoolClaim]) -> [(SpoolClaim, Error)] {
+    private func finish(_ attempts: [Attempt]) -> [(SpoolClaim, Error)] {
         var failed: [(SpoolClaim, Error)] = []
-        var decided: [(claim: SpoolClaim, delivered: Bool)] = []
-        for claim in claims {
+        var messages: [(claim: SpoolClaim, data: Data, fresh: Bool)] = []
+        for attempt in attempts {
             do {
-                guard let data = try read(claim) else { continue }
-                let outcome = try service.filterBlocking(data, source: claim.name, route: nil, transport: "spool", id: claim.id)
-                decided.append((claim, try place(claim, outcome)))
+                if let data = try read(attempt) { messages.append((attempt.claim, data, attempt.fresh)) }
+            } catch {
+                failed.append((attempt.claim, error))
+            }
+        }
+        let decisions = service.filterBlocking(messages.map {
+            FilterService.Message(data: $0.data, source: $0.claim.name, route: nil, transport: "spool", id: $0.claim.id)
+        })
+        var written: [(claim: SpoolClaim, decision: FilterService.Decision)] = []
+        for (message, decision) in zip(messages, decisions) {
+            do {
+                let decision = try decision.get()
+                if let output = decision.outcome.result.output {
+                    try outbox.write(output, for: message.claim, replacing: !message.fresh)
+                }
+                written.append((message.claim, decision))
+            } catch {
+                failed.append((message.claim, error))
+            }
+        }
+        var decided: [(claim: SpoolClaim, delivered: Bool)] = []
+        for (claim, decision) in written {
+            do {
+                decided.append((claim, try place(claim, try decision.recorded())))
             } catch {
                 failed.append((claim, error))
             }
@@ -301,20 +335,22 @@ public final class SpoolService: Service, Sendable {
 
     /// The claimed message's bytes; `nil` when there is nothing to filter (delivered
     /// before a restart, vanished, or not a regular file), after dealing with it.
-    private func read(_ claim: SpoolClaim) throws -> Data? {
-        if try outbox.wasDelivered(claim) {
-            try outbox.confirm()
-            try release(claim)
-            counts.withLock { $0.alreadyDelivered += 1 }
-            logger.info("already delivered before the restart; released", metadata: ["claim": "\(claim)"])
-            return nil
+    private func read(_ attempt: Attempt) throws -> Data? {
+        let claim = attempt.claim
+        if !attempt.fresh {
+            if try outbox.wasDelivered(claim) {
+                try outbox.confirm()
+                try release(claim)
+                counts.withLock { $0.alreadyDelivered += 1 }
+                logger.info("already delivered before the restart; released", metadata: ["claim": "\(claim)"])
+                return nil
+            }
+            guard try SpoolFiles.status(directories.workPath(claim)) != nil else {
+                logger.error("a claimed message vanished from work/", metadata: ["claim": "\(claim)"])
+                return nil
+            }
         }
-        let path = directories.workPath(claim)
-        guard try SpoolFiles.status(path) != nil else {
-            logger.error("a claimed message vanished from work/", metadata: ["claim": "\(claim)"])
-            return nil
-        }
-        guard let data = try SpoolFiles.readRegular(path) else {
+        guard let data = try SpoolFiles.readRegular(directories.workPath(claim)) else {
             // A symlink or device swapped in before the claim: not a message, and never followed.
             logger.warning("a claimed entry is not a regular file; removed", metadata: ["claim": "\(claim)"])
             try release(claim)
@@ -323,17 +359,18 @@ public final class SpoolService: Service, Sendable {
         return data
     }
 
-    /// Links the passed message into `outbox/` (steps 1–2 of ``SpoolOutbox``, without
-    /// the flush), or leaves it held; true when delivered.
+    /// Links the passed message, already written to its temporary file, into
+    /// `outbox/` (step 2 of ``SpoolOutbox``, without the flush), or leaves it held;
+    /// true when delivered.
     private func place(_ claim: SpoolClaim, _ outcome: FilterService.Outcome) throws -> Bool {
         let verdict = outcome.result.report.verdict
-        guard let output = outcome.result.output else {
+        guard outcome.result.output != nil else {
             counts.withLock { $0.held += 1 }
             logger.debug("held", metadata: ["claim": "\(claim)", "verdict": "\(verdict.rawValue)",
                                            "quarantineID": "\(outcome.quarantineID ?? "-")"])
             return false
         }
-        let delivered = try outbox.deliver(output, for: claim)
+        let delivered = try outbox.publish(claim)
         counts.withLock { $0.delivered += 1 }
         logger.debug("delivered", metadata: ["claim": "\(claim)", "verdict": "\(verdict.rawValue)", "outbox": "\(delivered)"])
         return true
