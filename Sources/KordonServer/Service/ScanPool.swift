@@ -31,12 +31,14 @@ final class ScanPool: @unchecked Sendable {
     private let bound: Int
 
     /// Starts `threads` threads named `name-N`; at most `queueBound` jobs wait for one.
-    init(threads: Int, queueBound: Int, name: String = "kordon-scan") {
+    /// `batch` threads are scheduled `SCHED_BATCH` (see ``KernelThreadScheduling/preferBatch()``).
+    init(threads: Int, queueBound: Int, name: String = "kordon-scan", batch: Bool = false) {
         bound = max(1, queueBound)
         for index in 0..<max(1, threads) {
             let threadName = "\(name)-\(index)"
             let thread = Thread { [self] in
                 KernelThreadName.set(threadName)
+                if batch { KernelThreadScheduling.preferBatch() }
                 loop()
             }
             thread.name = threadName
