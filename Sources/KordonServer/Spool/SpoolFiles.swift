@@ -116,29 +116,7 @@ enum SpoolFiles {
 
     /// Creates `path` (which must not exist), writes `data` and fsyncs it.
     static func writeNew(_ data: Data, to path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-        guard fd >= 0 else {
-            throw KordonError(code: "spool.write", message: "cannot create \(path): \(reason(errno))")
-        }
-        var failure: Int32 = 0
-        data.withUnsafeBytes { bytes in
-            var written = 0
-            while written < bytes.count {
-                let count = write(fd, bytes.baseAddress! + written, bytes.count - written)
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                written += count
-            }
-        }
-        if failure == 0, fsync(fd) != 0 { failure = errno }
-        close(fd)
-        if failure != 0 {
-            unlink(path)
-            throw KordonError(code: "spool.write", message: "cannot write \(path): \(reason(failure))")
-        }
+        try UnsyncedFile(creating: path, with: data).flush()
     }
 
     /// `link(existing, new)`; `false` when `new` already exists.

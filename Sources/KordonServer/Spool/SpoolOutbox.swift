@@ -26,13 +26,14 @@ struct SpoolOutbox: Sendable {
         return status.isRegular && status.links >= 2
     }
 
-    /// Step 1: writes the temporary file and fsyncs it, `replacing` the leftover of an
-    /// earlier attempt that failed before linking (``wasDelivered(_:)`` said no). The
-    /// message is not in the outbox yet: ``publish(_:)`` puts it there.
-    func write(_ data: Data, for claim: SpoolClaim, replacing: Bool) throws {
+    /// Step 1 but for its fsync: writes the temporary file, `replacing` the leftover of
+    /// an earlier attempt that failed before linking (``wasDelivered(_:)`` said no). The
+    /// caller flushes it (``SpoolService`` flushes a batch's files together) before
+    /// ``publish(_:)`` puts the message in the outbox.
+    func write(_ data: Data, for claim: SpoolClaim, replacing: Bool) throws -> UnsyncedFile {
         let temporary = path(claim.temporaryName)
         if replacing { try SpoolFiles.remove(temporary) }
-        try SpoolFiles.writeNew(data, to: temporary)
+        return try UnsyncedFile(creating: temporary, with: data)
     }
 
     /// Step 2 but for its flush, which the caller makes before it releases the claim

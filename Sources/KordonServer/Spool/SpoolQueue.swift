@@ -1,10 +1,14 @@
-import Synchronization
+import Foundation
 
 /// What the spool's workers take from: claims found in `work/` at start (first, in
 /// the order they were made), then names seen in `inbox/`, each name at most once
-/// while it waits. Closing it makes every worker's ``next()`` return `nil`: the
-/// workers finish what they hold and take nothing more.
-final class SpoolQueue: Sendable {
+/// while it waits. Closing it makes every worker's ``next(upTo:)`` return nothing:
+/// the workers finish what they hold and take nothing more.
+///
+/// The workers are the spool's file threads, which block here between batches: a
+/// batch never hops through Swift's cooperative pool on its way to a file thread.
+final class SpoolQueue: @unchecked Sendable {
+    // `@unchecked`: `state` is read and written only with `condition` locked.
     /// One piece of work.
     enum Item: Sendable, Equatable {
         /// A claim a previous run left in `work/`.
@@ -17,7 +21,6 @@ final class SpoolQueue: Sendable {
         var items: [Item] = []
         var head = 0
         var waitingNames: Set<String> = []
-        var waiters: [CheckedContinuation<Item?, Never>] = []
         var closed = false
 
         mutating func pop() -> Item? {
@@ -33,10 +36,11 @@ final class SpoolQueue: Sendable {
         }
     }
 
-    private let state = Mutex(State())
+    private let condition = NSCondition()
+    private var state = State()
 
     /// Items waiting.
-    var count: Int { state.withLock { $0.items.count - $0.head } }
+    var count: Int { locked { $0.items.count - $0.head } }
 
     /// Queues a claim to redo.
     func add(_ claim: SpoolClaim) { push([.recovered(claim)]) }
@@ -45,54 +49,41 @@ final class SpoolQueue: Sendable {
     func offer(_ names: [String]) { push(names.map { .inbox($0) }) }
 
     private func push(_ items: [Item]) {
-        var handed: [(CheckedContinuation<Item?, Never>, Item)] = []
-        state.withLock { state in
+        locked { state in
             guard !state.closed else { return }
+            var added = 0
             for item in items {
                 if case .inbox(let name) = item {
                     guard state.waitingNames.insert(name).inserted else { continue }
                 }
                 state.items.append(item)
+                added += 1
             }
-            while !state.waiters.isEmpty, let item = state.pop() {
-                handed.append((state.waiters.removeFirst(), item))
-            }
-        }
-        for (waiter, item) in handed { waiter.resume(returning: item) }
-    }
-
-    /// The next item; waits for one; `nil` once closed.
-    func next() async -> Item? {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Item?, Never>) in
-            let ready: Item?? = state.withLock { state in
-                if state.closed { return .some(nil) }
-                if let item = state.pop() { return .some(item) }
-                state.waiters.append(continuation)
-                return .none
-            }
-            if let ready { continuation.resume(returning: ready) }
+            if added > 0 { condition.broadcast() }
         }
     }
 
-    /// The next item and up to `limit - 1` more that are already waiting; waits for
-    /// the first; empty once closed.
-    func next(upTo limit: Int) async -> [Item] {
-        guard let first = await next() else { return [] }
-        let more: [Item] = state.withLock { state in
-            var taken: [Item] = []
-            while taken.count < limit - 1, !state.closed, let item = state.pop() { taken.append(item) }
-            return taken
-        }
-        return [first] + more
+    /// Up to `limit` items, blocking the calling thread until there is one; empty once closed.
+    func next(upTo limit: Int) -> [Item] {
+        condition.lock()
+        defer { condition.unlock() }
+        while state.head == state.items.count && !state.closed { condition.wait() }
+        var taken: [Item] = []
+        while taken.count < limit, !state.closed, let item = state.pop() { taken.append(item) }
+        return taken
     }
 
-    /// Stops handing out work; waiting workers get `nil`.
+    /// Stops handing out work; waiting workers get nothing.
     func close() {
-        let waiters = state.withLock { state in
+        locked { state in
             state.closed = true
-            defer { state.waiters = [] }
-            return state.waiters
+            condition.broadcast()
         }
-        for waiter in waiters { waiter.resume(returning: nil) }
+    }
+
+    private func locked<T>(_ body: (inout State) -> T) -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        return body(&state)
     }
 }

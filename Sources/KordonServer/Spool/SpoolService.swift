@@ -48,8 +48,8 @@ public final class SpoolService: Service, Sendable {
     private let logger: Logger
     private let outbox: SpoolOutbox
     private let queue = SpoolQueue()
-    /// Threads for the blocking file work (claims, deliveries, releases: each waits on fsyncs),
-    /// so that many messages wait on the disk at once and Swift's few cooperative threads never do.
+    /// The workers' threads, one each (``work()``): their file work waits on fsyncs, so
+    /// many messages wait on the disk at once and Swift's few cooperative threads never do.
     private let files: ScanPool
     private let stopping = Atomic<Bool>(false)
     private let counts = Mutex(Statistics())
@@ -75,7 +75,9 @@ public final class SpoolService: Service, Sendable {
         // make itself busy): each worker queues its whole batch.
         let threads = configuration.effectiveThreads
         workers = max(2, (threads + configuration.queue) / Self.batchSize)
-        files = ScanPool(threads: workers, queueBound: workers, name: "kordon-spool")
+        // Batch-scheduled: a file thread waking from an fsync waits for the end of a scan's
+        // time slice instead of preempting it (a third fewer preemptions, measured).
+        files = ScanPool(threads: workers, queueBound: workers, name: "kordon-spool", batch: true)
     }
 
     /// Counts since the service started.
@@ -111,7 +113,7 @@ public final class SpoolService: Service, Sendable {
         await withTaskCancellationOrGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 for _ in 0..<workers {
-                    group.addTask { await self.work() }
+                    group.addTask { _ = try? await self.files.submit { self.work() } }
                 }
                 group.addTask { await self.rescanPeriodically() }
             }
@@ -164,13 +166,13 @@ public final class SpoolService: Service, Sendable {
     /// message costs.
     static let batchSize = 8
 
-    /// A worker: takes up to ``batchSize`` items and handles them whole on a file
-    /// thread (claim, read, filter, record, deliver, release, with retries), so that
-    /// a message hops between threads only to be scanned and audited, never back and
-    /// forth through the cooperative pool.
-    private func work() async {
-        while case let items = await queue.next(upTo: Self.batchSize), !items.isEmpty {
-            _ = try? await onFileThread { self.process(items) }
+    /// A worker, on a file thread of its own until the queue closes: takes up to
+    /// ``batchSize`` items and handles them whole (claim, read, filter, record,
+    /// deliver, release, with retries), so that a message hops between threads only
+    /// to be scanned and audited.
+    private func work() {
+        while case let items = queue.next(upTo: Self.batchSize), !items.isEmpty {
+            process(items)
         }
     }
 
@@ -301,21 +303,24 @@ public final class SpoolService: Service, Sendable {
         let decisions = service.filterBlocking(messages.map {
             FilterService.Message(data: $0.data, source: $0.claim.name, route: nil, transport: "spool", id: $0.claim.id)
         })
-        var written: [(claim: SpoolClaim, decision: FilterService.Decision)] = []
+        var written: [(claim: SpoolClaim, decision: FilterService.Decision, file: UnsyncedFile?)] = []
         for (message, decision) in zip(messages, decisions) {
             do {
                 let decision = try decision.get()
-                if let output = decision.outcome.result.output {
-                    try outbox.write(output, for: message.claim, replacing: !message.fresh)
+                let file = try decision.outcome.result.output.map {
+                    try outbox.write($0, for: message.claim, replacing: !message.fresh)
                 }
-                written.append((message.claim, decision))
+                written.append((message.claim, decision, file))
             } catch {
                 failed.append((message.claim, error))
             }
         }
+        // The batch's outbox copies are flushed together (see UnsyncedFile): all writebacks first.
+        for entry in written { entry.file?.startWriteback() }
         var decided: [(claim: SpoolClaim, delivered: Bool)] = []
-        for (claim, decision) in written {
+        for (claim, decision, file) in written {
             do {
+                try file?.flush()
                 decided.append((claim, try place(claim, try decision.recorded())))
             } catch {
                 failed.append((claim, error))
@@ -374,11 +379,6 @@ public final class SpoolService: Service, Sendable {
         counts.withLock { $0.delivered += 1 }
         logger.debug("delivered", metadata: ["claim": "\(claim)", "verdict": "\(verdict.rawValue)", "outbox": "\(delivered)"])
         return true
-    }
-
-    /// Runs blocking file work on the spool's file threads.
-    private func onFileThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await files.submit { Result { try work() } }.get()
     }
 
     /// Removes the claim from `work/` (durably, before its outbox temporary file goes).
