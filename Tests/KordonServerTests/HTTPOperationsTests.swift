@@ -118,8 +118,31 @@ struct HTTPOperationsTests {
         let missing = try await httpServiceError { configuration, directory in
             configuration.http.bearerTokenFile = directory.appendingPathComponent("missing.token").path
         }
-        #expect(empty?.code == "http.token")
-        #expect(missing?.code == "http.token")
+        #expect(empty?.code == "serve.token")
+        #expect(missing?.code == "serve.token")
+    }
+
+    @Test("a token rotated in its file takes over within a second, without a restart; an unusable replacement keeps the old one")
+    func tokenRotation() async throws {
+        var tokenFile = ""
+        let server = try await HTTPTestServer.start { configuration, directory in
+            tokenFile = try httpWrite("first-token\n", to: "http.token", in: directory)
+            configuration.service.http.bearerTokenFile = tokenFile
+        }
+        let status = { (token: String) async throws -> Int in
+            try await httpSend(server.url("/metrics"), method: "GET", headers: ["Authorization": "Bearer \(token)"]).status
+        }
+        #expect(try await status("first-token") == 200)
+        // Replaced the way operators do it: a new file renamed over the old one.
+        try "second-token\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        try await Task.sleep(for: BearerTokenFile.recheck + .milliseconds(100))
+        #expect(try await status("second-token") == 200)
+        #expect(try await status("first-token") == 401)
+        try "   \n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        try await Task.sleep(for: BearerTokenFile.recheck + .milliseconds(100))
+        #expect(try await status("second-token") == 200, "an empty replacement must not lock everyone out or let everyone in")
+        #expect(try await status("") == 401)
+        try await server.stop()
     }
 
     @Test("TLS with a certificate made by openssl: curl verifies it and gets the verdict; plain HTTP gets nothing")

@@ -19,12 +19,12 @@ struct HTTPPartsTests {
     @Test("token comparison: equal only for the same bytes, whatever the lengths")
     func constantTime() {
         let token = Array("abc123".utf8)
-        #expect(HTTPBearerToken.constantTimeEqual(token, token))
-        #expect(!HTTPBearerToken.constantTimeEqual(token, Array("abc124".utf8)))
-        #expect(!HTTPBearerToken.constantTimeEqual(token, Array("abc12".utf8)))
-        #expect(!HTTPBearerToken.constantTimeEqual(token, Array("abc1234".utf8)))
-        #expect(!HTTPBearerToken.constantTimeEqual(token, []))
-        #expect(HTTPBearerToken.constantTimeEqual([], []))
+        #expect(BearerTokenFile.constantTimeEqual(token, token))
+        #expect(!BearerTokenFile.constantTimeEqual(token, Array("abc124".utf8)))
+        #expect(!BearerTokenFile.constantTimeEqual(token, Array("abc12".utf8)))
+        #expect(!BearerTokenFile.constantTimeEqual(token, Array("abc1234".utf8)))
+        #expect(!BearerTokenFile.constantTimeEqual(token, []))
+        #expect(BearerTokenFile.constantTimeEqual([], []))
     }
 
     @Test("Accept: application/json with parameters and weights")

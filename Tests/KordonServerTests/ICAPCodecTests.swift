@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Kordon
 import KordonCore
 import NIOCore
@@ -96,15 +97,17 @@ struct ICAPCodecTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("icap-auth-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: file) }
         try " abc123 \n".write(to: file, atomically: true, encoding: .utf8)
-        let authorization = try ICAPAuthorization(tokenFile: file.path)
-        #expect(authorization.permits("Bearer abc123"))
-        #expect(authorization.permits("bearer abc123"))
+        let authorization = try BearerTokenFile(path: file.path, logger: Logger(label: "test"))
+        #expect(authorization.accepts("Bearer abc123"))
+        #expect(authorization.accepts("bearer abc123"))
         for bad in [nil, "", "Bearer ", "Bearer abc12", "Bearer abc1234", "Bearer abc124", "Basic abc123", "abc123"] as [String?] {
-            #expect(!authorization.permits(bad), "\(bad ?? "nil")")
+            #expect(!authorization.accepts(bad), "\(bad ?? "nil")")
         }
         try "\n".write(to: file, atomically: true, encoding: .utf8)
-        #expect(throws: KordonError.self) { try ICAPAuthorization(tokenFile: file.path) }
-        #expect(throws: KordonError.self) { try ICAPAuthorization(tokenFile: file.path + ".missing") }
+        #expect(throws: KordonError.self) { try BearerTokenFile(path: file.path, logger: Logger(label: "test")) }
+        #expect(throws: KordonError.self) { try BearerTokenFile(path: file.path + ".missing", logger: Logger(label: "test")) }
+        try "two words\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect(throws: KordonError.self) { try BearerTokenFile(path: file.path, logger: Logger(label: "test")) }
     }
 
     @Test("the block page escapes names and holds no detail or masked value")

@@ -114,7 +114,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public struct HTTP: Sendable, Equatable {
         /// `host:port`; off when `nil`.
         public var listen: String?
-        /// A file holding the bearer token clients must send; no auth when `nil`.
+        /// A file holding the bearer token HTTP and ICAP clients must send; no auth when
+        /// `nil`. Replacing the file rotates the token within a second, without a restart.
         public var bearerTokenFile: String?
         /// The defaults.
         public init() {}

@@ -9,12 +9,12 @@ import Prometheus
 /// The routes of the HTTP API and what each answers.
 struct HTTPRoutes: Sendable {
     let service: FilterService
-    let token: HTTPBearerToken?
+    let token: BearerTokenFile?
     let logger: Logger
     let budget: HTTPBodyBudget
     let limit: Int
 
-    init(service: FilterService, token: HTTPBearerToken?, logger: Logger) {
+    init(service: FilterService, token: BearerTokenFile?, logger: Logger) {
         self.service = service
         self.token = token
         self.logger = logger

@@ -37,14 +37,14 @@ public struct HTTPService: Service, CustomStringConvertible {
     ///   - logger: The logger.
     ///   - onRunning: Called once the listener is bound, with the port it got
     ///     (how a caller that asked for port 0 learns the port).
-    /// - Throws: ``KordonError`` `http.listen`, `http.token` or `http.tls`.
+    /// - Throws: ``KordonError`` `http.listen`, `serve.token` or `http.tls`.
     public init(service: FilterService, configuration: ServiceConfiguration, logger: Logger,
                 onRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }) throws {
         guard let listen = configuration.http.listen else {
             throw KordonError(code: "http.listen", message: "serve.http.listen is not set; give host:port (e.g. 127.0.0.1:8080) to turn the HTTP API on")
         }
         self.listen = try HTTPListenAddress(listen)
-        let token = try configuration.http.bearerTokenFile.map(HTTPBearerToken.init(file:))
+        let token = try configuration.http.bearerTokenFile.map { try BearerTokenFile(path: $0, logger: logger) }
         let tls = try configuration.tls.map(Self.tlsConfiguration)
         usesTLS = tls != nil
         let routes = HTTPRoutes(service: service, token: token, logger: logger)

@@ -122,7 +122,7 @@ final class ICAPHandler: ChannelDuplexHandler {
             return .error(.notFound, "no ICAP service named \(head.service.prefix(64)); this server offers \(shared.serviceName)")
         }
         guard head.method != .options else { return nil }
-        if let authorization = shared.authorization, !authorization.permits(head.headers["Authorization"]) {
+        if let authorization = shared.authorization, !authorization.accepts(head.headers["Authorization"]) {
             return .error(.unauthorized, "a valid Authorization: Bearer token is required", headers: [("WWW-Authenticate", "Bearer realm=\"kordon\"")])
         }
         let from = head.headers["X-Kordon-From"], to = head.headers["X-Kordon-To"]

@@ -129,7 +129,7 @@ public final class ICAPService: Service, Sendable {
     }
 
     private func makeShared() throws -> ICAPShared {
-        let authorization = try configuration.http.bearerTokenFile.map { try ICAPAuthorization(tokenFile: $0) }
+        let authorization = try configuration.http.bearerTokenFile.map { try BearerTokenFile(path: $0, logger: logger) }
         return ICAPShared(responder: ICAPResponder(service: service, configuration: configuration.icap, logger: logger),
                           limits: ICAPLimits(), budget: ICAPBufferBudget(limit: bufferBudget), authorization: authorization,
                           maxBody: service.configuration.limits.maxMessageSize, queueBound: configuration.queue, logger: logger)

@@ -34,38 +34,6 @@ final class ICAPBufferBudget: Sendable {
     var inUse: Int { used.load(ordering: .relaxed) }
 }
 
-/// The bearer token REQMOD and RESPMOD requests must carry in `Authorization` when
-/// `serve.http.bearerTokenFile` is set (the same token guards both listeners).
-/// OPTIONS stays open: it reveals only capabilities, and proxies such as Squid send
-/// their configured extra ICAP headers (`adaptation_meta`) with REQMOD/RESPMOD only.
-struct ICAPAuthorization: Sendable {
-    private let token: [UInt8]
-
-    /// Reads the token file (surrounding whitespace ignored); throws when it is missing or empty.
-    init(tokenFile: String) throws {
-        guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
-            throw KordonError(code: "icap.token", message: "the bearer token file \(tokenFile) cannot be read; check serve.http.bearerTokenFile")
-        }
-        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !token.isEmpty else {
-            throw KordonError(code: "icap.token", message: "the bearer token file \(tokenFile) is empty; put the token in it")
-        }
-        self.token = Array(token.utf8)
-    }
-
-    /// Whether `header` (an `Authorization` value) is `Bearer <token>`; compared in
-    /// time that does not depend on where the values differ.
-    func permits(_ header: String?) -> Bool {
-        guard let header, header.count > 7, header.prefix(7).lowercased() == "bearer " else { return false }
-        let given = Array(header.dropFirst(7).trimmingCharacters(in: .whitespaces).utf8)
-        var difference = UInt8(given.count == token.count ? 0 : 1)
-        for index in 0..<token.count {
-            difference |= token[index] ^ (index < given.count ? given[index] : 0)
-        }
-        return difference == 0
-    }
-}
-
 /// What every connection of one ICAP listener shares.
 struct ICAPShared: Sendable {
     /// Builds answers and calls the filter.
@@ -75,7 +43,10 @@ struct ICAPShared: Sendable {
     /// The bound on buffered bodies.
     let budget: ICAPBufferBudget
     /// The token, when auth is on.
-    let authorization: ICAPAuthorization?
+    /// The bearer token REQMOD and RESPMOD requests must carry when set. OPTIONS stays
+    /// open: it reveals only capabilities, and proxies such as Squid send their configured
+    /// extra ICAP headers (`adaptation_meta`) with REQMOD/RESPMOD only.
+    let authorization: BearerTokenFile?
     /// Largest body scanned; larger ones are blocked as `unchecked`.
     let maxBody: Int
     /// The scanning queue bound: a request arriving while the queue is full is answered busy at once.
