@@ -1,4 +1,5 @@
 import Foundation
+import KordonCore
 
 /// Makes the names created, renamed or removed in one directory durable, for many
 /// threads at once, with as few `fsync`s as it takes (a group commit).
@@ -23,10 +24,16 @@ final class DirectorySync: @unchecked Sendable {
     private let condition = NSCondition()
     private var running = false
     private var next = Round()
+    /// The directory, open from the first flush on; used only by the caller running a round.
+    private var descriptor: Int32 = -1
 
     /// Syncs `path` (a directory).
     init(path: String) {
         self.path = path
+    }
+
+    deinit {
+        if descriptor >= 0 { close(descriptor) }
     }
 
     /// Returns once a flush that started after this call has finished; throws its error.
@@ -43,7 +50,7 @@ final class DirectorySync: @unchecked Sendable {
             next = Round()
             condition.unlock()
             var failure: Error?
-            do { try SpoolFiles.syncDirectory(path) } catch { failure = error }
+            do { try flush() } catch { failure = error }
             condition.lock()
             mine.error = failure
             mine.finished = true
@@ -52,5 +59,16 @@ final class DirectorySync: @unchecked Sendable {
         }
         condition.unlock()
         if let error = mine.error { throw error }
+    }
+
+    /// fsyncs the directory through the descriptor kept open for it (opened again after a failure).
+    private func flush() throws {
+        if descriptor < 0 { descriptor = try SpoolFiles.openDirectory(path) }
+        guard fsync(descriptor) == 0 else {
+            let code = errno
+            close(descriptor)
+            descriptor = -1
+            throw KordonError(code: "spool.sync", message: "cannot fsync \(path): \(SpoolFiles.reason(code))")
+        }
     }
 }

@@ -133,15 +133,12 @@ enum SpoolFiles {
         }
     }
 
-    /// fsyncs a directory, making the names created, renamed or removed in it durable.
-    static func syncDirectory(_ path: String) throws {
+    /// Opens a directory for fsync.
+    static func openDirectory(_ path: String) throws -> Int32 {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else {
             throw KordonError(code: "spool.sync", message: "cannot open \(path): \(reason(errno))")
         }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else {
-            throw KordonError(code: "spool.sync", message: "cannot fsync \(path): \(reason(errno))")
-        }
+        return fd
     }
 }
