@@ -5,6 +5,10 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The spool transport: every message written into `inbox/` ends up exactly once in
 /// `outbox/` (clean, or its sanitized copy) or in the quarantine store (held; a
 /// sanitized message's original is stored too) — none lost, none duplicated, none
@@ -98,11 +102,17 @@ public final class SpoolService: Service, Sendable {
         logger.info("spool started", metadata: ["workers": "\(workers)", "redo": "\(claims.count)", "staleTemporaries": "\(stale)"])
         for claim in claims { queue.add(claim) }
         // Watch first, then list: a file arriving in between is seen by one or the other.
-        let watcher: InboxWatcher?
+        // Files closed after writing or moved in; when events were lost, a full rescan. The
+        // periodic rescan stays the safety net for what inotify cannot see (hard links,
+        // network file systems).
+        let watcher: InotifyReader?
         do {
-            watcher = try InboxWatcher(directory: directories.inbox.path,
-                                       onNames: { [self] names in offer(names) },
-                                       onOverflow: { [self] in rescan() })
+            watcher = try InotifyReader(directories: [directories.inbox.path],
+                                        mask: UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR), name: "kordon-inbox",
+                                        onEvents: { [self] events in
+                                            if !events.names.isEmpty { offer(events.names) }
+                                            if events.overflowed { rescan() }
+                                        })
         } catch {
             watcher = nil
             logger.warning("inotify is not available; inbox/ is only rescanned every \(settings.rescanSeconds) s",
