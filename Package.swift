@@ -85,9 +85,10 @@ let package = Package(
         .testTarget(name: "KordonScanningTests", dependencies: ["KordonScanning"]),
         .testTarget(name: "KordonXMLTests", dependencies: ["KordonXML"]),
         .testTarget(name: "KordonMIMETests", dependencies: ["KordonMIME"]),
-        .testTarget(name: "KordonTests", dependencies: ["Kordon", "kordon"]),
+        .target(name: "KordonTestSupport", path: "Tests/KordonTestSupport"),
+        .testTarget(name: "KordonTests", dependencies: ["Kordon", "kordon", "KordonTestSupport"]),
         .testTarget(name: "KordonStoreTests", dependencies: ["KordonStore", "KordonCore"]),
-        .testTarget(name: "KordonServerTests", dependencies: ["KordonServer", "Kordon", "KordonCore", "kordon"]),
+        .testTarget(name: "KordonServerTests", dependencies: ["KordonServer", "Kordon", "KordonCore", "kordon", "KordonTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

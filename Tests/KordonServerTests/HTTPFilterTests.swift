@@ -1,4 +1,5 @@
 import Foundation
+import KordonTestSupport
 import KordonCore
 import KordonServer
 import Testing
@@ -35,7 +36,7 @@ struct HTTPFilterTests {
         #expect(report.message.source == "decl-17.xml")
         #expect(report.findings.contains { $0.stage == .virus && $0.rule.contains("EICAR") && $0.part.hasPrefix("xml:/") })
         #expect(stored?.verdict == .quarantined, "the original is held in the quarantine store")
-        #expect(!answer.text.contains(httpEICAR.base64EncodedString()))
+        #expect(!answer.text.contains(eicar.base64EncodedString()))
     }
 
     @Test("a declaration naming a person (KZ→RU): 200 with the sanitized body; the IIN is gone")

@@ -1,4 +1,5 @@
 import Foundation
+import KordonTestSupport
 import KordonCore
 import Kordon
 import KordonServer
@@ -25,7 +26,7 @@ struct HTTPOperationsTests {
         let server = try await HTTPTestServer.start { configuration, directory in
             let extra = directory.appendingPathComponent("signatures")
             try FileManager.default.createDirectory(at: extra, withIntermediateDirectories: true)
-            try FileManager.default.copyItem(at: httpRepositoryRoot.appendingPathComponent("signatures/kordon-test.hdb"),
+            try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("signatures/kordon-test.hdb"),
                                              to: extra.appendingPathComponent("extra.hdb"))
             configuration.signatures.directories = [extra.path]
         }

@@ -1,4 +1,5 @@
 import Foundation
+import KordonTestSupport
 import Testing
 
 /// `Benchmarks/http-soak.py`, run briefly against an in-process server.
@@ -7,7 +8,7 @@ struct HTTPSoakScriptTests {
     @Test("10 clients for 3 s: every answer checked, no errors, latency percentiles printed")
     func shortSoak() async throws {
         let server = try await HTTPSharedServer.get()
-        let script = httpRepositoryRoot.appendingPathComponent("Benchmarks/http-soak.py").path
+        let script = repositoryRoot.appendingPathComponent("Benchmarks/http-soak.py").path
         let run = try await httpRun("/usr/bin/env", ["python3", script, "--url", server.url("").absoluteString,
                                                      "--clients", "10", "--duration", "3", "--reload-every", "0"])
         let output = String(decoding: run.stdout, as: UTF8.self)

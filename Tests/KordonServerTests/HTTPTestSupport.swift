@@ -1,4 +1,5 @@
 import Foundation
+import KordonTestSupport
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -10,16 +11,9 @@ import ServiceLifecycle
 import Synchronization
 import Testing
 
-/// The repository root, two directories above this test file's folder.
-let httpRepositoryRoot = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-/// The EICAR test file, assembled at run time so no scanner flags this source.
-let httpEICAR = Data((["X5O!P%@AP[4\\PZX54(P^)7CC)7}$", "EICAR-STANDARD-ANTIVIRUS", "-TEST-FILE!$H+H*"]).joined().utf8)
-
 /// A clean, schema-valid declaration with two base64 attachments.
 func httpCleanDeclaration() throws -> Data {
-    try Data(contentsOf: httpRepositoryRoot.appendingPathComponent("fixtures/clean/declaration-attachments.xml"))
+    try Data(contentsOf: repositoryRoot.appendingPathComponent("fixtures/clean/declaration-attachments.xml"))
 }
 
 /// The clean declaration with its PNG attachment replaced by EICAR, base64-encoded.
@@ -27,7 +21,7 @@ func httpInfectedDeclaration() throws -> Data {
     let text = String(decoding: try httpCleanDeclaration(), as: UTF8.self)
     let start = try #require(text.range(of: "<Content mediaType=\"image/png\">"))
     let end = try #require(text.range(of: "</Content>", range: start.upperBound..<text.endIndex))
-    return Data((text[..<start.upperBound] + "\n" + httpEICAR.base64EncodedString() + "\n      " + text[end.lowerBound...]).utf8)
+    return Data((text[..<start.upperBound] + "\n" + eicar.base64EncodedString() + "\n      " + text[end.lowerBound...]).utf8)
 }
 
 /// The clean declaration grown to at least `bytes` with XML comments (still clean and valid).
@@ -41,7 +35,7 @@ func httpLargeDeclaration(bytes: Int) throws -> Data {
 
 /// A restricted-data fixture.
 func httpRestrictedFixture(_ name: String) throws -> Data {
-    try Data(contentsOf: httpRepositoryRoot.appendingPathComponent("fixtures/restricted/\(name)"))
+    try Data(contentsOf: repositoryRoot.appendingPathComponent("fixtures/restricted/\(name)"))
 }
 
 /// A running `FilterService` + `HTTPService` on 127.0.0.1 and a port the system chose.
@@ -61,7 +55,7 @@ final class HTTPTestServer: Sendable {
     static func start(_ adjust: (inout Configuration, URL) throws -> Void = { _, _ in }) async throws -> HTTPTestServer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kordon-http-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var configuration = Configuration(resources: ResourceLocator.locate(environment: ["KORDON_HOME": httpRepositoryRoot.path]))
+        var configuration = Configuration(resources: ResourceLocator.locate(environment: ["KORDON_HOME": repositoryRoot.path]))
         configuration.signatures.system = false
         configuration.rules.pseudonymKeyFile = directory.appendingPathComponent("pseudonym.key").path
         configuration.service.state = directory.path

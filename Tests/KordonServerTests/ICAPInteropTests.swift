@@ -1,4 +1,5 @@
 import Foundation
+import KordonTestSupport
 import Kordon
 import KordonServer
 import Testing
@@ -188,8 +189,8 @@ struct ICAPFiles {
         // Under 64 KB: Squid 5 (Debian 12) stalls larger RESPMOD bodies for any ICAP service that
         // answers only after the whole body (Squid bug 5352, fixed in Squid 6).
         try Data(icapRandomBytes(40_000, seed: 7)).write(to: URL(fileURLWithPath: path("clean.bin")))
-        try Data(icapEICAR).write(to: URL(fileURLWithPath: path("eicar.com")))
-        try FileManager.default.copyItem(atPath: icapRepositoryRoot.appendingPathComponent("fixtures/restricted/declaration-person-kz-ru.xml").path,
+        try Data(eicarBytes).write(to: URL(fileURLWithPath: path("eicar.com")))
+        try FileManager.default.copyItem(atPath: repositoryRoot.appendingPathComponent("fixtures/restricted/declaration-person-kz-ru.xml").path,
                                          toPath: path("decl.xml"))
     }
 

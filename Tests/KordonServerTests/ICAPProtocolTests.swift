@@ -1,4 +1,5 @@
 import Foundation
+import KordonTestSupport
 import KordonCore
 import KordonServer
 import Testing
@@ -78,7 +79,7 @@ struct ICAPProtocolTests {
     func infectedBody() async throws {
         try await withSharedICAPServer { server in
             let port = server.port
-            let body = Array("report follows\n".utf8) + icapEICAR + Array("\nend\n".utf8)
+            let body = Array("report follows\n".utf8) + eicarBytes + Array("\nend\n".utf8)
             let response = try await icapBlocking {
                 let connection = try ICAPTestConnection(port: port)
                 try connection.send(ICAPTestRequest.respmod(port: port, bodyLength: body.count, headers: ["Allow: 204"])
@@ -108,8 +109,8 @@ struct ICAPProtocolTests {
                 try connection.send(ICAPTestRequest.respmod(port: port, bodyLength: clean.count, headers: ["Preview: 4096"])
                                     + ICAPTestRequest.chunked(clean, ieof: true))
                 let first = try connection.readResponse()
-                try connection.send(ICAPTestRequest.respmod(port: port, bodyLength: icapEICAR.count, headers: ["Preview: 4096"])
-                                    + ICAPTestRequest.chunked(icapEICAR, ieof: true))
+                try connection.send(ICAPTestRequest.respmod(port: port, bodyLength: eicarBytes.count, headers: ["Preview: 4096"])
+                                    + ICAPTestRequest.chunked(eicarBytes, ieof: true))
                 return (first, try connection.readResponse())
             }
             #expect(first.status == 204)
@@ -123,7 +124,7 @@ struct ICAPProtocolTests {
         try await withSharedICAPServer { server in
             let port = server.port
             // EICAR sits after the preview: only the full body reveals it.
-            let body = icapRandomBytes(10_000) + icapEICAR
+            let body = icapRandomBytes(10_000) + eicarBytes
             let (continued, silent, final) = try await icapBlocking {
                 let connection = try ICAPTestConnection(port: port)
                 try connection.send(ICAPTestRequest.respmod(port: port, bodyLength: body.count, headers: ["Preview: 4096", "Allow: 204"])
@@ -144,7 +145,7 @@ struct ICAPProtocolTests {
     func sanitizedBody() async throws {
         try await withSharedICAPServer { server in
             let port = server.port
-            let original = try [UInt8](Data(contentsOf: icapRepositoryRoot.appendingPathComponent("fixtures/restricted/declaration-person-kz-ru.xml")))
+            let original = try [UInt8](Data(contentsOf: repositoryRoot.appendingPathComponent("fixtures/restricted/declaration-person-kz-ru.xml")))
             let expected = try #require(server.filter.pipeline?.filter(Data(original), source: "expected").output)
             let response = try await icapBlocking {
                 let connection = try ICAPTestConnection(port: port)
@@ -173,8 +174,8 @@ struct ICAPProtocolTests {
             let clean = Array("a clean upload, plain text\n".utf8)
             let (blocked, bodiless, passed) = try await icapBlocking {
                 let connection = try ICAPTestConnection(port: port)
-                try connection.send(ICAPTestRequest.reqmod(port: port, bodyLength: icapEICAR.count, headers: ["Allow: 204"])
-                                    + ICAPTestRequest.chunked(icapEICAR))
+                try connection.send(ICAPTestRequest.reqmod(port: port, bodyLength: eicarBytes.count, headers: ["Allow: 204"])
+                                    + ICAPTestRequest.chunked(eicarBytes))
                 let blocked = try connection.readResponse()
                 try connection.send(ICAPTestRequest.reqmod(port: port, bodyLength: nil, headers: ["Allow: 204"]))
                 let bodiless = try connection.readResponse()
@@ -215,11 +216,11 @@ struct ICAPProtocolTests {
             let port = server.port
             let (good, bad) = try await icapBlocking {
                 let connection = try ICAPTestConnection(port: port)
-                try connection.send(ICAPTestRequest.respmod(port: port, bodyLength: icapEICAR.count, headers: ["Allow: 204", "X-Kordon-From: kz", "X-Kordon-To: RU"])
-                                    + ICAPTestRequest.chunked(icapEICAR))
+                try connection.send(ICAPTestRequest.respmod(port: port, bodyLength: eicarBytes.count, headers: ["Allow: 204", "X-Kordon-From: kz", "X-Kordon-To: RU"])
+                                    + ICAPTestRequest.chunked(eicarBytes))
                 let good = try connection.readResponse()
-                try connection.send(ICAPTestRequest.respmod(port: port, bodyLength: icapEICAR.count, headers: ["X-Kordon-From: K Z"])
-                                    + ICAPTestRequest.chunked(icapEICAR))
+                try connection.send(ICAPTestRequest.respmod(port: port, bodyLength: eicarBytes.count, headers: ["X-Kordon-From: K Z"])
+                                    + ICAPTestRequest.chunked(eicarBytes))
                 return (good, try connection.readResponse())
             }
             let id = try #require(good.header("X-Kordon-Quarantine-Id"))
@@ -231,7 +232,7 @@ struct ICAPProtocolTests {
     func byteAtATime() async throws {
         try await withSharedICAPServer { server in
             let port = server.port
-            let body = Array("clean text, ".utf8) + icapEICAR
+            let body = Array("clean text, ".utf8) + eicarBytes
             let response = try await icapBlocking {
                 let connection = try ICAPTestConnection(port: port)
                 let bytes = ICAPTestRequest.respmod(port: port, bodyLength: body.count, headers: ["Allow: 204"]) + ICAPTestRequest.chunked(body, size: 7)

@@ -1,4 +1,5 @@
 import Foundation
+import KordonTestSupport
 import KordonServer
 import Testing
 
@@ -69,8 +70,8 @@ struct ICAPRobustnessTests {
             let port = server.port
             let responses = try await icapBlocking {
                 let connection = try ICAPTestConnection(port: port)
-                try connection.send(ICAPTestRequest.respmod(port: port, bodyLength: icapEICAR.count, headers: ["Allow: 204"])
-                                    + ICAPTestRequest.chunked(icapEICAR)
+                try connection.send(ICAPTestRequest.respmod(port: port, bodyLength: eicarBytes.count, headers: ["Allow: 204"])
+                                    + ICAPTestRequest.chunked(eicarBytes)
                                     + ICAPTestRequest.options(port: port)
                                     + ICAPTestRequest.respmod(port: port, bodyLength: 5, headers: ["Allow: 204"]) + ICAPTestRequest.chunked(Array("clean".utf8)))
                 return try (0..<3).map { _ in try connection.readResponse() }

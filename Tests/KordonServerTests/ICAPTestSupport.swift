@@ -8,12 +8,6 @@ import ServiceLifecycle
 import Glibc
 #endif
 
-/// The repository root (for fixtures and signatures).
-let icapRepositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-/// The EICAR test string, assembled here so that this source file is not itself a detection.
-let icapEICAR: [UInt8] = Array(([#"X5O!P%@AP[4\PZX54(P^)7CC)7}$"#, "EICAR-STANDARD-", "ANTIVIRUS-TEST-FILE!$H+H*"]).joined().utf8)
-
 /// A FilterService over a temporary state directory and an ICAPService on 127.0.0.1:0, run
 /// in a ServiceGroup as `kordon serve` runs it.
 final class ICAPTestServer: Sendable {

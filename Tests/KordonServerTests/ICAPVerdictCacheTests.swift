@@ -1,4 +1,5 @@
 import Foundation
+import KordonTestSupport
 import KordonCore
 import KordonServer
 import Testing
@@ -23,8 +24,8 @@ struct ICAPVerdictCacheTests {
     @Test("held and sanitized messages are never answered from the cache: each is scanned and stored again")
     func onlyCleanIsCached() async throws {
         try await withICAPServer { server in
-            let infected = Array("attachment\n".utf8) + icapEICAR
-            let restricted = try [UInt8](Data(contentsOf: icapRepositoryRoot.appendingPathComponent("fixtures/restricted/declaration-person-kz-ru.xml")))
+            let infected = Array("attachment\n".utf8) + eicarBytes
+            let restricted = try [UInt8](Data(contentsOf: repositoryRoot.appendingPathComponent("fixtures/restricted/declaration-person-kz-ru.xml")))
             let answers = try await icapBlocking {
                 let connection = try ICAPTestConnection(port: server.port)
                 var answers: [ICAPTestResponse] = []

@@ -1,4 +1,5 @@
 import Foundation
+import KordonTestSupport
 import Testing
 
 /// `serve.watch`: a change under the rule-pack directory reloads the engines; a pack
@@ -11,7 +12,7 @@ struct ServeWatchTests {
         defer { setup.remove() }
         // A private copy of the shipped packs, watched instead of the checkout's.
         let rules = setup.directory.appendingPathComponent("rules")
-        try FileManager.default.copyItem(at: spoolRepositoryRoot.appendingPathComponent("rules"), to: rules)
+        try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("rules"), to: rules)
         let yaml = try String(contentsOf: setup.config, encoding: .utf8) + """
 
         rules:

@@ -1,15 +1,8 @@
 import Foundation
+import KordonTestSupport
 import KordonCore
 import KordonStore
 import Testing
-
-/// The `kordon` binary SwiftPM built next to this test bundle.
-func spoolKordonBinary() throws -> URL {
-    let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kordon")
-    let candidates = [besideTests, spoolRepositoryRoot.appendingPathComponent(".build/debug/kordon")]
-    return try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) },
-                        "the kordon executable was not built")
-}
 
 /// One `kordon serve` process; its stderr is appended to `log`.
 final class SpoolServer {
@@ -19,7 +12,7 @@ final class SpoolServer {
         if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: log)
         handle.seekToEndOfFile()
-        process.executableURL = try spoolKordonBinary()
+        process.executableURL = try kordonBinary()
         process.arguments = ["serve", "--config", config.path]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = handle
@@ -83,7 +76,7 @@ struct SpoolServeTests {
         // 700 clean, 200 infected (EICAR base64 inside an element), 100 sanitized (a person's IIN).
         var messages: [(name: String, data: Data, kind: Verdict)] = []
         for (index, data) in try spoolDeclarations(count: 700, seed: 21).enumerated() { messages.append(("c-\(index).xml", data, .clean)) }
-        for (index, data) in try spoolDeclarations(count: 200, seed: 22, embedding: spoolEICAR).enumerated() { messages.append(("v-\(index).xml", data, .quarantined)) }
+        for (index, data) in try spoolDeclarations(count: 200, seed: 22, embedding: eicar).enumerated() { messages.append(("v-\(index).xml", data, .quarantined)) }
         for (index, data) in try spoolDeclarations(count: 100, seed: 23, restricted: true).enumerated() { messages.append(("s-\(index).xml", data, .sanitized)) }
         messages.shuffle()
         let started = ContinuousClock.now
@@ -185,7 +178,7 @@ struct SpoolServeTests {
         try Data("state: \(setup.directory.path)/state\n".utf8).write(to: nothing)
         for arguments in [["serve", "--config", nothing.path], ["serve", "--config", "/nonexistent/kordon.yaml"]] {
             let process = Process()
-            process.executableURL = try spoolKordonBinary()
+            process.executableURL = try kordonBinary()
             process.arguments = arguments
             let errors = setup.directory.appendingPathComponent("stderr")
             _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
@@ -202,7 +195,7 @@ struct SpoolServeTests {
         defer { first.stop(SIGTERM) }
         #expect(await spoolEventually { setup.starts == 1 })
         let second = Process()
-        second.executableURL = try spoolKordonBinary()
+        second.executableURL = try kordonBinary()
         second.arguments = ["serve", "--config", setup.config.path]
         let errors = setup.directory.appendingPathComponent("stderr2")
         _ = FileManager.default.createFile(atPath: errors.path, contents: nil)

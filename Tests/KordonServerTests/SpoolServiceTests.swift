@@ -1,4 +1,5 @@
 import Foundation
+import KordonTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,7 +17,7 @@ struct SpoolServiceTests {
     /// One clean, one infected (EICAR base64 in an element) and one restricted declaration.
     static let messages: Result<(clean: Data, infected: Data, restricted: Data), any Error> = Result {
         (try spoolDeclarations(count: 1, seed: 11)[0],
-         try spoolDeclarations(count: 1, seed: 12, embedding: spoolEICAR)[0],
+         try spoolDeclarations(count: 1, seed: 12, embedding: eicar)[0],
          try spoolDeclarations(count: 1, seed: 13, restricted: true)[0])
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import KordonTestSupport
 import Kordon
 import KordonCore
 import KordonServer
@@ -6,13 +7,6 @@ import KordonStore
 import Logging
 import ServiceLifecycle
 import Testing
-
-/// The repository this file lives in.
-let spoolRepositoryRoot = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-/// The EICAR test file, assembled at run time so that no scanner flags this source.
-let spoolEICAR = Data((["X5O!P%@AP[4\\PZX54(P^)7CC)7}$", "EICAR-STANDARD-ANTIVIRUS", "-TEST-FILE!$H+H*"]).joined().utf8)
 
 /// A fresh temporary directory.
 func spoolTemporaryDirectory(_ name: String) throws -> URL {
@@ -27,7 +21,7 @@ func spoolTemporaryDirectory(_ name: String) throws -> URL {
 func spoolDeclarations(count: Int, seed: Int, embedding: Data? = nil, restricted: Bool = false) throws -> [Data] {
     let directory = try spoolTemporaryDirectory("spool-corpus")
     defer { try? FileManager.default.removeItem(at: directory) }
-    var arguments = [spoolRepositoryRoot.appendingPathComponent("Benchmarks/make-corpus.py").path, directory.appendingPathComponent("out").path,
+    var arguments = [repositoryRoot.appendingPathComponent("Benchmarks/make-corpus.py").path, directory.appendingPathComponent("out").path,
                      "--count", "\(count)", "--format", "xml", "--seed", "\(seed)", "--attachment-size", "600"]
     if let embedding {
         let payload = directory.appendingPathComponent("payload.bin")

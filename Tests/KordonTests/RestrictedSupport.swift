@@ -1,4 +1,5 @@
 import Foundation
+import KordonTestSupport
 import KordonCore
 import Testing
 

@@ -1,16 +1,10 @@
 import Foundation
+import KordonTestSupport
 import KordonCore
 import Testing
 
-/// The repository this test file lives in.
-let repositoryRoot = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
 /// Where Debian's clamav-testfiles puts ClamAV's 44 harmless test files.
 let clamTestFiles = URL(fileURLWithPath: "/usr/share/clamav-testfiles")
-
-/// The EICAR test file, assembled at run time so no scanner flags this source.
-let eicar = Data((["X5O!P%@AP[4\\PZX54(P^)7CC)7}$", "EICAR-STANDARD-ANTIVIRUS", "-TEST-FILE!$H+H*"]).joined().utf8)
 
 /// What one run of a command gave back.
 struct CommandResult {
@@ -48,14 +42,6 @@ func run(_ executable: URL, _ arguments: [String], stdin: Data? = nil, environme
     process.waitUntilExit()
     return CommandResult(status: process.terminationStatus, stdout: try Data(contentsOf: out),
                          stderr: String(decoding: try Data(contentsOf: err), as: UTF8.self))
-}
-
-/// The `kordon` binary SwiftPM built next to this test bundle.
-func kordonBinary() throws -> URL {
-    let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kordon")
-    let candidates = [besideTests, repositoryRoot.appendingPathComponent(".build/debug/kordon")]
-    return try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) },
-                        "the kordon executable was not built")
 }
 
 /// Runs `kordon` with arguments.
