@@ -58,6 +58,7 @@ public final class ClamEngine: @unchecked Sendable {
         // From here on the handle is freed on every failure path.
         do {
             try apply(options.limits, to: handle)
+            if let directory = options.temporaryDirectory { try useTemporaryDirectory(directory, in: handle) }
             cl_engine_set_clcb_virus_found(handle, ClamMatchCollector.virusFound)
             cl_engine_set_clcb_file_inspection(handle, ClamMatchCollector.fileInspection)
             var loaded: [ClamDatabase] = []
@@ -167,6 +168,19 @@ public final class ClamEngine: @unchecked Sendable {
             try check(cl_engine_set_num(handle, setting.field, Int64(setting.value)), code: "clamav.limits",
                       message: "libclamav rejected limit \(setting.name)=\(setting.value)")
         }
+    }
+
+    /// Points libclamav's scratch at `directory`, which must be a directory Kordon can
+    /// write: a scan whose scratch cannot be made fails, so a wrong path is refused at load.
+    private static func useTemporaryDirectory(_ directory: String, in handle: OpaquePointer) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue,
+              access(directory, W_OK | X_OK) == 0 else {
+            throw KordonError(code: "clamav.tmpdir",
+                              message: "scan.temporaryDirectory \(directory) is not a directory Kordon can write; create it or fix the path")
+        }
+        try check(cl_engine_set_str(handle, CL_ENGINE_TMPDIR, directory), code: "clamav.tmpdir",
+                  message: "libclamav rejected scan.temporaryDirectory \(directory)")
     }
 
     private static func check(_ status: cl_error_t, code: String, message: String) throws {

@@ -7,10 +7,13 @@ public struct ClamEngineOptions: Sendable {
     public var databases: [URL]
     /// Scan limits; libclamav's fail-open limits are reported as `unchecked`.
     public var limits: Limits
+    /// Where libclamav makes its per-scan scratch directories; `nil`: `$TMPDIR`, else `/tmp`.
+    public var temporaryDirectory: String?
     /// Creates options.
-    public init(databases: [URL], limits: Limits = Limits()) {
+    public init(databases: [URL], limits: Limits = Limits(), temporaryDirectory: String? = nil) {
         self.databases = databases
         self.limits = limits
+        self.temporaryDirectory = temporaryDirectory
     }
 }
 

@@ -2,6 +2,9 @@ import Foundation
 import KordonTestSupport
 import KordonCore
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `kordon scan`: batch scanning through the real CLI, on real inputs.
 @Suite("kordon scan")
@@ -109,4 +112,44 @@ struct CLIScanTests {
         #expect(result.stderr.contains("maxDepht"))
         #expect(!result.stderr.contains("Fatal error"))
     }
+
+    @Test("scan.temporaryDirectory: libclamav makes its scratch directories there and nowhere else; a path it cannot use is refused at start")
+    func scratchDirectory() throws {
+        let directory = try temporaryDirectory("scratch")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let scratch = directory.appendingPathComponent("scratch"), elsewhere = directory.appendingPathComponent("elsewhere")
+        for folder in [scratch, elsewhere] { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        let config = directory.appendingPathComponent("kordon.yaml")
+        try "scan:\n  temporaryDirectory: \(scratch.path)\n".write(to: config, atomically: true, encoding: .utf8)
+        // Watch both folders: the scratch must get libclamav's directories, TMPDIR none.
+        let inotify = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        try #require(inotify >= 0)
+        defer { close(inotify) }
+        let scratchWatch = inotify_add_watch(inotify, scratch.path, UInt32(IN_CREATE))
+        let elsewhereWatch = inotify_add_watch(inotify, elsewhere.path, UInt32(IN_CREATE))
+        let clean = repositoryRoot.appendingPathComponent("fixtures/clean").path
+        let result = try run(try kordonBinary(), ["scan", "--config", config.path, clean],
+                             environment: ProcessInfo.processInfo.environment.merging(["TMPDIR": elsewhere.path]) { $1 })
+        #expect(result.status == 0, "\(result.stderr)")
+        var created: [Int32: Int] = [:]
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while case let count = buffer.withUnsafeMutableBytes({ read(inotify, $0.baseAddress, $0.count) }), count > 0 {
+            var offset = 0
+            while offset + 16 <= count {
+                let watch = buffer.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: Int32.self) }
+                let length = buffer.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self) }
+                created[watch, default: 0] += 1
+                offset += 16 + Int(length)
+            }
+        }
+        #expect(created[scratchWatch, default: 0] > 0, "libclamav made nothing in scan.temporaryDirectory")
+        #expect(created[elsewhereWatch, default: 0] == 0, "libclamav still used TMPDIR")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty, "scratch left behind")
+
+        try "scan:\n  temporaryDirectory: \(directory.appendingPathComponent("missing").path)\n".write(to: config, atomically: true, encoding: .utf8)
+        let refused = try kordon(["scan", "--config", config.path, clean])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("scan.temporaryDirectory"))
+    }
 }
+

@@ -49,6 +49,10 @@ public struct Configuration: Sendable, Equatable {
     public struct Scan: Sendable, Equatable, Codable {
         /// Messages scanned at once; 0 means one per core.
         public var jobs: Int = 0
+        /// Where libclamav unpacks while it scans (it makes a directory there for every
+        /// scan); `nil`: `$TMPDIR`, else `/tmp`. A tmpfs here spares a journaled disk,
+        /// such as the spool's, two directory creations and removals a message.
+        public var temporaryDirectory: String?
         /// The defaults.
         public init() {}
     }

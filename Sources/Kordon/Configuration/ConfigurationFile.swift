@@ -44,8 +44,11 @@ public enum ConfigurationFile {
         }
         if let node = top["scan"] {
             let section = try reader.mapping(node, at: "scan")
-            try reader.onlyKnown(section, ["jobs"], at: "scan")
+            try reader.onlyKnown(section, ["jobs", "temporaryDirectory"], at: "scan")
             if let v = section["jobs"] { config.scan.jobs = try reader.int(v, at: "scan.jobs", minimum: 0) }
+            if let v = section["temporaryDirectory"] {
+                config.scan.temporaryDirectory = try reader.string(v, at: "scan.temporaryDirectory")
+            }
         }
         if let node = top["rules"] {
             config.rules = try rules(node, reader: reader, over: config.rules)

@@ -42,7 +42,8 @@ public final class EngineSet: Sendable {
         self.schemaSources = schemaSources
         self.ruleSources = ruleSources
         self.routeSources = configuration.rules.routes
-        self.clamav = try ClamEngine.load(ClamEngineOptions(databases: signatureSources, limits: configuration.limits))
+        self.clamav = try ClamEngine.load(ClamEngineOptions(databases: signatureSources, limits: configuration.limits,
+                                                            temporaryDirectory: configuration.scan.temporaryDirectory))
         self.schemas = try SchemaRegistry(directories: schemaSources)
         let rulesConfiguration = configuration.rules
         let cache = rulesConfiguration.cache
