@@ -94,8 +94,8 @@ def spool(kordon, work, files, run):
             time.sleep(0.05)
         inbox, workdir, outbox = (os.path.join(root, d) for d in ("inbox", "work", "outbox"))
         start = time.monotonic()
-        # One `mv` does the writer's renames: a Python loop would spend more CPU beside the spool than the renames do.
-        subprocess.run(["mv", "-t", inbox] + [os.path.join(stage, name) for name in files], check=True)
+        for name in files:
+            os.rename(os.path.join(stage, name), os.path.join(inbox, name))
         while not empty(inbox) or not empty(workdir, ignoring={".lock"}):
             time.sleep(0.005)
         seconds = time.monotonic() - start
