@@ -202,14 +202,21 @@ public final class SpoolService: Service, Sendable {
                 claimed = true
             }
         }
-        if claimed {
+        // A claim must be durable before anything of its message is (stored, delivered):
+        // both directories the renames changed, or after a power failure a name could be
+        // back in inbox/ and its message handled twice. Until the flush succeeds nothing
+        // goes further; if the service stops first, the claims are redone at the next start.
+        var wait = 250
+        while claimed {
             do {
-                // A claim must outlive a power failure once its message is delivered:
-                // both directories the renames changed, or a name could reappear in inbox/.
                 try directories.workSync.sync()
                 try directories.inboxSync.sync()
+                break
             } catch {
-                logger.error("cannot fsync work/ after claiming; carrying on", metadata: ["error": "\(error)"])
+                logger.error("cannot flush work/ and inbox/ after claiming; retrying",
+                             metadata: ["error": "\(error)", "retryInMs": "\(wait)"])
+                guard pauseBlocking(.milliseconds(wait)) else { return }
+                wait = min(wait * 2, 30_000)
             }
         }
         for (claim, error) in finish(attempts) { retry(claim, after: error) }
