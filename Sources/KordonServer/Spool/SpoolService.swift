@@ -55,7 +55,7 @@ public final class SpoolService: Service, Sendable {
     /// The workers' threads, one each (``work()``): their file work waits on fsyncs, so
     /// many messages wait on the disk at once and Swift's few cooperative threads never do.
     private let files: ScanPool
-    private let stopping = Atomic<Bool>(false)
+    private let stopping = StopSignal()
     private let counts = Mutex(Statistics())
     private let undecodableSeen = Atomic<Int>(0)
 
@@ -128,7 +128,7 @@ public final class SpoolService: Service, Sendable {
                 group.addTask { await self.rescanPeriodically() }
             }
         } onCancelOrGracefulShutdown: { [self] in
-            stopping.store(true, ordering: .relaxed)
+            stopping.stop()
             queue.close()
         }
         files.stop()
@@ -163,7 +163,7 @@ public final class SpoolService: Service, Sendable {
     }
 
     private func rescanPeriodically() async {
-        while await pause(.seconds(settings.rescanSeconds)) {
+        while await stopping.pause(.seconds(settings.rescanSeconds)) {
             rescan()
         }
     }
@@ -215,7 +215,7 @@ public final class SpoolService: Service, Sendable {
             } catch {
                 logger.error("cannot flush work/ and inbox/ after claiming; retrying",
                              metadata: ["error": "\(error)", "retryInMs": "\(wait)"])
-                guard pauseBlocking(.milliseconds(wait)) else { return }
+                guard stopping.pauseBlocking(.milliseconds(wait)) else { return }
                 wait = min(wait * 2, 30_000)
             }
         }
@@ -260,7 +260,7 @@ public final class SpoolService: Service, Sendable {
 
     private func recheck(_ name: String, after seconds: Double) {
         Task { [self] in
-            if await pause(.milliseconds(Int(seconds * 1000) + 1)) { offer([name]) }
+            if await stopping.pause(.milliseconds(Int(seconds * 1000) + 1)) { offer([name]) }
         }
     }
 
@@ -292,7 +292,7 @@ public final class SpoolService: Service, Sendable {
             }
             attempt += 1
             counts.withLock { $0.retries += 1 }
-            guard pauseBlocking(delay) else { return }
+            guard stopping.pauseBlocking(delay) else { return }
             failure = finish([Attempt(claim: claim, fresh: false)]).first?.1
         }
     }
@@ -403,31 +403,5 @@ public final class SpoolService: Service, Sendable {
         try SpoolFiles.remove(directories.workPath(claim))
         try directories.workSync.sync()
         outbox.finish(claim)
-    }
-
-    /// ``pause(_:)`` for a file thread: sleeps in slices of at most 100 ms.
-    private func pauseBlocking(_ duration: Duration) -> Bool {
-        let deadline = ContinuousClock.now + duration
-        while !stopping.load(ordering: .relaxed) {
-            let left = deadline - ContinuousClock.now
-            if left <= .zero { return true }
-            Thread.sleep(forTimeInterval: min(left, .milliseconds(100)).seconds)
-        }
-        return false
-    }
-
-    /// Sleeps up to `duration`, waking early when the service stops; false when stopping.
-    private func pause(_ duration: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + duration
-        while !stopping.load(ordering: .relaxed) {
-            let left = deadline - ContinuousClock.now
-            if left <= .zero { return true }
-            do {
-                try await Task.sleep(for: min(left, .milliseconds(100)))
-            } catch {
-                return false
-            }
-        }
-        return false
     }
 }
