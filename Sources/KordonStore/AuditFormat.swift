@@ -79,7 +79,7 @@ struct AuditFormat: Sendable {
         }
         let written = String(decoding: line[(macStart + Self.macKey.count)..<(line.endIndex - 2)], as: UTF8.self)
         let expected = Self.hex(try hmac.authenticate(Array(line[line.startIndex..<macStart])))
-        guard Self.constantTimeEqual(written, expected) else { throw LineProblem.badMAC }
+        guard ConstantTime.equal(written, expected) else { throw LineProblem.badMAC }
         // Authentic bytes that do not decode cannot come from Kordon: count them as changed.
         guard let record = try? JSONDecoder().decode(Record.self, from: Data(line)) else { throw LineProblem.malformed }
         return record
@@ -114,12 +114,5 @@ struct AuditFormat: Sendable {
 
     static func hex(_ bytes: [UInt8]) -> String {
         SHA256Digest.hex(bytes: bytes)
-    }
-
-    /// Compares MACs without leaking where they first differ.
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }

@@ -84,7 +84,7 @@ extension AuditFormat {
         while end > bytes.startIndex, bytes[end - 1] == UInt8(ascii: " ") || bytes[end - 1] == 0x0A { end -= 1 }
         guard let line = try? JSONDecoder().decode(Line.self, from: Data(bytes[bytes.startIndex..<end])) else { return nil }
         let expected = Self.hex(try hmac.authenticate("kordon-audit-head:\(line.count):\(line.mac)"))
-        guard line.count >= 0, Self.constantTimeEqual(line.check, expected) else { throw LineProblem.badMAC }
+        guard line.count >= 0, ConstantTime.equal(line.check, expected) else { throw LineProblem.badMAC }
         return AuditHead.Slot(count: line.count, mac: line.mac)
     }
 }

@@ -47,4 +47,18 @@ struct KeyFileTests {
         chmod(path, 0o644)
         #expect(throws: KordonError.self) { try KeyFile.loadOrCreate(at: path) }
     }
+
+    @Test("constant-time comparison: equal only for the same bytes, whatever the lengths")
+    func constantTime() {
+        let token = Array("abc123".utf8)
+        #expect(ConstantTime.equal(token, token))
+        #expect(!ConstantTime.equal(token, Array("abc124".utf8)))
+        #expect(!ConstantTime.equal(token, Array("abc12".utf8)))
+        #expect(!ConstantTime.equal(token, Array("abc1234".utf8)))
+        #expect(!ConstantTime.equal(token, []))
+        #expect(ConstantTime.equal([UInt8](), []))
+        #expect(ConstantTime.equal("f00d", "f00d"))
+        #expect(!ConstantTime.equal("f00d", "f00e"))
+    }
 }
+

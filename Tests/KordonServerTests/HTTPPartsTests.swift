@@ -2,7 +2,7 @@ import Foundation
 @testable import KordonServer
 import Testing
 
-/// The small parts of the HTTP API: addresses, token comparison, request parameters.
+/// The small parts of the HTTP API: addresses, request parameters.
 @Suite("HTTP API: parts")
 struct HTTPPartsTests {
     @Test("listen addresses: host:port, [v6]:port, port 0; anything else is refused")
@@ -14,17 +14,6 @@ struct HTTPPartsTests {
         for bad in ["8080", ":8080", "localhost", "localhost:http", "localhost:70000", "localhost:-1"] {
             #expect(throws: (any Error).self, "\(bad)") { try HTTPListenAddress(bad) }
         }
-    }
-
-    @Test("token comparison: equal only for the same bytes, whatever the lengths")
-    func constantTime() {
-        let token = Array("abc123".utf8)
-        #expect(BearerTokenFile.constantTimeEqual(token, token))
-        #expect(!BearerTokenFile.constantTimeEqual(token, Array("abc124".utf8)))
-        #expect(!BearerTokenFile.constantTimeEqual(token, Array("abc12".utf8)))
-        #expect(!BearerTokenFile.constantTimeEqual(token, Array("abc1234".utf8)))
-        #expect(!BearerTokenFile.constantTimeEqual(token, []))
-        #expect(BearerTokenFile.constantTimeEqual([], []))
     }
 
     @Test("Accept: application/json with parameters and weights")

@@ -1,5 +1,6 @@
 import Foundation
 import KordonCore
+import KordonCrypto
 import Logging
 import Synchronization
 
@@ -50,7 +51,7 @@ public final class BearerTokenFile: Sendable {
             return false
         }
         let offered = Array(authorization.dropFirst(scheme.count).trimmingCharacters(in: .whitespaces).utf8)
-        return Self.constantTimeEqual(offered, current())
+        return ConstantTime.equal(offered, current())
     }
 
     /// The token in use, after reading the file again if it changed.
@@ -81,17 +82,6 @@ public final class BearerTokenFile: Sendable {
             break
         }
         return token
-    }
-
-    /// Compares every byte of the longer input: the time depends on lengths only.
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        var difference = UInt(bitPattern: a.count ^ b.count)
-        for index in 0..<max(a.count, b.count) {
-            let x = index < a.count ? a[index] : 0
-            let y = index < b.count ? b[index] : 0
-            difference |= UInt(x ^ y)
-        }
-        return difference == 0
     }
 
     /// The token (the file's content without surrounding whitespace) and the file's identity.
