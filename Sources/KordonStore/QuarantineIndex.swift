@@ -67,8 +67,6 @@ final class QuarantineIndex: Sendable {
                     """, arguments: [record.id, record.time.timeIntervalSince1970, record.source, record.route?.from,
                                      record.route?.to, record.sha256, record.size, record.verdict.rawValue, reasons, report,
                                      record.released?.timeIntervalSince1970, record.releaseNote])
-                // Inserted: the row is this record. Ignored: another put of the same id won; return its row.
-                if db.changesCount > 0 { return record }
                 guard let row = try Row.fetchOne(db, sql: "SELECT * FROM quarantine WHERE id = ?", arguments: [record.id]) else {
                     throw KordonError(code: "quarantine.index", message: "the record \(record.id) vanished while it was written")
                 }
