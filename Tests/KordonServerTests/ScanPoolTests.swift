@@ -45,10 +45,10 @@ struct ScanPoolTests {
         }
     }
 
-    @Test("a stopped pool refuses a group as stopping, and run returns a job's value")
+    @Test("a stopped pool refuses a group as stopping; before that, a group of one returns its job's value")
     func stoppedAndSingle() throws {
         let pool = ScanPool(threads: 2, queueBound: 8, name: "test-pool")
-        #expect(try pool.run { 42 } == 42)
+        #expect(try pool.runAll([{ @Sendable in 42 }])[0].get() == 42)
         pool.stop()
         let results = pool.runAll([{ @Sendable in 1 }])
         if case .failure(let error) = results[0] { #expect(error.code == "stopping") } else { Issue.record("a stopped pool ran a job") }

@@ -74,13 +74,6 @@ final class ScanPool: @unchecked Sendable {
         }
     }
 
-    /// Runs `work` on a pool thread and waits for its result, blocking the calling
-    /// thread (which must not be one of this pool's); throws ``ServiceUnavailable``
-    /// at once when the queue is full or the pool is stopping.
-    func run<T: Sendable>(_ work: @escaping @Sendable () -> T) throws -> T {
-        try runAll([work])[0].get()
-    }
-
     /// Queues every job and waits until all have run, blocking the calling thread
     /// (which must not be one of this pool's) once for the lot; a job the pool
     /// refused (queue full, stopping) has that refusal in its place.
@@ -97,7 +90,7 @@ final class ScanPool: @unchecked Sendable {
                     done.leave()
                 }
             } catch {
-                refusals[index] = error as? ServiceUnavailable ?? .stopping
+                refusals[index] = error
                 done.leave()
             }
         }
@@ -106,7 +99,7 @@ final class ScanPool: @unchecked Sendable {
     }
 
     /// Queues `job` for a thread, or throws ``ServiceUnavailable`` when stopping or full.
-    private func enqueue(_ job: @escaping @Sendable () -> Void) throws {
+    private func enqueue(_ job: @escaping @Sendable () -> Void) throws(ServiceUnavailable) {
         condition.lock()
         defer { condition.unlock() }
         if stopped { throw ServiceUnavailable.stopping }
