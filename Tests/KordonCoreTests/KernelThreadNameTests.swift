@@ -15,4 +15,17 @@ struct KernelThreadNameTests {
         }
         #expect(seen == "kordon-test-thr")
     }
+
+    @Test("preferBatch makes the calling thread SCHED_BATCH, and only that thread")
+    func batchScheduling() async {
+        let (before, after): (Bool, Bool) = await withCheckedContinuation { continuation in
+            Thread {
+                let before = KernelThreadScheduling.isBatch
+                KernelThreadScheduling.preferBatch()
+                continuation.resume(returning: (before, KernelThreadScheduling.isBatch))
+            }.start()
+        }
+        #expect(!before && after)
+        #expect(!KernelThreadScheduling.isBatch, "another thread's policy changed this one's")
+    }
 }
