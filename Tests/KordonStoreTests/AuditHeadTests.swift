@@ -6,48 +6,7 @@ import Testing
 /// The head file's two slots, updated in place, and the record bytes written by hand.
 @Suite("Audit head and record bytes")
 struct AuditHeadTests {
-    private struct Log {
-        let root: URL
-        var file: URL { root.appendingPathComponent("audit.log") }
-        var head: URL { root.appendingPathComponent("audit.log.head") }
-        var keyFile: String { root.appendingPathComponent("audit.key").path }
-
-        init() throws { root = try storeTemporaryDirectory("audit-head") }
-
-        func open() throws -> AuditLog { try AuditLog(file: file, keyFile: keyFile) }
-        func verify() throws -> AuditVerification { try AuditLog.verify(file: file, keyFile: keyFile) }
-        func remove() { try? FileManager.default.removeItem(at: root) }
-
-        /// The head's slots as text, trailing padding removed.
-        func slots() throws -> [String] {
-            let data = try Data(contentsOf: head)
-            #expect(data.count == 512)
-            return [data.prefix(256), data.suffix(256)].map {
-                String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            }
-        }
-
-        /// Overwrites the 256 bytes of slot `index` (0 or 1) with `bytes`.
-        func overwriteSlot(_ index: Int, with bytes: [UInt8]) throws {
-            let handle = try FileHandle(forWritingTo: head)
-            try handle.seek(toOffset: UInt64(index * 256))
-            try handle.write(contentsOf: Data(bytes.prefix(256)))
-            try handle.close()
-        }
-
-        /// Which slot holds `count`.
-        func slot(counting count: Int) throws -> Int {
-            try #require(try slots().firstIndex { $0.hasPrefix("{\"count\":\(count),") })
-        }
-
-        func inode(_ url: URL) throws -> Int {
-            try #require(try FileManager.default.attributesOfItem(atPath: url.path)[.systemFileNumber] as? Int)
-        }
-
-        func lines() throws -> [Data] {
-            try Data(contentsOf: file).split(separator: 0x0A).map { Data($0) }
-        }
-    }
+    private typealias Log = AuditLogFiles
 
     private static func entry(_ n: Int) -> AuditEntry {
         AuditEntry(event: "decision", source: "icap/\(n)", messageSHA256: String(repeating: "ab", count: 32),
@@ -56,7 +15,7 @@ struct AuditHeadTests {
 
     @Test("the head is two 256-byte slots updated in place: the newest count and the one before, same inode throughout")
     func slotsInPlace() throws {
-        let log = try Log()
+        let log = try Log("audit-head")
         defer { log.remove() }
         let audit = try log.open()
         #expect(try log.slots() == [String](repeating: try log.slots()[0], count: 2), "a new head holds count 0 twice")
@@ -78,7 +37,7 @@ struct AuditHeadTests {
 
     @Test("the head survives a reopen: the count, the chain and the file (same inode) carry on")
     func survivesReopen() throws {
-        let log = try Log()
+        let log = try Log("audit-head")
         defer { log.remove() }
         do {
             let audit = try log.open()
@@ -101,7 +60,7 @@ struct AuditHeadTests {
           arguments: [true, false])
     func oneSlotTorn(newest: Bool) throws {
         for filler in [[UInt8](repeating: 0, count: 256), Array(String(repeating: "{\"count\":9", count: 26).utf8)] {
-            let log = try Log()
+            let log = try Log("audit-head")
             defer { log.remove() }
             do {
                 let audit = try log.open()
@@ -124,7 +83,7 @@ struct AuditHeadTests {
 
     @Test("both slots torn: verification cannot rule out removed records and the log is not continued")
     func bothSlotsTorn() throws {
-        let log = try Log()
+        let log = try Log("audit-head")
         defer { log.remove() }
         do {
             let audit = try log.open()
@@ -140,7 +99,7 @@ struct AuditHeadTests {
 
     @Test("the older slot edited (well-formed, wrong check) is a changed head, not a torn one")
     func olderSlotEdited() throws {
-        let log = try Log()
+        let log = try Log("audit-head")
         defer { log.remove() }
         do {
             let audit = try log.open()
@@ -155,7 +114,7 @@ struct AuditHeadTests {
 
     @Test("after many groups from concurrent callers, dropping the last record or the last 40 is still caught", arguments: [1, 40])
     func tailTruncatedAfterGroups(dropped: Int) async throws {
-        let log = try Log()
+        let log = try Log("audit-head")
         defer { log.remove() }
         do {
             let audit = try log.open()
@@ -170,7 +129,7 @@ struct AuditHeadTests {
         }
         #expect(try log.verify() == AuditVerification(records: 310))
         let lines = try log.lines()
-        try lines.prefix(310 - dropped).reduce(Data()) { $0 + $1 + [0x0A] }.write(to: log.file)
+        try log.write(Array(lines.prefix(310 - dropped)))
         let result = try log.verify()
         #expect(result.firstBad == 311 - dropped, "\(result.summary)")
         #expect(result.problem?.hasPrefix("removed") == true, "\(result.summary)")
@@ -179,7 +138,7 @@ struct AuditHeadTests {
 
     @Test("a one-line head (the layout before the slots) is read, and replaced by the two slots on open")
     func oneLineHeadMigrated() throws {
-        let log = try Log()
+        let log = try Log("audit-head")
         defer { log.remove() }
         do {
             let audit = try log.open()
@@ -212,7 +171,7 @@ struct AuditHeadTests {
             AuditEntry(event: "release", route: Report.Route(from: "AM", to: nil), detail: ""),
             AuditEntry(event: "purge", route: Report.Route(from: nil, to: nil)),
         ]
-        let log = try Log()
+        let log = try Log("audit-head")
         defer { log.remove() }
         let audit = try log.open()
         for entry in entries { try audit.append(entry) }
@@ -231,3 +190,33 @@ struct AuditHeadTests {
         #expect(try log.verify() == AuditVerification(records: entries.count))
     }
 }
+
+/// The head file's slots, for the tests above.
+private extension AuditLogFiles {
+    /// The head's slots as text, trailing padding removed.
+    func slots() throws -> [String] {
+        let data = try Data(contentsOf: head)
+        #expect(data.count == 512)
+        return [data.prefix(256), data.suffix(256)].map {
+            String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
+
+    /// Overwrites the 256 bytes of slot `index` (0 or 1) with `bytes`.
+    func overwriteSlot(_ index: Int, with bytes: [UInt8]) throws {
+        let handle = try FileHandle(forWritingTo: head)
+        try handle.seek(toOffset: UInt64(index * 256))
+        try handle.write(contentsOf: Data(bytes.prefix(256)))
+        try handle.close()
+    }
+
+    /// Which slot holds `count`.
+    func slot(counting count: Int) throws -> Int {
+        try #require(try slots().firstIndex { $0.hasPrefix("{\"count\":\(count),") })
+    }
+
+    func inode(_ url: URL) throws -> Int {
+        try #require(try FileManager.default.attributesOfItem(atPath: url.path)[.systemFileNumber] as? Int)
+    }
+}
+

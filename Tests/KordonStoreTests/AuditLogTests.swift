@@ -5,51 +5,7 @@ import Testing
 
 @Suite("Audit log")
 struct AuditLogTests {
-    /// A log of `count` decisions in a fresh directory.
-    private struct Fixture {
-        let root: URL
-        var file: URL { root.appendingPathComponent("audit.log") }
-        var head: URL { root.appendingPathComponent("audit.log.head") }
-        var keyFile: String { root.appendingPathComponent("keys/audit.key").path }
-
-        /// An empty log, or a copy of one log of 50 decisions written once for all
-        /// tests (each durable append costs two fsyncs).
-        init(records count: Int) throws {
-            precondition(count == 0 || count == 50, "fixtures hold 0 or 50 records")
-            root = try storeTemporaryDirectory("audit")
-            if count == 50 {
-                let template = try Self.template.get()
-                for name in ["audit.log", "audit.log.head", "keys"] {
-                    try FileManager.default.copyItem(at: template.appendingPathComponent(name), to: root.appendingPathComponent(name))
-                }
-            }
-            _ = try AuditLog(file: file, keyFile: keyFile)
-        }
-
-        private static let template = Result { () throws -> URL in
-            let root = try storeTemporaryDirectory("audit-template")
-            let log = try AuditLog(file: root.appendingPathComponent("audit.log"), keyFile: root.appendingPathComponent("keys/audit.key").path)
-            for n in 0..<50 { try log.append(entry(n)) }
-            return root
-        }
-
-        static func entry(_ n: Int) -> AuditEntry {
-            AuditEntry(event: "decision", source: "inbox/\(n).xml", messageSHA256: String(repeating: "ab", count: 32),
-                       verdict: n % 3 == 0 ? "quarantined" : "clean", rules: n % 3 == 0 ? ["Win.Test.EICAR_HDB-1"] : [],
-                       route: Report.Route(from: "KZ", to: "RU"), quarantineID: n % 3 == 0 ? "q-\(n)" : nil)
-        }
-
-        func verify() throws -> AuditVerification { try AuditLog.verify(file: file, keyFile: keyFile) }
-        func open() throws -> AuditLog { try AuditLog(file: file, keyFile: keyFile) }
-
-        /// The log's lines, each with its newline.
-        func lines() throws -> [Data] {
-            try Data(contentsOf: file).split(separator: 0x0A, omittingEmptySubsequences: false).dropLast().map { Data($0) + [0x0A] }
-        }
-
-        func write(_ lines: [Data]) throws { try lines.reduce(Data(), +).write(to: file) }
-        func remove() { try? FileManager.default.removeItem(at: root) }
-    }
+    private typealias Fixture = AuditLogFiles
 
     /// Replaces the first occurrence of `old` in line `k` (1-based).
     private func edit(_ fixture: Fixture, record k: Int, _ old: String, _ new: String) throws {
@@ -312,3 +268,33 @@ struct AuditLogTests {
         #expect(storeErrorCode { try receipt.wait() } == "audit.broken")
     }
 }
+
+private extension AuditLogFiles {
+    /// An empty log, or a copy of one log of 50 decisions written once for all tests
+    /// (each durable append costs two fsyncs).
+    init(records count: Int) throws {
+        precondition(count == 0 || count == 50, "fixtures hold 0 or 50 records")
+        try self.init("audit")
+        if count == 50 {
+            let template = try Self.template.get()
+            for name in ["audit.log", "audit.log.head", "keys"] {
+                try FileManager.default.copyItem(at: template.root.appendingPathComponent(name), to: root.appendingPathComponent(name))
+            }
+        }
+        _ = try open()
+    }
+
+    static let template = Result { () throws -> AuditLogFiles in
+        let files = try AuditLogFiles("audit-template")
+        let log = try files.open()
+        for n in 0..<50 { try log.append(entry(n)) }
+        return files
+    }
+
+    static func entry(_ n: Int) -> AuditEntry {
+        AuditEntry(event: "decision", source: "inbox/\(n).xml", messageSHA256: String(repeating: "ab", count: 32),
+                   verdict: n % 3 == 0 ? "quarantined" : "clean", rules: n % 3 == 0 ? ["Win.Test.EICAR_HDB-1"] : [],
+                   route: Report.Route(from: "KZ", to: "RU"), quarantineID: n % 3 == 0 ? "q-\(n)" : nil)
+    }
+}
+

@@ -1,12 +1,36 @@
 import Foundation
 import KordonCore
 import KordonCrypto
+import KordonStore
 
 /// A fresh directory under the system's temporary directory.
 func storeTemporaryDirectory(_ name: String) throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("kordon-\(name)-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
+}
+
+/// One audit log's files in a fresh directory, for the audit tests.
+struct AuditLogFiles {
+    let root: URL
+    var file: URL { root.appendingPathComponent("audit.log") }
+    var head: URL { root.appendingPathComponent("audit.log.head") }
+    var keyFile: String { root.appendingPathComponent("keys/audit.key").path }
+
+    /// A directory with nothing in it yet.
+    init(_ name: String) throws { root = try storeTemporaryDirectory(name) }
+
+    func open() throws -> AuditLog { try AuditLog(file: file, keyFile: keyFile) }
+    func verify() throws -> AuditVerification { try AuditLog.verify(file: file, keyFile: keyFile) }
+    func remove() { try? FileManager.default.removeItem(at: root) }
+
+    /// The log's lines, each with its newline.
+    func lines() throws -> [Data] {
+        try Data(contentsOf: file).split(separator: 0x0A, omittingEmptySubsequences: false).dropLast().map { Data($0) + [0x0A] }
+    }
+
+    /// Replaces the log with `lines` (each with its newline).
+    func write(_ lines: [Data]) throws { try lines.reduce(Data(), +).write(to: file) }
 }
 
 /// A report as the pipeline writes it for `data`: a virus for a quarantined
