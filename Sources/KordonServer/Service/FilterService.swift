@@ -89,7 +89,7 @@ public final class FilterService: Sendable {
     /// appends the decision to the audit log, and records metrics.
     /// Throws ``ServiceUnavailable`` when busy or stopping, and the store's or audit
     /// log's error when the decision could not be recorded (the message is then not
-    /// passed, and a spool keeps it to retry).
+    /// passed). The spool uses ``filterBlocking(_:)`` instead.
     public func filter(_ data: Data, source: String, route: Report.Route?, transport: String,
                        id: String? = nil) async throws -> Outcome {
         let request = try prepare(data, source: source, route: route, id: id)
