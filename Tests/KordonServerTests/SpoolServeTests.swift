@@ -36,9 +36,10 @@ struct SpoolServeSetup {
     var log: URL { directory.appendingPathComponent("serve.log") }
     var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
-    init() throws {
+    /// A configuration serving a new spool root under `spoolParent`.
+    init(spoolParent: URL = FileManager.default.temporaryDirectory) throws {
         directory = try spoolTemporaryDirectory("serve")
-        spool = try SpoolTestRoot()
+        spool = try SpoolTestRoot(under: spoolParent)
         let yaml = """
         state: \(directory.appendingPathComponent("state").path)
         serve:
@@ -168,6 +169,19 @@ struct SpoolServeTests {
         #expect(server.stop(SIGTERM) == 0)
         #expect(setup.logText.contains("spool stopped"))
         #expect(setup.logText.contains("kordon serve stopped"))
+    }
+
+    @Test("a spool on tmpfs is served, with a warning that a reboot loses its messages",
+          .enabled(if: FileManager.default.fileExists(atPath: memoryDirectory.path)))
+    func spoolOnTmpfs() async throws {
+        let setup = try SpoolServeSetup(spoolParent: memoryDirectory)
+        defer { setup.remove() }
+        let server = try SpoolServer(config: setup.config, log: setup.log)
+        #expect(await spoolEventually { setup.starts == 1 })
+        try setup.spool.drop(try spoolDeclarations(count: 1, seed: 32)[0], as: "in-memory.xml")
+        #expect(await spoolEventually { setup.spool.names(in: setup.spool.outbox) == ["in-memory.xml"] })
+        #expect(server.stop(SIGTERM) == 0)
+        #expect(setup.logText.contains("the spool is on tmpfs: its messages are lost at a reboot or power failure"), "\(setup.logText)")
     }
 
     @Test("start-up failures are one line on stderr and exit 2")

@@ -252,6 +252,17 @@ struct SpoolServiceTests {
         _ = try SpoolService(service: filter, configuration: spool.settings(), logger: spoolLogger("t"))
     }
 
+    @Test("a spool on tmpfs or ramfs is known as such (the service warns); one in the repository's checkout is not",
+          .enabled(if: FileManager.default.fileExists(atPath: memoryDirectory.path)))
+    func memoryFileSystem() throws {
+        let inMemory = try SpoolTestRoot(under: memoryDirectory)
+        defer { inMemory.remove() }
+        #expect(try SpoolDirectories(root: inMemory.root).volatileFileSystem == "tmpfs")
+        let onDisk = try SpoolTestRoot(under: repositoryRoot.appendingPathComponent(".build"))
+        defer { onDisk.remove() }
+        #expect(try SpoolDirectories(root: onDisk.root).volatileFileSystem == nil)
+    }
+
     @Test("a symlink dropped into inbox/ is not followed")
     func symlinkNotFollowed() async throws {
         let (filter, message) = (try spoolSharedFilter.get(), try Self.messages.get().clean)

@@ -8,9 +8,9 @@ import Logging
 import ServiceLifecycle
 import Testing
 
-/// A fresh temporary directory.
-func spoolTemporaryDirectory(_ name: String) throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("kordon-\(name)-\(UUID().uuidString.prefix(8))")
+/// A fresh temporary directory (under `parent`, by default the temporary directory).
+func spoolTemporaryDirectory(_ name: String, under parent: URL = FileManager.default.temporaryDirectory) throws -> URL {
+    let url = parent.appendingPathComponent("kordon-\(name)-\(UUID().uuidString.prefix(8))")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
@@ -58,8 +58,8 @@ struct SpoolTestRoot {
     var outbox: URL { root.appendingPathComponent("outbox") }
     var work: URL { root.appendingPathComponent("work") }
 
-    init() throws {
-        root = try spoolTemporaryDirectory("spool")
+    init(under parent: URL = FileManager.default.temporaryDirectory) throws {
+        root = try spoolTemporaryDirectory("spool", under: parent)
         for directory in [inbox, outbox, work] {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         }
@@ -146,3 +146,6 @@ func spoolLogger(_ label: String) -> Logger {
 
 /// A short unique prefix, so tests sharing the quarantine store never see each other's messages.
 func spoolUniqueName(_ base: String) -> String { "\(UUID().uuidString.prefix(8).lowercased())-\(base)" }
+
+/// `/dev/shm`, where Linux keeps a tmpfs: a spool on a file system that a reboot empties.
+let memoryDirectory = URL(fileURLWithPath: "/dev/shm")

@@ -28,6 +28,9 @@ public final class SpoolDirectories: Sendable {
     public let quarantine: URL
     /// Claimed messages in flight.
     public let work: URL
+    /// The kind of memory-backed file system `work/` is on (`tmpfs`, `ramfs`), if it is:
+    /// everything there is lost at a reboot or power failure, so the service warns.
+    public let volatileFileSystem: String?
     /// The open lock file; `nil` once released.
     private let lock: Mutex<Int32?>
     /// `inbox/`, `outbox/` and `work/` as path prefixes ending in `/`: a spool message's
@@ -65,6 +68,7 @@ public final class SpoolDirectories: Sendable {
                               message: "cannot create the spool directories under \(root.path): \(error.localizedDescription)")
         }
         lock = Mutex(try Self.takeLock(work.appendingPathComponent(".lock").path, root: root.path))
+        volatileFileSystem = SpoolFiles.memoryFileSystem(at: work.path)
         do {
             try checkSameFileSystem()
             try checkHardLinks()

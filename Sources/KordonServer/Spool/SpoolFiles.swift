@@ -141,4 +141,26 @@ enum SpoolFiles {
         }
         return fd
     }
+
+    /// `tmpfs` or `ramfs` when `path` is on one of those memory-backed file systems (by
+    /// `statfs`'s magic numbers); `nil` on any other, or when it cannot be told.
+    static func memoryFileSystem(at path: String) -> String? {
+        guard let statfs = statfsFunction else { return nil }
+        // `struct statfs` begins with the word-sized `f_type` on every Linux ABI
+        // (statfs(2)); the buffer is larger than the whole struct on any of them.
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 512, alignment: 16)
+        defer { buffer.deallocate() }
+        guard statfs(path, buffer) == 0 else { return nil }
+        switch UInt32(truncatingIfNeeded: buffer.load(as: Int.self)) {
+        case 0x0102_1994: return "tmpfs"
+        case 0x8584_58F6: return "ramfs"
+        default: return nil
+        }
+    }
+
+    /// `statfs`, which Glibc's module does not import: looked up once.
+    private static let statfsFunction: (@convention(c) (UnsafePointer<CChar>, UnsafeMutableRawPointer) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "statfs") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafePointer<CChar>, UnsafeMutableRawPointer) -> Int32).self)
+    }()
 }

@@ -99,6 +99,9 @@ public final class SpoolService: Service, Sendable {
         }
         let stale = try outbox.removeStaleTemporaries(keeping: Set(claims.map(\.id)))
         counts.withLock { $0.recovered = claims.count }
+        if let memory = directories.volatileFileSystem {
+            logger.warning("the spool is on \(memory): its messages are lost at a reboot or power failure; put it on a disk for guaranteed delivery")
+        }
         logger.info("spool started", metadata: ["workers": "\(workers)", "redo": "\(claims.count)", "staleTemporaries": "\(stale)"])
         for claim in claims { queue.add(claim) }
         // Watch first, then list: a file arriving in between is seen by one or the other.
