@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
-"""Issue 4's HTTP soak test: N concurrent clients for T seconds against `kordon serve`'s HTTP
-API while the engines reload, checking that every answer is the right one.
+"""Issue 4's soak test: N HTTP and M ICAP clients at once for T seconds against `kordon serve`
+while the engines reload, checking that every answer is the right one.
 
-Each client keeps one connection open and posts, in turn, three messages:
+Each client keeps one connection open and sends, in turn, three messages:
 
-  clean       fixtures/clean/declaration-attachments.xml  -> 200, the same bytes, Kordon-Verdict: clean
+  clean       fixtures/clean/declaration-attachments.xml
+                HTTP  POST /v1/filter -> 200, the same bytes, Kordon-Verdict: clean
+                ICAP  RESPMOD (Allow: 204) -> 204
   infected    the same with EICAR (built at run time) base64 in an attachment
-                                                          -> 403, JSON report with a `virus` finding
+                HTTP  -> 403, JSON report with a `virus` finding
+                ICAP  -> 200 carrying an HTTP 403 block page, without the EICAR bytes
   restricted  fixtures/restricted/declaration-person-kz-ru.xml
-                                                          -> 200, Kordon-Verdict: sanitized, the IIN gone
+                HTTP  -> 200, Kordon-Verdict: sanitized, the IIN gone
+                ICAP  -> 200 carrying an HTTP 200 and the sanitized body, the IIN gone
 
 Any other answer, a connection error or a timeout is an error; the run fails (exit 1) unless
 there are none. `503` (busy) answers are counted apart and are errors too unless --busy-ok: the
@@ -17,30 +21,35 @@ server never needs them.
 
 Two ways to run:
 
-  # start `kordon serve` with a configuration written here, SIGHUP it every --reload-every s
-  python3 Benchmarks/http-soak.py --kordon .build/release/kordon [--clients 200] [--duration 60]
+  # start `kordon serve` with a configuration written here (HTTP and ICAP listeners on free
+  # ports), SIGHUP it every --reload-every s
+  python3 Benchmarks/serve-soak.py --kordon .build/release/kordon [--clients 200] [--icap-clients 200] [--duration 60]
 
-  # against a server already running (any config); SIGHUP --pid, if given, every --reload-every s
-  python3 Benchmarks/http-soak.py --url http://127.0.0.1:8080 [--pid PID] [--token-file F] [--cacert PEM]
+  # against a server already running (any config); SIGHUP --pid, if given, every --reload-every s;
+  # ICAP clients only with --icap HOST:PORT (plain TCP)
+  python3 Benchmarks/serve-soak.py --url http://127.0.0.1:8080 [--icap 127.0.0.1:1344] [--pid PID]
+                                   [--token-file F] [--cacert PEM]
 
-`--kordon` needs `kordon serve` (issue 4, item 1) with `serve.http.listen` and SIGHUP reloads; `--url`
-works with any running server, including the in-process one of Tests/KordonServerTests (HTTPSoakScriptTests
-runs 10 clients for 3 s that way).
+`--url` works with any running server, including the in-process one of Tests/KordonServerTests
+(SoakScriptTests runs 10 HTTP and 10 ICAP clients for 3 s that way).
 
-Prints answers by kind and status, errors (with the first few explained), reloads sent, and
-latency percentiles (p50, p90, p99, max) per kind.
+Prints answers by protocol, kind and status, errors (with the first few explained), reloads
+sent, and latency percentiles (p50, p90, p99, max) per protocol and kind.
 """
-import argparse, base64, http.client, json, os, re, shutil, signal, ssl, subprocess, sys, tempfile, threading, time
+import argparse, base64, http.client, json, os, re, shutil, signal, socket, ssl, subprocess, sys, tempfile, threading, time
 import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import icap_client  # noqa: E402
 IIN = b"791028302728"
 # Assembled at run time so no scanner flags this file.
 EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS" + b"-TEST-FILE!$H+H*"
 
 
 def messages():
-    """The three messages and a check for each; a check returns None or what is wrong."""
+    """The three messages, each with a check of its HTTP answer and one of its ICAP answer; a
+    check returns None or what is wrong."""
     with open(os.path.join(ROOT, "fixtures/clean/declaration-attachments.xml"), "rb") as f:
         clean = f.read()
     with open(os.path.join(ROOT, "fixtures/restricted/declaration-person-kz-ru.xml"), "rb") as f:
@@ -65,8 +74,19 @@ def messages():
         if headers.get("kordon-verdict") != "sanitized": return f"verdict {headers.get('kordon-verdict')}"
         if not body or IIN in body: return "IIN still there" if body else "empty body"
 
-    return [("clean", clean, check_clean), ("infected", infected, check_infected),
-            ("restricted", restricted, check_restricted)]
+    def icap_clean(answer):
+        if answer.status != 204: return f"ICAP status {answer.status}"
+
+    def icap_infected(answer):
+        if answer.status != 200 or answer.http_status != 403: return f"ICAP {answer.status}, HTTP {answer.http_status}"
+        if base64.b64encode(EICAR) in (answer.body or b""): return "the block page carries the infected content"
+
+    def icap_restricted(answer):
+        if answer.status != 200 or answer.http_status != 200: return f"ICAP {answer.status}, HTTP {answer.http_status}"
+        if not answer.body or IIN in answer.body: return "IIN still there" if answer.body else "empty body"
+
+    return [("clean", clean, check_clean, icap_clean), ("infected", infected, check_infected, icap_infected),
+            ("restricted", restricted, check_restricted, icap_restricted)]
 
 
 class Results:
@@ -95,12 +115,14 @@ def connect(url, cacert, timeout):
     return http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
 
 
-def client(number, url, token, cacert, deadline, samples, results, timeout):
+def http_client(number, url, token, cacert, deadline, samples, results, timeout):
+    """One HTTP client: posts the samples in turn until the deadline, checking each answer."""
     connection = None
     path = urllib.parse.urlsplit(url).path.rstrip("/") + "/v1/filter"
     turn = number
     while time.monotonic() < deadline:
-        kind, body, check = samples[turn % len(samples)]
+        kind, body, check, _ = samples[turn % len(samples)]
+        kind = "http " + kind
         turn += 1
         headers = {"Content-Type": "application/xml", "Kordon-Source": f"soak-{number}-{turn}"}
         if token: headers["Authorization"] = f"Bearer {token}"
@@ -117,6 +139,34 @@ def client(number, url, token, cacert, deadline, samples, results, timeout):
             if response.status == 503:
                 time.sleep(float(fields.get("retry-after", "1")) / 10)
             if fields.get("connection", "").lower() == "close":
+                connection.close(); connection = None
+        except Exception as error:  # a refused, reset or timed-out request is an error
+            results.add(kind, "error", time.monotonic() - started, f"{type(error).__name__}: {error}")
+            if connection: connection.close()
+            connection = None
+            time.sleep(0.05)
+    if connection: connection.close()
+
+
+def icap_client_loop(number, address, service, token, deadline, samples, results, timeout):
+    """One ICAP client: RESPMODs the samples in turn until the deadline, checking each answer."""
+    host, port = address
+    fields = [f"Authorization: Bearer {token}"] if token else []
+    connection = None
+    turn = number
+    while time.monotonic() < deadline:
+        kind, body, _, check = samples[turn % len(samples)]
+        kind = "icap " + kind
+        turn += 1
+        started = time.monotonic()
+        try:
+            if connection is None: connection = icap_client.Connection(host, port, timeout)
+            answer = connection.exchange(icap_client.respmod(service, body, host, fields))
+            problem = None if answer.status == 503 else check(answer)
+            results.add(kind, answer.status, time.monotonic() - started, problem)
+            if answer.status == 503:
+                time.sleep(0.1)
+            if answer.status == 503 or answer.fields.get("connection", "").lower() == "close":
                 connection.close(); connection = None
         except Exception as error:  # a refused, reset or timed-out request is an error
             results.add(kind, "error", time.monotonic() - started, f"{type(error).__name__}: {error}")
@@ -146,24 +196,30 @@ def wait_ready(url, token, cacert, process, seconds):
     return False
 
 
-def start_server(kordon, workdir, clients, signatures):
-    """Starts `kordon serve` on a random free port; returns (process, url)."""
-    import random, socket
+def free_port():
+    """A TCP port nothing listens on at the moment, on loopback."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(kordon, workdir, http_clients, icap_clients, signatures):
+    """Starts `kordon serve` with HTTP and ICAP on free ports; returns (process, url, (host, icap port))."""
     for _ in range(10):
-        port = random.randint(20000, 60000)
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0: continue
+        port, icap = free_port(), free_port()
         config = os.path.join(workdir, "kordon.yaml")
         extra = f"  directories: [{signatures}]\n" if signatures else ""
         with open(config, "w") as f:
             f.write(f"signatures:\n  system: false\n{extra}"
                     f"rules:\n  pseudonymKeyFile: {workdir}/pseudonym.key\n"
                     f"state: {workdir}/state\n"
-                    f"serve:\n  queue: {clients + 16}\n  http:\n    listen: 127.0.0.1:{port}\n")
+                    f"serve:\n  queue: {http_clients + icap_clients + 16}\n"
+                    f"  http:\n    listen: 127.0.0.1:{port}\n"
+                    f"  icap:\n    listen: 127.0.0.1:{icap}\n    maxConnections: {icap_clients + 16}\n")
         log = open(os.path.join(workdir, "serve.log"), "ab")
         process = subprocess.Popen([kordon, "serve", "--config", config], stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
-        if wait_ready(url, None, None, process, 120): return process, url
+        if wait_ready(url, None, None, process, 120): return process, url, ("127.0.0.1", icap)
         process.terminate(); process.wait()
     sys.exit(f"kordon serve did not become ready; see {workdir}/serve.log")
 
@@ -174,7 +230,11 @@ def main():
     ap.add_argument("--kordon", help="start this kordon binary with `serve` and a config written here")
     ap.add_argument("--signatures", help="with --kordon: an extra signature directory (e.g. /var/lib/clamav)")
     ap.add_argument("--pid", type=int, help="with --url: the server's pid, sent SIGHUP every --reload-every s")
-    ap.add_argument("--clients", type=int, default=200)
+    ap.add_argument("--clients", type=int, default=200, help="HTTP clients (default 200)")
+    ap.add_argument("--icap-clients", type=int, help="ICAP clients (default: as many as --clients with --kordon "
+                    "or --icap, else none)")
+    ap.add_argument("--icap", help="with --url: the server's ICAP listener, HOST:PORT")
+    ap.add_argument("--icap-service", default="kordon", help="the ICAP service name (default kordon)")
     ap.add_argument("--duration", type=float, default=60, help="seconds (default 60)")
     ap.add_argument("--reload-every", type=float, default=5, help="seconds between SIGHUPs (0: none)")
     ap.add_argument("--token-file", help="bearer token file of the server")
@@ -187,19 +247,32 @@ def main():
         ap.error("give exactly one of --url and --kordon")
     token = open(args.token_file).read().strip() if args.token_file else None
     samples = messages()
+    if args.icap and args.kordon:
+        ap.error("--icap goes with --url; with --kordon the script picks the port")
+    icap_clients = args.icap_clients if args.icap_clients is not None else (args.clients if args.kordon or args.icap else 0)
     workdir, process, url, target = None, None, args.url, args.pid
+    icap = None
+    if args.icap:
+        host, _, port = args.icap.rpartition(":")
+        icap = (host.strip("[]") or "127.0.0.1", int(port))
+    if icap_clients and not (args.kordon or icap):
+        ap.error("ICAP clients need --icap HOST:PORT with --url")
     if args.kordon:
         workdir = tempfile.mkdtemp(prefix="kordon-soak-")
-        process, url = start_server(os.path.abspath(args.kordon), workdir, args.clients, args.signatures)
+        process, url, icap = start_server(os.path.abspath(args.kordon), workdir, args.clients, icap_clients,
+                                          args.signatures)
         target = process.pid
     elif not wait_ready(url, token, args.cacert, None, 30):
         sys.exit(f"{url}/readyz did not answer 200")
 
     results = Results()
     deadline = time.monotonic() + args.duration
-    threads = [threading.Thread(target=client, daemon=True,
+    threads = [threading.Thread(target=http_client, daemon=True,
                                 args=(n, url, token, args.cacert, deadline, samples, results, args.timeout))
                for n in range(args.clients)]
+    threads += [threading.Thread(target=icap_client_loop, daemon=True,
+                                 args=(n, icap, args.icap_service, token, deadline, samples, results, args.timeout))
+                for n in range(icap_clients)]
     started = time.monotonic()
     for thread in threads: thread.start()
     reloads = 0
@@ -216,12 +289,12 @@ def main():
         except subprocess.TimeoutExpired: process.kill()
 
     total = sum(results.counts.values())
-    print(f"clients {args.clients}, {elapsed:.1f} s, {total} answers ({total / elapsed:.0f}/s), {reloads} reloads (SIGHUP)")
+    print(f"clients {args.clients} HTTP + {icap_clients} ICAP, {elapsed:.1f} s, {total} answers ({total / elapsed:.0f}/s), {reloads} reloads (SIGHUP)")
     for (kind, status), n in sorted(results.counts.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
-        print(f"  {kind:<11} {status!s:>5}: {n}")
+        print(f"  {kind:<16} {status!s:>5}: {n}")
     for kind, values in sorted(results.latency.items()):
         ms = [v * 1000 for v in values]
-        print(f"  latency {kind:<11} p50 {percentile(ms, .5):7.1f} ms  p90 {percentile(ms, .9):7.1f} ms  "
+        print(f"  latency {kind:<16} p50 {percentile(ms, .5):7.1f} ms  p90 {percentile(ms, .9):7.1f} ms  "
               f"p99 {percentile(ms, .99):7.1f} ms  max {max(ms):7.1f} ms")
     errors = len(results.errors) + (0 if args.busy_ok else results.busy) + (1 if server_died else 0)
     print(f"busy (503): {results.busy}{' (allowed)' if args.busy_ok else ''}")
