@@ -34,8 +34,8 @@ public struct ResourceWatcher: Service {
         let sources = engines.signatureSources + engines.schemaSources + engines.ruleSources
         return sources.map { url in
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
-            return isDirectory.boolValue ? url : url.deletingLastPathComponent()
+            let exists = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
+            return exists && isDirectory.boolValue ? url : url.deletingLastPathComponent()
         }
     }
 

@@ -17,26 +17,25 @@ public final class ServiceMetrics: Sendable {
     /// Creates the metrics.
     public init() {
         latency = registry.makeDurationHistogram(
-            name: "kordon_scan_duration_seconds",
+            descriptor: Self.named("scan_duration", unit: "seconds", help: "Time from a message's arrival at the scanning pool to its verdict"),
             buckets: [.milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(20),
                       .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
-                      .seconds(2), .seconds(5), .seconds(10)],
-            help: "Time from a message's arrival at the scanning pool to its verdict")
-        queueDepth = registry.makeGauge(name: "kordon_queue_depth", help: "Messages waiting for a scanning thread")
-        signatures = registry.makeGauge(name: "kordon_engine_signatures", help: "ClamAV signatures in the engine in use")
-        loadSeconds = registry.makeGauge(name: "kordon_engine_load_seconds", help: "Time the engine in use took to load")
-        busy = registry.makeCounter(name: "kordon_busy_total", help: "Messages refused because the queue was full")
-        cacheHits = registry.makeCounter(name: "kordon_verdict_cache_hits_total",
-                                         help: "Messages whose bytes the engines in use had already found clean (not scanned again)")
+                      .seconds(2), .seconds(5), .seconds(10)])
+        queueDepth = registry.makeGauge(descriptor: Self.named("queue_depth", help: "Messages waiting for a scanning thread"))
+        signatures = registry.makeGauge(descriptor: Self.named("engine_signatures", help: "ClamAV signatures in the engine in use"))
+        loadSeconds = registry.makeGauge(descriptor: Self.named("engine_load", unit: "seconds", help: "Time the engine in use took to load"))
+        busy = registry.makeCounter(descriptor: Self.named("busy", unit: "total", help: "Messages refused because the queue was full"))
+        cacheHits = registry.makeCounter(descriptor: Self.named(
+            "verdict_cache_hits", unit: "total", help: "Messages whose bytes the engines in use had already found clean (not scanned again)"))
     }
 
     /// Records one message's outcome.
     public func record(_ report: Report, transport: String, duration: Duration) {
         latency.record(duration)
-        registry.makeCounter(name: "kordon_messages_total",
+        registry.makeCounter(descriptor: Self.messages,
                              labels: [("verdict", report.verdict.rawValue), ("transport", transport)]).increment()
         for finding in report.findings {
-            registry.makeCounter(name: "kordon_findings_total", labels: [("stage", finding.stage.rawValue)]).increment()
+            registry.makeCounter(descriptor: Self.findings, labels: [("stage", finding.stage.rawValue)]).increment()
         }
     }
 
@@ -54,8 +53,26 @@ public final class ServiceMetrics: Sendable {
 
     /// The exposition text for `/metrics`, with the process's memory as of now.
     public func exposition() -> String {
-        registry.makeGauge(name: "kordon_process_resident_bytes", help: "Resident memory of the process now").set(Double(ProcessMemory.resident))
-        registry.makeGauge(name: "kordon_process_resident_peak_bytes", help: "Highest resident memory so far (reloads hold two engine sets at once unless serve.reload is blocking)").set(Double(ProcessMemory.peak))
+        registry.makeGauge(descriptor: Self.resident).set(Double(ProcessMemory.resident))
+        registry.makeGauge(descriptor: Self.residentPeak).set(Double(ProcessMemory.peak))
         return registry.emitToString()
+    }
+
+    // MARK: Names
+
+    /// `kordon_NAME` or `kordon_NAME_UNIT`, with its help line.
+    private static func named(_ name: String, unit: String = "", help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "kordon", metricName: name, unitName: unit, helpText: help)
+    }
+
+    // Computed: the library's descriptor type is not Sendable, so it cannot be a stored static.
+    private static var messages: MetricNameDescriptor { named("messages", unit: "total", help: "Messages decided, by verdict and transport") }
+    private static var findings: MetricNameDescriptor { named("findings", unit: "total", help: "Findings in decided messages, by stage") }
+    private static var resident: MetricNameDescriptor {
+        named("process_resident", unit: "bytes", help: "Resident memory of the process now")
+    }
+    private static var residentPeak: MetricNameDescriptor {
+        named("process_resident_peak", unit: "bytes",
+              help: "Highest resident memory so far (reloads hold two engine sets at once unless serve.reload is blocking)")
     }
 }
