@@ -115,65 +115,62 @@ def connect(url, cacert, timeout):
     return http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
 
 
-def http_client(number, url, token, cacert, deadline, samples, results, timeout):
-    """One HTTP client: posts the samples in turn until the deadline, checking each answer."""
+def client(number, protocol, open_connection, ask, deadline, samples, results):
+    """One client: sends the samples in turn over one connection until the deadline, and
+    counts each answer under "PROTOCOL KIND". `open_connection()` opens the connection (again
+    after a close or an error); `ask(connection, sample, turn)` sends one sample and returns
+    (status, what is wrong or None, whether the server closes, seconds to pause)."""
     connection = None
-    path = urllib.parse.urlsplit(url).path.rstrip("/") + "/v1/filter"
     turn = number
     while time.monotonic() < deadline:
-        kind, body, check, _ = samples[turn % len(samples)]
-        kind = "http " + kind
+        sample = samples[turn % len(samples)]
+        kind = f"{protocol} {sample[0]}"
         turn += 1
+        started = time.monotonic()
+        try:
+            if connection is None: connection = open_connection()
+            status, problem, closing, pause = ask(connection, sample, turn)
+            results.add(kind, status, time.monotonic() - started, None if status == 503 else problem)
+            if closing:
+                connection.close(); connection = None
+            time.sleep(pause)
+        except Exception as error:  # a refused, reset or timed-out request is an error
+            results.add(kind, "error", time.monotonic() - started, f"{type(error).__name__}: {error}")
+            if connection: connection.close()
+            connection = None
+            time.sleep(0.05)
+    if connection: connection.close()
+
+
+def http_ask(number, url, token):
+    """`ask` for client(): POST /v1/filter, checked by the sample's HTTP check."""
+    path = urllib.parse.urlsplit(url).path.rstrip("/") + "/v1/filter"
+
+    def ask(connection, sample, turn):
+        _, body, check, _ = sample
         headers = {"Content-Type": "application/xml", "Kordon-Source": f"soak-{number}-{turn}"}
         if token: headers["Authorization"] = f"Bearer {token}"
-        started = time.monotonic()
-        try:
-            if connection is None: connection = connect(url, cacert, timeout)
-            connection.request("POST", path, body=body, headers=headers)
-            response = connection.getresponse()
-            answer = response.read()
-            seconds = time.monotonic() - started
-            fields = {k.lower(): v for k, v in response.getheaders()}
-            problem = None if response.status == 503 else check(response.status, fields, answer)
-            results.add(kind, response.status, seconds, problem)
-            if response.status == 503:
-                time.sleep(float(fields.get("retry-after", "1")) / 10)
-            if fields.get("connection", "").lower() == "close":
-                connection.close(); connection = None
-        except Exception as error:  # a refused, reset or timed-out request is an error
-            results.add(kind, "error", time.monotonic() - started, f"{type(error).__name__}: {error}")
-            if connection: connection.close()
-            connection = None
-            time.sleep(0.05)
-    if connection: connection.close()
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        answer = response.read()
+        fields = {k.lower(): v for k, v in response.getheaders()}
+        pause = float(fields.get("retry-after", "1")) / 10 if response.status == 503 else 0
+        return (response.status, check(response.status, fields, answer),
+                fields.get("connection", "").lower() == "close", pause)
+    return ask
 
 
-def icap_client_loop(number, address, service, token, deadline, samples, results, timeout):
-    """One ICAP client: RESPMODs the samples in turn until the deadline, checking each answer."""
-    host, port = address
+def icap_ask(host, service, token):
+    """`ask` for client(): RESPMOD with Allow: 204, checked by the sample's ICAP check."""
     fields = [f"Authorization: Bearer {token}"] if token else []
-    connection = None
-    turn = number
-    while time.monotonic() < deadline:
-        kind, body, _, check = samples[turn % len(samples)]
-        kind = "icap " + kind
-        turn += 1
-        started = time.monotonic()
-        try:
-            if connection is None: connection = icap_client.Connection(host, port, timeout)
-            answer = connection.exchange(icap_client.respmod(service, body, host, fields))
-            problem = None if answer.status == 503 else check(answer)
-            results.add(kind, answer.status, time.monotonic() - started, problem)
-            if answer.status == 503:
-                time.sleep(0.1)
-            if answer.status == 503 or answer.fields.get("connection", "").lower() == "close":
-                connection.close(); connection = None
-        except Exception as error:  # a refused, reset or timed-out request is an error
-            results.add(kind, "error", time.monotonic() - started, f"{type(error).__name__}: {error}")
-            if connection: connection.close()
-            connection = None
-            time.sleep(0.05)
-    if connection: connection.close()
+
+    def ask(connection, sample, turn):
+        _, body, _, check = sample
+        answer = connection.exchange(icap_client.respmod(service, body, host, fields))
+        busy = answer.status == 503
+        return (answer.status, check(answer), busy or answer.fields.get("connection", "").lower() == "close",
+                0.1 if busy else 0)
+    return ask
 
 
 def percentile(values, fraction):
@@ -267,11 +264,13 @@ def main():
 
     results = Results()
     deadline = time.monotonic() + args.duration
-    threads = [threading.Thread(target=http_client, daemon=True,
-                                args=(n, url, token, args.cacert, deadline, samples, results, args.timeout))
+    threads = [threading.Thread(target=client, daemon=True, args=(
+                   n, "http", lambda: connect(url, args.cacert, args.timeout), http_ask(n, url, token),
+                   deadline, samples, results))
                for n in range(args.clients)]
-    threads += [threading.Thread(target=icap_client_loop, daemon=True,
-                                 args=(n, icap, args.icap_service, token, deadline, samples, results, args.timeout))
+    threads += [threading.Thread(target=client, daemon=True, args=(
+                    n, "icap", lambda: icap_client.Connection(*icap, args.timeout),
+                    icap_ask(icap[0], args.icap_service, token), deadline, samples, results))
                 for n in range(icap_clients)]
     started = time.monotonic()
     for thread in threads: thread.start()
