@@ -36,11 +36,12 @@ struct SpoolServeSetup {
     var log: URL { directory.appendingPathComponent("serve.log") }
     var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
-    /// A configuration serving a new spool root under `spoolParent`.
-    init(spoolParent: URL = FileManager.default.temporaryDirectory) throws {
+    /// A configuration serving a new spool root under `spoolParent`, with `extra` top-level YAML.
+    init(spoolParent: URL = FileManager.default.temporaryDirectory, extra: String = "") throws {
         directory = try spoolTemporaryDirectory("serve")
         spool = try SpoolTestRoot(under: spoolParent)
         let yaml = """
+        \(extra)
         state: \(directory.appendingPathComponent("state").path)
         serve:
           gracePeriodSeconds: 10
@@ -182,6 +183,24 @@ struct SpoolServeTests {
         #expect(await spoolEventually { setup.spool.names(in: setup.spool.outbox) == ["in-memory.xml"] })
         #expect(server.stop(SIGTERM) == 0)
         #expect(setup.logText.contains("the spool is on tmpfs: its messages are lost at a reboot or power failure"), "\(setup.logText)")
+    }
+
+    @Test("libclamav's scratch on the spool's disk: a notice at start to move it to tmpfs; on tmpfs, none")
+    func scratchOnSpoolDisk() async throws {
+        // The checkout is on a disk; the scratch directory sits beside the spool on it.
+        let disk = repositoryRoot.appendingPathComponent(".build")
+        let scratch = try spoolTemporaryDirectory("scratch", under: disk)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let notice = "libclamav's scratch directory \(scratch.path) is on the spool's file system"
+        for (scratchPath, expected) in [(scratch.path, true), (memoryDirectory.path, false)] {
+            let setup = try SpoolServeSetup(spoolParent: disk, extra: "scan:\n  temporaryDirectory: \(scratchPath)")
+            defer { setup.remove() }
+            let server = try SpoolServer(config: setup.config, log: setup.log)
+            #expect(await spoolEventually { setup.starts == 1 })
+            #expect(server.stop(SIGTERM) == 0)
+            #expect(setup.logText.contains(notice) == expected, "\(setup.logText)")
+            #expect(!setup.logText.contains("lost at a reboot"), "\(setup.logText)")
+        }
     }
 
     @Test("start-up failures are one line on stderr and exit 2")

@@ -263,6 +263,21 @@ struct SpoolServiceTests {
         #expect(try SpoolDirectories(root: onDisk.root).volatileFileSystem == nil)
     }
 
+    @Test("libclamav's scratch directory: scan.temporaryDirectory, else TMPDIR; compared with the spool's file system")
+    func scratchDirectory() throws {
+        let spool = try SpoolTestRoot()
+        defer { spool.remove() }
+        let directories = try SpoolDirectories(root: spool.root)
+        #expect(directories.sharesFileSystem(with: spool.root.deletingLastPathComponent().path))
+        #expect(!directories.sharesFileSystem(with: "/proc"))
+        #expect(!directories.sharesFileSystem(with: "/nonexistent"))
+        var configuration = Configuration()
+        configuration.scan.temporaryDirectory = "/srv/scratch"
+        #expect(SpoolFileSystemAdvice.scratchDirectory(configuration) == "/srv/scratch")
+        configuration.scan.temporaryDirectory = nil
+        #expect(SpoolFileSystemAdvice.scratchDirectory(configuration) == ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp")
+    }
+
     @Test("a symlink dropped into inbox/ is not followed")
     func symlinkNotFollowed() async throws {
         let (filter, message) = (try spoolSharedFilter.get(), try Self.messages.get().clean)

@@ -95,6 +95,12 @@ public final class SpoolDirectories: Sendable {
     /// Path of the claim in `work/`.
     func workPath(_ claim: SpoolClaim) -> String { workPrefix + claim.workName }
 
+    /// Whether `path` is on the file system `work/` is on (`false` when it cannot be told).
+    public func sharesFileSystem(with path: String) -> Bool {
+        guard let other = try? SpoolFiles.status(path), let own = try? SpoolFiles.status(work.path) else { return false }
+        return other.device == own.device
+    }
+
     /// The claims `work/` holds, in the order they were made, and its other entries.
     func claimsInWork() throws -> (claims: [SpoolClaim], others: [String]) {
         var claims: [SpoolClaim] = []

@@ -99,8 +99,8 @@ public final class SpoolService: Service, Sendable {
         }
         let stale = try outbox.removeStaleTemporaries(keeping: Set(claims.map(\.id)))
         counts.withLock { $0.recovered = claims.count }
-        if let memory = directories.volatileFileSystem {
-            logger.warning("the spool is on \(memory): its messages are lost at a reboot or power failure; put it on a disk for guaranteed delivery")
+        if let advice = SpoolFileSystemAdvice(directories: directories, scratch: SpoolFileSystemAdvice.scratchDirectory(service.configuration)) {
+            logger.log(level: advice.level, "\(advice.message)")
         }
         logger.info("spool started", metadata: ["workers": "\(workers)", "redo": "\(claims.count)", "staleTemporaries": "\(stale)"])
         for claim in claims { queue.add(claim) }
