@@ -1,5 +1,8 @@
 import COpenSSL
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import KordonCore
 
 /// AES-256-GCM through OpenSSL's EVP interface: the quarantine's encryption at rest.
@@ -106,6 +109,136 @@ public struct AESGCM: Sendable {
     /// `open` for `Data`.
     public func open(_ sealed: Data, associatedData: [UInt8] = []) throws -> Data {
         Data(try open([UInt8](sealed), associatedData: associatedData))
+    }
+
+    /// Seals everything `input` yields until its end into `output`, in the format of
+    /// ``seal(_:associatedData:)-([UInt8],_)``, one chunk at a time: memory stays at a
+    /// chunk whatever the size. `observe` sees each plaintext chunk (for a digest).
+    /// Returns the plaintext's length. On a throw `output` holds a partial box: discard it.
+    public func seal(reading input: Int32, writing output: Int32, associatedData: [UInt8] = [],
+                     observe: (UnsafeRawBufferPointer) -> Void = { _ in }) throws -> Int {
+        let nonce = try KeyFile.randomBytes(Self.nonceLength)
+        guard let context = EVP_CIPHER_CTX_new() else { throw Self.failure("cannot allocate a cipher context") }
+        defer { EVP_CIPHER_CTX_free(context) }
+        guard EVP_EncryptInit_ex(context, EVP_aes_256_gcm(), nil, nil, nil) == 1,
+              EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_IVLEN, Int32(Self.nonceLength), nil) == 1,
+              EVP_EncryptInit_ex(context, nil, nil, key, nonce) == 1 else {
+            throw Self.failure("cannot start AES-256-GCM encryption")
+        }
+        try Self.authenticate(context, [Self.version] + associatedData, encrypting: true)
+        try Self.write(output, [Self.version] + nonce)
+        let plain = UnsafeMutablePointer<UInt8>.allocate(capacity: Self.streamChunk)
+        let sealed = UnsafeMutablePointer<UInt8>.allocate(capacity: Self.streamChunk + 32)
+        defer {
+            plain.deallocate()
+            sealed.deallocate()
+        }
+        var total = 0
+        while case let count = try Self.read(input, into: plain, upTo: Self.streamChunk), count > 0 {
+            observe(UnsafeRawBufferPointer(start: plain, count: count))
+            var written: Int32 = 0
+            guard EVP_EncryptUpdate(context, sealed, &written, plain, Int32(count)) == 1 else {
+                throw Self.failure("AES-256-GCM encryption failed")
+            }
+            try Self.write(output, Array(UnsafeBufferPointer(start: sealed, count: Int(written))))
+            total += count
+        }
+        var last = [UInt8](repeating: 0, count: 16)
+        var lastLength: Int32 = 0
+        guard EVP_EncryptFinal_ex(context, &last, &lastLength) == 1 else { throw Self.failure("AES-256-GCM encryption failed") }
+        var tag = [UInt8](repeating: 0, count: Self.tagLength)
+        guard EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_GET_TAG, Int32(Self.tagLength), &tag) == 1 else {
+            throw Self.failure("cannot read the GCM tag")
+        }
+        try Self.write(output, Array(last.prefix(Int(lastLength))) + tag)
+        return total
+    }
+
+    /// Opens a sealed box of `size` bytes read from `input`, writing the plaintext to
+    /// `output` one chunk at a time; `observe` sees each plaintext chunk. GCM can only
+    /// say whether the box is authentic at its end: until this returns, `output` holds
+    /// bytes nobody may use, and on a throw (`crypto.aead.rejected` for any change,
+    /// truncation, wrong key or wrong associated data) it must be discarded unread.
+    public func open(reading input: Int32, size: Int, writing output: Int32, associatedData: [UInt8] = [],
+                     observe: (UnsafeRawBufferPointer) -> Void = { _ in }) throws {
+        guard size >= Self.overhead else { throw Self.rejected("it is \(size) bytes, shorter than any sealed box") }
+        var header = [UInt8](repeating: 0, count: 1 + Self.nonceLength)
+        guard try Self.read(input, into: &header) == header.count else { throw Self.rejected("it ends inside its header") }
+        guard header[0] == Self.version else { throw Self.rejected("its format version \(header[0]) is unknown") }
+        guard let context = EVP_CIPHER_CTX_new() else { throw Self.failure("cannot allocate a cipher context") }
+        defer { EVP_CIPHER_CTX_free(context) }
+        guard EVP_DecryptInit_ex(context, EVP_aes_256_gcm(), nil, nil, nil) == 1,
+              EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_IVLEN, Int32(Self.nonceLength), nil) == 1,
+              EVP_DecryptInit_ex(context, nil, nil, key, Array(header[1...])) == 1 else {
+            throw Self.failure("cannot start AES-256-GCM decryption")
+        }
+        try Self.authenticate(context, [Self.version] + associatedData, encrypting: false)
+        let sealed = UnsafeMutablePointer<UInt8>.allocate(capacity: Self.streamChunk)
+        let plain = UnsafeMutablePointer<UInt8>.allocate(capacity: Self.streamChunk + 32)
+        defer {
+            sealed.deallocate()
+            plain.deallocate()
+        }
+        var remaining = size - Self.overhead
+        while remaining > 0 {
+            let count = try Self.read(input, into: sealed, upTo: min(remaining, Self.streamChunk))
+            guard count > 0 else { throw Self.rejected("it is shorter than its size said") }
+            var written: Int32 = 0
+            guard EVP_DecryptUpdate(context, plain, &written, sealed, Int32(count)) == 1 else {
+                throw Self.failure("AES-256-GCM decryption failed")
+            }
+            observe(UnsafeRawBufferPointer(start: plain, count: Int(written)))
+            try Self.write(output, Array(UnsafeBufferPointer(start: plain, count: Int(written))))
+            remaining -= count
+        }
+        var tag = [UInt8](repeating: 0, count: Self.tagLength)
+        guard try Self.read(input, into: &tag) == tag.count else { throw Self.rejected("it ends inside its tag") }
+        guard EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_TAG, Int32(Self.tagLength), &tag) == 1 else {
+            throw Self.failure("cannot set the GCM tag")
+        }
+        var last = [UInt8](repeating: 0, count: 16)
+        var lastLength: Int32 = 0
+        guard EVP_DecryptFinal_ex(context, &last, &lastLength) == 1 else {
+            throw Self.rejected("its authentication tag does not match (changed, truncated, wrong key or wrong id)")
+        }
+        try Self.write(output, Array(last.prefix(Int(lastLength))))
+    }
+
+    /// Bytes read and written at a time by the streaming ``seal(reading:writing:associatedData:observe:)``
+    /// and ``open(reading:size:writing:associatedData:observe:)``.
+    static let streamChunk = 1 << 20
+
+    /// Reads up to `limit` bytes (fewer only at the end of the input); throws `crypto.aead.io`.
+    private static func read(_ fd: Int32, into buffer: UnsafeMutablePointer<UInt8>, upTo limit: Int) throws -> Int {
+        var filled = 0
+        while filled < limit {
+            let count = Glibc.read(fd, buffer + filled, limit - filled)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw KordonError(code: "crypto.aead.io", message: "cannot read: \(String(cString: strerror(errno)))")
+            }
+            if count == 0 { break }
+            filled += count
+        }
+        return filled
+    }
+
+    private static func read(_ fd: Int32, into bytes: inout [UInt8]) throws -> Int {
+        let count = bytes.count
+        return try bytes.withUnsafeMutableBufferPointer { try read(fd, into: $0.baseAddress!, upTo: count) }
+    }
+
+    /// Writes every byte; throws `crypto.aead.io`.
+    private static func write(_ fd: Int32, _ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes.withUnsafeBufferPointer { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw KordonError(code: "crypto.aead.io", message: "cannot write: \(String(cString: strerror(errno)))")
+            }
+            offset += count
+        }
     }
 
     /// Feeds associated data (no output) to the context.

@@ -37,4 +37,37 @@ public enum SHA256Digest {
         guard ok, length == 32 else { return [UInt8](repeating: 0, count: 32) }
         return Array(out.prefix(32))
     }
+
+    /// A SHA-256 fed piece by piece (a file too large to hold in memory). The
+    /// `EVP_MD_CTX` lives and dies inside this object.
+    public final class Running {
+        private let context: OpaquePointer?
+        private var ok: Bool
+
+        /// A digest of nothing yet.
+        public init() {
+            context = EVP_MD_CTX_new()
+            ok = context.map { EVP_DigestInit_ex($0, EVP_sha256(), nil) == 1 } ?? false
+        }
+
+        deinit { EVP_MD_CTX_free(context) }
+
+        /// Adds `bytes`.
+        public func update(_ bytes: UnsafeRawBufferPointer) {
+            guard ok, let context, bytes.count > 0 else { return }
+            ok = EVP_DigestUpdate(context, bytes.baseAddress, bytes.count) == 1
+        }
+
+        /// The lowercase hex digest of everything added; all zeros (matching nothing
+        /// real) if OpenSSL failed, as ``SHA256Digest/bytes(_:)`` does.
+        public func finish() -> String {
+            var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+            var length: UInt32 = 0
+            guard ok, let context, EVP_DigestFinal_ex(context, &out, &length) == 1, length == 32 else {
+                return hex(bytes: [UInt8](repeating: 0, count: 32))
+            }
+            ok = false
+            return hex(bytes: Array(out.prefix(32)))
+        }
+    }
 }

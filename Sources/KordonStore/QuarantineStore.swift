@@ -17,9 +17,9 @@ import KordonCrypto
 public final class QuarantineStore: Sendable {
     /// The store's directory.
     public let directory: URL
-    private let blobs: URL
-    private let cipher: AESGCM
-    private let index: QuarantineIndex
+    let blobs: URL
+    let cipher: AESGCM
+    let index: QuarantineIndex
     /// Striped locks: puts of one id wait for each other, different ids rarely do.
     private let stripes: [NSLock] = (0..<32).map { _ in NSLock() }
 
@@ -146,7 +146,7 @@ public final class QuarantineStore: Sendable {
         try DurableFile.write(sealed, to: blobURL(id), mode: 0o600)
     }
 
-    private func withLock<T>(_ id: String, _ body: () throws -> T) throws -> T {
+    func withLock<T>(_ id: String, _ body: () throws -> T) throws -> T {
         var hash: UInt32 = 2_166_136_261 // FNV-1a: stable and cheap
         for byte in id.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
         let lock = stripes[Int(hash % UInt32(stripes.count))]
@@ -156,15 +156,15 @@ public final class QuarantineStore: Sendable {
     }
 
     /// The associated data binding a blob to its id.
-    private static func associatedData(_ id: String) -> [UInt8] {
+    static func associatedData(_ id: String) -> [UInt8] {
         Array("kordon-quarantine:\(id)".utf8)
     }
 
-    private static func unknown(_ id: String) -> KordonError {
+    static func unknown(_ id: String) -> KordonError {
         KordonError(code: "quarantine.unknown", message: "no quarantined message has the id \(id); see kordon quarantine list")
     }
 
-    private static func tampered(_ id: String, _ why: String) -> KordonError {
+    static func tampered(_ id: String, _ why: String) -> KordonError {
         KordonError(code: "quarantine.tampered",
                     message: "the stored original of \(id) was tampered with or truncated: \(why); it is not served")
     }

@@ -6,30 +6,13 @@ import Testing
 
 @Suite("Quarantine store")
 struct QuarantineStoreTests {
-    /// A store in a fresh directory, with its key file beside it.
-    private struct Fixture {
-        let root: URL
-        let store: QuarantineStore
-        var directory: URL { root.appendingPathComponent("quarantine") }
-        var keyFile: String { root.appendingPathComponent("keys/quarantine.key").path }
-
-        init() throws {
-            root = try storeTemporaryDirectory("store")
-            store = try QuarantineStore(directory: root.appendingPathComponent("quarantine"),
-                                        keyFile: root.appendingPathComponent("keys/quarantine.key").path)
-        }
-
-        func reopen() throws -> QuarantineStore { try QuarantineStore(directory: directory, keyFile: keyFile) }
-        func remove() { try? FileManager.default.removeItem(at: root) }
-    }
-
     private func message(_ n: Int) -> Data {
         Data("<Declaration><Number>\(n)</Number><Content>SECRET-MARKER-\(n)</Content></Declaration>".utf8)
     }
 
     @Test("put stores the original encrypted and indexes route, digests, verdict and reasons — never the message")
     func putAndRead() throws {
-        let fixture = try Fixture()
+        let fixture = try QuarantineFixture()
         defer { fixture.remove() }
         let data = message(1)
         let report = storeReport(data, verdict: .quarantined, rules: ["Win.Test.EICAR_HDB-1", "xml.schema"])
@@ -57,7 +40,7 @@ struct QuarantineStoreTests {
 
     @Test("the store's directory is 0700, blobs, index and key are 0600")
     func permissions() throws {
-        let fixture = try Fixture()
+        let fixture = try QuarantineFixture()
         defer { fixture.remove() }
         try fixture.store.put(id: "p", original: message(2), report: storeReport(message(2), verdict: .quarantined))
         #expect(try storeMode(fixture.directory.path) == 0o700)
@@ -69,7 +52,7 @@ struct QuarantineStoreTests {
 
     @Test("put is idempotent per id: a redo neither duplicates nor fails nor replaces")
     func idempotentPut() throws {
-        let fixture = try Fixture()
+        let fixture = try QuarantineFixture()
         defer { fixture.remove() }
         let first = try fixture.store.put(id: "redo", original: message(1), report: storeReport(message(1), verdict: .quarantined))
         let again = try fixture.store.put(id: "redo", original: message(1), report: storeReport(message(1), verdict: .quarantined))
@@ -81,7 +64,7 @@ struct QuarantineStoreTests {
 
     @Test("a redo after a crash between blob and row completes the put")
     func redoAfterCrash() throws {
-        let fixture = try Fixture()
+        let fixture = try QuarantineFixture()
         defer { fixture.remove() }
         // A crash left a half-written blob and no row.
         try Data("half a blob".utf8).write(to: fixture.store.blobURL("crashed"))
@@ -98,7 +81,7 @@ struct QuarantineStoreTests {
         "", ".", "..", "../escape", "a/b", "with space", "tab\there", "ünïcode", String(repeating: "x", count: 129), "nul\u{0}",
     ])
     func invalidIDs(id: String) throws {
-        let fixture = try Fixture()
+        let fixture = try QuarantineFixture()
         defer { fixture.remove() }
         #expect(storeErrorCode { try fixture.store.put(id: id, original: message(1), report: storeReport(message(1), verdict: .quarantined)) }
             == "quarantine.id")
@@ -109,7 +92,7 @@ struct QuarantineStoreTests {
 
     @Test("list is newest first and filters by time and by rule id or its prefix")
     func listAndFilter() throws {
-        let fixture = try Fixture()
+        let fixture = try QuarantineFixture()
         defer { fixture.remove() }
         let now = Date()
         try fixture.store.put(id: "old", original: message(1), report: storeReport(message(1), verdict: .quarantined),
@@ -129,7 +112,7 @@ struct QuarantineStoreTests {
 
     @Test("markReleased records when and why; delete removes row and blob; purge deletes what is older")
     func releaseDeletePurge() throws {
-        let fixture = try Fixture()
+        let fixture = try QuarantineFixture()
         defer { fixture.remove() }
         let now = Date()
         for (n, age) in [(1, 40.0), (2, 31.0), (3, 1.0), (4, 0.0)] {
@@ -155,7 +138,7 @@ struct QuarantineStoreTests {
 
     @Test("a reopened store has its records and still decrypts (same key file)")
     func reopen() throws {
-        let fixture = try Fixture()
+        let fixture = try QuarantineFixture()
         defer { fixture.remove() }
         try fixture.store.put(id: "kept", original: message(5), report: storeReport(message(5), verdict: .sanitized, rules: ["ru.inn"]))
         let reopened = try fixture.reopen()
@@ -165,7 +148,7 @@ struct QuarantineStoreTests {
 
     @Test("8 threads putting at once: every message stored once, shared ids once")
     func concurrentPuts() async throws {
-        let fixture = try Fixture()
+        let fixture = try QuarantineFixture()
         defer { fixture.remove() }
         let store = fixture.store
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -195,7 +178,7 @@ struct QuarantineStoreTests {
 
     @Test("a blob with one byte flipped is reported tampered, never served")
     func flippedByte() throws {
-        let fixture = try Fixture()
+        let fixture = try QuarantineFixture()
         defer { fixture.remove() }
         try fixture.store.put(id: "flip", original: message(1), report: storeReport(message(1), verdict: .quarantined))
         let url = fixture.store.blobURL("flip")
@@ -212,7 +195,7 @@ struct QuarantineStoreTests {
 
     @Test("a truncated blob is reported tampered", arguments: [0, 1, 12, 29, 40])
     func truncated(keep: Int) throws {
-        let fixture = try Fixture()
+        let fixture = try QuarantineFixture()
         defer { fixture.remove() }
         try fixture.store.put(id: "cut", original: message(1), report: storeReport(message(1), verdict: .quarantined))
         let url = fixture.store.blobURL("cut")
@@ -222,7 +205,7 @@ struct QuarantineStoreTests {
 
     @Test("two blobs swapped are both reported tampered (the id is bound to its blob)")
     func swapped() throws {
-        let fixture = try Fixture()
+        let fixture = try QuarantineFixture()
         defer { fixture.remove() }
         try fixture.store.put(id: "a", original: message(1), report: storeReport(message(1), verdict: .quarantined))
         try fixture.store.put(id: "b", original: message(2), report: storeReport(message(2), verdict: .quarantined))
@@ -235,7 +218,7 @@ struct QuarantineStoreTests {
 
     @Test("a blob re-sealed with the key but other content fails the index's SHA-256")
     func resealedWithKey() throws {
-        let fixture = try Fixture()
+        let fixture = try QuarantineFixture()
         defer { fixture.remove() }
         try fixture.store.put(id: "forged", original: message(1), report: storeReport(message(1), verdict: .quarantined))
         let key = try #require(try KeyFile.read(fixture.keyFile))
@@ -246,7 +229,7 @@ struct QuarantineStoreTests {
 
     @Test("another key cannot open the store's blobs")
     func otherKey() throws {
-        let fixture = try Fixture()
+        let fixture = try QuarantineFixture()
         defer { fixture.remove() }
         try fixture.store.put(id: "k", original: message(1), report: storeReport(message(1), verdict: .quarantined))
         let other = try QuarantineStore(directory: fixture.directory, keyFile: fixture.root.appendingPathComponent("keys/other.key").path)

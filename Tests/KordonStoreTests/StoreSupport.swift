@@ -70,3 +70,20 @@ func storeErrorCode(_ body: () throws -> Void) -> String? {
         return "\(error)"
     }
 }
+
+/// A store in a fresh directory, with its key file beside it.
+struct QuarantineFixture {
+    let root: URL
+    let store: QuarantineStore
+    var directory: URL { root.appendingPathComponent("quarantine") }
+    var keyFile: String { root.appendingPathComponent("keys/quarantine.key").path }
+
+    init() throws {
+        root = try storeTemporaryDirectory("store")
+        store = try QuarantineStore(directory: root.appendingPathComponent("quarantine"),
+                                    keyFile: root.appendingPathComponent("keys/quarantine.key").path)
+    }
+
+    func reopen() throws -> QuarantineStore { try QuarantineStore(directory: directory, keyFile: keyFile) }
+    func remove() { try? FileManager.default.removeItem(at: root) }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import KordonCore
+import KordonCrypto
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Originals too large to hold in memory: stored from a file and served to a file,
+/// a chunk at a time, with the same blobs, index rows and checks as the in-memory calls.
+extension QuarantineStore {
+    /// Stores the regular file at `path` under `id` without reading it into memory: it
+    /// is streamed through AES-256-GCM into its blob and its SHA-256 taken on the way.
+    /// `report` is given that digest and the size (known only once the file is read) and
+    /// returns the report to record. Idempotent like ``put(id:original:report:time:)``:
+    /// an id already stored with its blob is left as it is and its record returned.
+    @discardableResult
+    public func put(id: String, file path: String, time: Date = Date(),
+                    report: (_ sha256: String, _ size: Int) -> Report) throws -> QuarantineRecord {
+        try QuarantineID.validate(id)
+        return try withLock(id) {
+            let existing = try index.record(id: id)
+            if let existing, FileManager.default.fileExists(atPath: blobURL(id).path) { return existing }
+            let input = Glibc.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+            guard input >= 0 else { throw DurableFile.failure("cannot open \(path)", errno) }
+            defer { close(input) }
+            var status = stat()
+            guard fstat(input, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+                throw KordonError(code: "quarantine.input", message: "\(path) is not a regular file; nothing stored")
+            }
+            let temporary = blobs.path + "/.kordon-\(UUID().uuidString.lowercased()).tmp"
+            let output = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard output >= 0 else { throw DurableFile.failure("cannot create a file in \(blobs.path)", errno) }
+            var kept = false
+            defer { if !kept { unlink(temporary) } }
+            let digest = SHA256Digest.Running()
+            let size: Int
+            do {
+                defer { close(output) }
+                size = try cipher.seal(reading: input, writing: output, associatedData: Self.associatedData(id),
+                                       observe: digest.update)
+                guard fsync(output) == 0 else { throw DurableFile.failure("cannot flush a blob to disk", errno) }
+            }
+            let sha256 = digest.finish()
+            var record = QuarantineRecord(id: id, report: report(sha256, size), time: time)
+            // The record describes what is stored: digest and size of these very bytes.
+            record.sha256 = sha256
+            record.size = size
+            // A blob lost from under its row is written again only when it is the same message.
+            if let existing, existing.sha256 != record.sha256 { return existing }
+            guard rename(temporary, blobURL(id).path) == 0 else {
+                throw DurableFile.failure("cannot rename into \(blobURL(id).path)", errno)
+            }
+            kept = true
+            try DurableFile.syncDirectory(blobs.path)
+            return try existing ?? index.insertIfMissing(record)
+        }
+    }
+
+    /// Writes the decrypted original of `id` to `output` without holding it in memory.
+    /// Nothing GCM has not authenticated reaches `output`: the blob is decrypted into an
+    /// unnamed file in the store's directory first (mode 0600, gone when closed), its
+    /// digest and size checked against the record, and only then copied. Throws like
+    /// ``original(id:)``: `quarantine.unknown`, `quarantine.missing`, `quarantine.tampered`.
+    @discardableResult
+    public func copyOriginal(id: String, to output: Int32) throws -> QuarantineRecord {
+        guard let record = try record(id: id) else { throw Self.unknown(id) }
+        let url = blobURL(id)
+        let input = Glibc.open(url.path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard input >= 0 else {
+            if errno == ENOENT {
+                throw KordonError(code: "quarantine.missing",
+                                  message: "the encrypted original of \(id) is missing from \(blobs.path); it cannot be served")
+            }
+            throw KordonError(code: "quarantine.unreadable", message: "cannot read \(url.path): check its permissions")
+        }
+        defer { close(input) }
+        var status = stat()
+        guard fstat(input, &status) == 0 else { throw DurableFile.failure("cannot examine \(url.path)", errno) }
+        // Unlinked at once: the name exists only between these two calls.
+        let scratchPath = directory.path + "/.kordon-\(UUID().uuidString.lowercased()).open"
+        let scratch = Glibc.open(scratchPath, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard scratch >= 0 else { throw DurableFile.failure("cannot make a private file in \(directory.path)", errno) }
+        unlink(scratchPath)
+        defer { close(scratch) }
+        let digest = SHA256Digest.Running()
+        do {
+            try cipher.open(reading: input, size: Int(status.st_size), writing: scratch,
+                            associatedData: Self.associatedData(id), observe: digest.update)
+        } catch let error as KordonError where error.code == "crypto.aead.rejected" {
+            throw Self.tampered(id, "GCM rejected the blob (changed, truncated, swapped with another, or another key)")
+        }
+        guard Int(status.st_size) - AESGCM.overhead == record.size, digest.finish() == record.sha256 else {
+            throw Self.tampered(id, "the decrypted original does not have the SHA-256 the index recorded")
+        }
+        guard lseek(scratch, 0, SEEK_SET) == 0 else { throw DurableFile.failure("cannot rewind a private file", errno) }
+        try Self.copy(from: scratch, to: output)
+        return record
+    }
+
+    /// Copies until the end of `input`.
+    private static func copy(from input: Int32, to output: Int32) throws {
+        let size = 1 << 20
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let count = read(input, buffer, size)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw DurableFile.failure("cannot read a private file", errno)
+            }
+            if count == 0 { return }
+            try DurableFile.writeAll(output, Data(bytesNoCopy: buffer, count: count, deallocator: .none), what: "the original")
+        }
+    }
+}
