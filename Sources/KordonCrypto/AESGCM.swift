@@ -1,8 +1,5 @@
 import COpenSSL
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import KordonCore
 
 /// AES-256-GCM through OpenSSL's EVP interface: the quarantine's encryption at rest.
@@ -42,29 +39,15 @@ public struct AESGCM: Sendable {
     /// (which is authenticated but not stored: `open` must be given the same).
     public func seal(_ plaintext: [UInt8], associatedData: [UInt8] = []) throws -> [UInt8] {
         let nonce = try KeyFile.randomBytes(Self.nonceLength)
-        guard let context = EVP_CIPHER_CTX_new() else { throw Self.failure("cannot allocate a cipher context") }
-        defer { EVP_CIPHER_CTX_free(context) }
-        guard EVP_EncryptInit_ex(context, EVP_aes_256_gcm(), nil, nil, nil) == 1,
-              EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_IVLEN, Int32(Self.nonceLength), nil) == 1,
-              EVP_EncryptInit_ex(context, nil, nil, key, nonce) == 1 else {
-            throw Self.failure("cannot start AES-256-GCM encryption")
+        return try withCipher(encrypting: true, nonce: nonce, associatedData: associatedData) { context in
+            var sealed = [UInt8]()
+            sealed.reserveCapacity(plaintext.count + Self.overhead)
+            sealed.append(Self.version)
+            sealed.append(contentsOf: nonce)
+            sealed.append(contentsOf: try Self.transform(context, plaintext, encrypting: true))
+            sealed.append(contentsOf: try Self.sealEnd(context))
+            return sealed
         }
-        try Self.authenticate(context, [Self.version] + associatedData, encrypting: true)
-        var sealed = [UInt8]()
-        sealed.reserveCapacity(plaintext.count + Self.overhead)
-        sealed.append(Self.version)
-        sealed.append(contentsOf: nonce)
-        sealed.append(contentsOf: try Self.transform(context, plaintext, encrypting: true))
-        var last = [UInt8](repeating: 0, count: 16)
-        var lastLength: Int32 = 0
-        guard EVP_EncryptFinal_ex(context, &last, &lastLength) == 1 else { throw Self.failure("AES-256-GCM encryption failed") }
-        sealed.append(contentsOf: last.prefix(Int(lastLength)))
-        var tag = [UInt8](repeating: 0, count: Self.tagLength)
-        guard EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_GET_TAG, Int32(Self.tagLength), &tag) == 1 else {
-            throw Self.failure("cannot read the GCM tag")
-        }
-        sealed.append(contentsOf: tag)
-        return sealed
     }
 
     /// Checks and decrypts a sealed box. Any change to any byte, a truncation, a
@@ -77,28 +60,17 @@ public struct AESGCM: Sendable {
         guard sealed[0] == Self.version else { throw Self.rejected("its format version \(sealed[0]) is unknown") }
         let nonce = Array(sealed[1..<(1 + Self.nonceLength)])
         let ciphertext = Array(sealed[(1 + Self.nonceLength)..<(sealed.count - Self.tagLength)])
-        var tag = Array(sealed.suffix(Self.tagLength))
-        guard let context = EVP_CIPHER_CTX_new() else { throw Self.failure("cannot allocate a cipher context") }
-        defer { EVP_CIPHER_CTX_free(context) }
-        guard EVP_DecryptInit_ex(context, EVP_aes_256_gcm(), nil, nil, nil) == 1,
-              EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_IVLEN, Int32(Self.nonceLength), nil) == 1,
-              EVP_DecryptInit_ex(context, nil, nil, key, nonce) == 1 else {
-            throw Self.failure("cannot start AES-256-GCM decryption")
+        return try withCipher(encrypting: false, nonce: nonce, associatedData: associatedData) { context in
+            var plaintext = try Self.transform(context, ciphertext, encrypting: false)
+            do {
+                plaintext.append(contentsOf: try Self.openEnd(context, tag: Array(sealed.suffix(Self.tagLength))))
+            } catch {
+                // Wipe what was decrypted before the tag said no: it must not linger.
+                for index in plaintext.indices { plaintext[index] = 0 }
+                throw error
+            }
+            return plaintext
         }
-        try Self.authenticate(context, [Self.version] + associatedData, encrypting: false)
-        var plaintext = try Self.transform(context, ciphertext, encrypting: false)
-        guard EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_TAG, Int32(Self.tagLength), &tag) == 1 else {
-            throw Self.failure("cannot set the GCM tag")
-        }
-        var last = [UInt8](repeating: 0, count: 16)
-        var lastLength: Int32 = 0
-        guard EVP_DecryptFinal_ex(context, &last, &lastLength) == 1 else {
-            // Wipe what was decrypted before the tag said no: it must not linger.
-            for index in plaintext.indices { plaintext[index] = 0 }
-            throw Self.rejected("its authentication tag does not match (changed, truncated, wrong key or wrong id)")
-        }
-        plaintext.append(contentsOf: last.prefix(Int(lastLength)))
-        return plaintext
     }
 
     /// `seal` for `Data`.
@@ -111,134 +83,49 @@ public struct AESGCM: Sendable {
         Data(try open([UInt8](sealed), associatedData: associatedData))
     }
 
-    /// Seals everything `input` yields until its end into `output`, in the format of
-    /// ``seal(_:associatedData:)-([UInt8],_)``, one chunk at a time: memory stays at a
-    /// chunk whatever the size. `observe` sees each plaintext chunk (for a digest).
-    /// Returns the plaintext's length. On a throw `output` holds a partial box: discard it.
-    public func seal(reading input: Int32, writing output: Int32, associatedData: [UInt8] = [],
-                     observe: (UnsafeRawBufferPointer) -> Void = { _ in }) throws -> Int {
-        let nonce = try KeyFile.randomBytes(Self.nonceLength)
+    /// Runs `body` with a cipher context set up for this key and `nonce`, the version
+    /// byte and `associatedData` already authenticated; the context is freed after.
+    func withCipher<T>(encrypting: Bool, nonce: [UInt8], associatedData: [UInt8],
+                       _ body: (OpaquePointer) throws -> T) throws -> T {
         guard let context = EVP_CIPHER_CTX_new() else { throw Self.failure("cannot allocate a cipher context") }
         defer { EVP_CIPHER_CTX_free(context) }
-        guard EVP_EncryptInit_ex(context, EVP_aes_256_gcm(), nil, nil, nil) == 1,
-              EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_IVLEN, Int32(Self.nonceLength), nil) == 1,
-              EVP_EncryptInit_ex(context, nil, nil, key, nonce) == 1 else {
-            throw Self.failure("cannot start AES-256-GCM encryption")
-        }
-        try Self.authenticate(context, [Self.version] + associatedData, encrypting: true)
-        try Self.write(output, [Self.version] + nonce)
-        let plain = UnsafeMutablePointer<UInt8>.allocate(capacity: Self.streamChunk)
-        let sealed = UnsafeMutablePointer<UInt8>.allocate(capacity: Self.streamChunk + 32)
-        defer {
-            plain.deallocate()
-            sealed.deallocate()
-        }
-        var total = 0
-        while case let count = try Self.read(input, into: plain, upTo: Self.streamChunk), count > 0 {
-            observe(UnsafeRawBufferPointer(start: plain, count: count))
-            var written: Int32 = 0
-            guard EVP_EncryptUpdate(context, sealed, &written, plain, Int32(count)) == 1 else {
-                throw Self.failure("AES-256-GCM encryption failed")
-            }
-            try Self.write(output, Array(UnsafeBufferPointer(start: sealed, count: Int(written))))
-            total += count
-        }
-        var last = [UInt8](repeating: 0, count: 16)
-        var lastLength: Int32 = 0
-        guard EVP_EncryptFinal_ex(context, &last, &lastLength) == 1 else { throw Self.failure("AES-256-GCM encryption failed") }
-        var tag = [UInt8](repeating: 0, count: Self.tagLength)
-        guard EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_GET_TAG, Int32(Self.tagLength), &tag) == 1 else {
-            throw Self.failure("cannot read the GCM tag")
-        }
-        try Self.write(output, Array(last.prefix(Int(lastLength))) + tag)
-        return total
+        let started = encrypting
+            ? EVP_EncryptInit_ex(context, EVP_aes_256_gcm(), nil, nil, nil) == 1
+                && EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_IVLEN, Int32(Self.nonceLength), nil) == 1
+                && EVP_EncryptInit_ex(context, nil, nil, key, nonce) == 1
+            : EVP_DecryptInit_ex(context, EVP_aes_256_gcm(), nil, nil, nil) == 1
+                && EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_IVLEN, Int32(Self.nonceLength), nil) == 1
+                && EVP_DecryptInit_ex(context, nil, nil, key, nonce) == 1
+        guard started else { throw Self.failure("cannot start AES-256-GCM \(encrypting ? "encryption" : "decryption")") }
+        try Self.authenticate(context, [Self.version] + associatedData, encrypting: encrypting)
+        return try body(context)
     }
 
-    /// Opens a sealed box of `size` bytes read from `input`, writing the plaintext to
-    /// `output` one chunk at a time; `observe` sees each plaintext chunk. GCM can only
-    /// say whether the box is authentic at its end: until this returns, `output` holds
-    /// bytes nobody may use, and on a throw (`crypto.aead.rejected` for any change,
-    /// truncation, wrong key or wrong associated data) it must be discarded unread.
-    public func open(reading input: Int32, size: Int, writing output: Int32, associatedData: [UInt8] = [],
-                     observe: (UnsafeRawBufferPointer) -> Void = { _ in }) throws {
-        guard size >= Self.overhead else { throw Self.rejected("it is \(size) bytes, shorter than any sealed box") }
-        var header = [UInt8](repeating: 0, count: 1 + Self.nonceLength)
-        guard try Self.read(input, into: &header) == header.count else { throw Self.rejected("it ends inside its header") }
-        guard header[0] == Self.version else { throw Self.rejected("its format version \(header[0]) is unknown") }
-        guard let context = EVP_CIPHER_CTX_new() else { throw Self.failure("cannot allocate a cipher context") }
-        defer { EVP_CIPHER_CTX_free(context) }
-        guard EVP_DecryptInit_ex(context, EVP_aes_256_gcm(), nil, nil, nil) == 1,
-              EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_IVLEN, Int32(Self.nonceLength), nil) == 1,
-              EVP_DecryptInit_ex(context, nil, nil, key, Array(header[1...])) == 1 else {
-            throw Self.failure("cannot start AES-256-GCM decryption")
+    /// The end of a box being sealed: what the cipher still holds, then the tag.
+    static func sealEnd(_ context: OpaquePointer) throws -> [UInt8] {
+        var last = [UInt8](repeating: 0, count: 16)
+        var lastLength: Int32 = 0
+        guard EVP_EncryptFinal_ex(context, &last, &lastLength) == 1 else { throw failure("AES-256-GCM encryption failed") }
+        var tag = [UInt8](repeating: 0, count: tagLength)
+        guard EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_GET_TAG, Int32(tagLength), &tag) == 1 else {
+            throw failure("cannot read the GCM tag")
         }
-        try Self.authenticate(context, [Self.version] + associatedData, encrypting: false)
-        let sealed = UnsafeMutablePointer<UInt8>.allocate(capacity: Self.streamChunk)
-        let plain = UnsafeMutablePointer<UInt8>.allocate(capacity: Self.streamChunk + 32)
-        defer {
-            sealed.deallocate()
-            plain.deallocate()
-        }
-        var remaining = size - Self.overhead
-        while remaining > 0 {
-            let count = try Self.read(input, into: sealed, upTo: min(remaining, Self.streamChunk))
-            guard count > 0 else { throw Self.rejected("it is shorter than its size said") }
-            var written: Int32 = 0
-            guard EVP_DecryptUpdate(context, plain, &written, sealed, Int32(count)) == 1 else {
-                throw Self.failure("AES-256-GCM decryption failed")
-            }
-            observe(UnsafeRawBufferPointer(start: plain, count: Int(written)))
-            try Self.write(output, Array(UnsafeBufferPointer(start: plain, count: Int(written))))
-            remaining -= count
-        }
-        var tag = [UInt8](repeating: 0, count: Self.tagLength)
-        guard try Self.read(input, into: &tag) == tag.count else { throw Self.rejected("it ends inside its tag") }
-        guard EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_TAG, Int32(Self.tagLength), &tag) == 1 else {
-            throw Self.failure("cannot set the GCM tag")
+        return Array(last.prefix(Int(lastLength))) + tag
+    }
+
+    /// The end of a box being opened: checks `tag` (throws `crypto.aead.rejected` when
+    /// it does not match) and returns what the cipher still holds.
+    static func openEnd(_ context: OpaquePointer, tag: [UInt8]) throws -> [UInt8] {
+        var tag = tag
+        guard EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_TAG, Int32(tagLength), &tag) == 1 else {
+            throw failure("cannot set the GCM tag")
         }
         var last = [UInt8](repeating: 0, count: 16)
         var lastLength: Int32 = 0
         guard EVP_DecryptFinal_ex(context, &last, &lastLength) == 1 else {
-            throw Self.rejected("its authentication tag does not match (changed, truncated, wrong key or wrong id)")
+            throw rejected("its authentication tag does not match (changed, truncated, wrong key or wrong id)")
         }
-        try Self.write(output, Array(last.prefix(Int(lastLength))))
-    }
-
-    /// Bytes read and written at a time by the streaming ``seal(reading:writing:associatedData:observe:)``
-    /// and ``open(reading:size:writing:associatedData:observe:)``.
-    static let streamChunk = 1 << 20
-
-    /// Reads up to `limit` bytes (fewer only at the end of the input); throws `crypto.aead.io`.
-    private static func read(_ fd: Int32, into buffer: UnsafeMutablePointer<UInt8>, upTo limit: Int) throws -> Int {
-        var filled = 0
-        while filled < limit {
-            let count = Glibc.read(fd, buffer + filled, limit - filled)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw KordonError(code: "crypto.aead.io", message: "cannot read: \(String(cString: strerror(errno)))")
-            }
-            if count == 0 { break }
-            filled += count
-        }
-        return filled
-    }
-
-    private static func read(_ fd: Int32, into bytes: inout [UInt8]) throws -> Int {
-        let count = bytes.count
-        return try bytes.withUnsafeMutableBufferPointer { try read(fd, into: $0.baseAddress!, upTo: count) }
-    }
-
-    /// Writes every byte; throws `crypto.aead.io`.
-    private static func write(_ fd: Int32, _ bytes: [UInt8]) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let count = bytes.withUnsafeBufferPointer { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw KordonError(code: "crypto.aead.io", message: "cannot write: \(String(cString: strerror(errno)))")
-            }
-            offset += count
-        }
+        return Array(last.prefix(Int(lastLength)))
     }
 
     /// Feeds associated data (no output) to the context.
@@ -283,11 +170,11 @@ public struct AESGCM: Sendable {
         return stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) }
     }
 
-    private static func failure(_ what: String) -> KordonError {
+    static func failure(_ what: String) -> KordonError {
         KordonError(code: "crypto.aead", message: "\(what); OpenSSL's libcrypto may be broken")
     }
 
-    private static func rejected(_ why: String) -> KordonError {
+    static func rejected(_ why: String) -> KordonError {
         KordonError(code: "crypto.aead.rejected", message: "the sealed data was rejected: \(why)")
     }
 }

@@ -14,6 +14,14 @@ public enum DurableFile {
     /// still acceptable after a crash (the audit log's head).
     public static func write(_ data: Data, to url: URL, mode: mode_t = 0o600, replace: Bool = true,
                              syncDirectory sync: Bool = true) throws {
+        try write(to: url, mode: mode, replace: replace, syncDirectory: sync) { fd in try writeAll(fd, data, what: url.path) }
+    }
+
+    /// ``write(_:to:mode:replace:syncDirectory:)`` for contents that `contents` writes to
+    /// the open file itself (a stream too large to hold in memory); what it throws
+    /// leaves nothing behind.
+    public static func write(to url: URL, mode: mode_t = 0o600, replace: Bool = true, syncDirectory sync: Bool = true,
+                             contents: (Int32) throws -> Void) throws {
         let directory = url.deletingLastPathComponent().path
         let temporary = directory + "/.kordon-\(UUID().uuidString.lowercased()).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
@@ -23,7 +31,7 @@ public enum DurableFile {
         do {
             defer { close(fd) }
             fchmod(fd, mode)
-            try writeAll(fd, data, what: url.path)
+            try contents(fd)
             guard fsync(fd) == 0 else { throw failure("cannot flush \(url.path) to disk", errno) }
         }
         if replace {

@@ -62,8 +62,10 @@ extension QuarantineStore {
     /// unnamed file in the store's directory first (mode 0600, gone when closed), its
     /// digest and size checked against the record, and only then copied. Throws like
     /// ``original(id:)``: `quarantine.unknown`, `quarantine.missing`, `quarantine.tampered`.
+    /// `verified` runs once the original is known good and before the first byte is
+    /// copied (to record the view first); what it throws stops the copy.
     @discardableResult
-    public func copyOriginal(id: String, to output: Int32) throws -> QuarantineRecord {
+    public func copyOriginal(id: String, to output: Int32, verified: () throws -> Void = {}) throws -> QuarantineRecord {
         guard let record = try record(id: id) else { throw Self.unknown(id) }
         let url = blobURL(id)
         let input = Glibc.open(url.path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
@@ -94,6 +96,7 @@ extension QuarantineStore {
             throw Self.tampered(id, "the decrypted original does not have the SHA-256 the index recorded")
         }
         guard lseek(scratch, 0, SEEK_SET) == 0 else { throw DurableFile.failure("cannot rewind a private file", errno) }
+        try verified()
         try Self.copy(from: scratch, to: output)
         return record
     }

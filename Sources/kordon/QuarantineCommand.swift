@@ -113,13 +113,17 @@ struct QuarantineCommand: ParsableCommand {
                 return
             }
             let audit = try withStartupErrors { try StateFiles.audit(configuration) }
-            let original = try withStartupErrors { try StateFiles.original(of: record, store: store, audit: audit) }
+            // Streamed (an original too large for memory is served as well), and only once
+            // it is known good and its view is in the audit log.
             try withStartupErrors {
-                try audit.append(AuditEntry(event: "show-raw", source: record.source, messageSHA256: record.sha256,
-                                            verdict: record.verdict.rawValue, rules: record.reasons, route: record.route,
-                                            quarantineID: record.id, detail: "decrypted to stdout by \(StateFiles.operatorName)"))
+                try StateFiles.auditingTampering(of: record, audit: audit) {
+                    try store.copyOriginal(id: record.id, to: STDOUT_FILENO) {
+                        try audit.append(AuditEntry(event: "show-raw", source: record.source, messageSHA256: record.sha256,
+                                                    verdict: record.verdict.rawValue, rules: record.reasons, route: record.route,
+                                                    quarantineID: record.id, detail: "decrypted to stdout by \(StateFiles.operatorName)"))
+                    }
+                }
             }
-            FileHandle.standardOutput.write(original)
         }
     }
 
@@ -215,8 +219,15 @@ enum StateFiles {
 
     /// The decrypted original; a tampered blob is recorded in the audit log before the error goes on.
     static func original(of record: QuarantineRecord, store: QuarantineStore, audit: AuditLog) throws -> Data {
+        try auditingTampering(of: record, audit: audit) { try store.original(id: record.id) }
+    }
+
+    /// Runs `body`, which reads `record`'s original; a tampered or missing blob is
+    /// recorded in the audit log before its error goes on.
+    @discardableResult
+    static func auditingTampering<T>(of record: QuarantineRecord, audit: AuditLog, _ body: () throws -> T) throws -> T {
         do {
-            return try store.original(id: record.id)
+            return try body()
         } catch let error as KordonError where error.code == "quarantine.tampered" || error.code == "quarantine.missing" {
             try? audit.append(AuditEntry(event: "tampered", source: record.source, messageSHA256: record.sha256,
                                          verdict: record.verdict.rawValue, rules: record.reasons, route: record.route,

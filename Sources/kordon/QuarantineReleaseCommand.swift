@@ -61,14 +61,19 @@ struct QuarantineReleaseCommand: ParsableCommand {
             }
             return (store, try StateFiles.audit(configuration), record, try destination(configuration))
         }
-        let original = try withStartupErrors { try StateFiles.original(of: record, store: store, audit: audit) }
         let pipeline = try withStartupErrors { try engine.pipeline(configuration) }
-        let rescan = pipeline.filter(original, source: record.source, route: record.route)
+        // An original over the size limit cannot be scanned now either: it is not read into
+        // memory, and only --force delivers it (streamed from the store).
+        let oversized = record.size > configuration.limits.maxMessageSize
+        let original = oversized ? nil : try withStartupErrors { try StateFiles.original(of: record, store: store, audit: audit) }
+        let rescan = original.map { pipeline.filter($0, source: record.source, route: record.route) }
+            ?? pipeline.oversized(size: record.size, sha256: record.sha256, form: MessageForm(rawValue: record.report.message.format) ?? .opaque,
+                                  source: record.source, route: record.route)
         let report = rescan.report
         let rules = QuarantineRecord.reasons(of: report)
         let engineNote = "kordon \(report.engine.kordon), \(report.engine.signatures) signatures"
 
-        let delivered: Data
+        let delivered: Data?  // nil: the original, streamed
         let note: String
         if force {
             delivered = original
@@ -91,14 +96,21 @@ struct QuarantineReleaseCommand: ParsableCommand {
             throw ExitCode(1)
         }
         try withStartupErrors {
-            try DurableFile.write(delivered, to: target, mode: output == nil ? 0o640 : 0o600, replace: output != nil)
+            let mode: mode_t = output == nil ? 0o640 : 0o600
+            if let delivered {
+                try DurableFile.write(delivered, to: target, mode: mode, replace: output != nil)
+            } else {
+                try DurableFile.write(to: target, mode: mode, replace: output != nil) { fd in
+                    _ = try StateFiles.auditingTampering(of: record, audit: audit) { try store.copyOriginal(id: record.id, to: fd) }
+                }
+            }
             try store.markReleased(id: id, note: note)
             try audit.append(AuditEntry(event: "release", source: record.source, messageSHA256: record.sha256,
-                                        outputSHA256: SHA256Digest.hex(delivered), verdict: report.verdict.rawValue, rules: rules,
-                                        route: record.route, quarantineID: record.id,
+                                        outputSHA256: delivered.map { SHA256Digest.hex($0) } ?? record.sha256,
+                                        verdict: report.verdict.rawValue, rules: rules, route: record.route, quarantineID: record.id,
                                         detail: "\(note); to \(target.path); by \(StateFiles.operatorName)"))
         }
-        print("released \(id): \(note); \(delivered.count) bytes to \(target.path)")
+        print("released \(id): \(note); \(delivered?.count ?? record.size) bytes to \(target.path)")
     }
 
     /// `--output`, else `<spool.root>/outbox/<id>`; checked before anything is decrypted.

@@ -1,6 +1,7 @@
 import Foundation
 import KordonTestSupport
 import KordonCore
+import KordonCrypto
 import KordonStore
 import Testing
 
@@ -183,6 +184,41 @@ struct SpoolServeTests {
         #expect(await spoolEventually { setup.spool.names(in: setup.spool.outbox) == ["in-memory.xml"] })
         #expect(server.stop(SIGTERM) == 0)
         #expect(setup.logText.contains("the spool is on tmpfs: its messages are lost at a reboot or power failure"), "\(setup.logText)")
+    }
+
+    @Test("a file over limits.maxMessageSize is held without being read into memory; show --raw and release --force give it back whole")
+    func oversizedMessage() async throws {
+        let setup = try SpoolServeSetup(extra: "limits:\n  maxMessageSize: 65536")
+        defer { setup.remove() }
+        let large = Data((0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ $0 >> 13) })
+        let server = try SpoolServer(config: setup.config, log: setup.log)
+        #expect(await spoolEventually { setup.starts == 1 })
+        try setup.spool.drop(large, as: "large.bin")
+        try setup.spool.drop(try spoolDeclarations(count: 1, seed: 33)[0], as: "small.xml")
+        #expect(await spoolEventually {
+            setup.spool.names(in: setup.spool.outbox) == ["small.xml"] && setup.spool.allNames(in: setup.spool.work) == [".lock"]
+        }, "\(setup.logText)")
+        #expect(server.stop(SIGTERM) == 0)
+
+        let record = try #require(try setup.store().list().first { $0.source == "large.bin" })
+        #expect(record.verdict == .quarantined && record.reasons == ["kordon.message-size"])
+        #expect(record.size == large.count && record.sha256 == SHA256Digest.hex(large))
+        let kordon = try kordonBinary().path
+        let shown = try await httpRun(kordon, ["quarantine", "show", record.id, "--raw", "--config", setup.config.path])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect(shown.stdout == large)
+        let refused = try await httpRun(kordon, ["quarantine", "release", record.id, "--config", setup.config.path])
+        #expect(refused.status == 1)
+        let target = setup.directory.appendingPathComponent("released.bin")
+        let released = try await httpRun(kordon, ["quarantine", "release", record.id, "--force", "--reason", "test of a large original",
+                                                  "--output", target.path, "--config", setup.config.path])
+        #expect(released.status == 0, "\(released.stderr)")
+        #expect(try Data(contentsOf: target) == large)
+        // The hold, the raw view, the refusal and the release are all in an unbroken audit chain.
+        let verified = try await httpRun(kordon, ["audit", "verify", "--config", setup.config.path])
+        #expect(verified.status == 0, "\(String(decoding: verified.stdout, as: UTF8.self))\(verified.stderr)")
+        let log = try String(contentsOf: setup.directory.appendingPathComponent("state/audit.log"), encoding: .utf8)
+        for event in ["show-raw", "release-refused", "release"] { #expect(log.contains("\"event\":\"\(event)\""), "\(event)") }
     }
 
     @Test("libclamav's scratch on the spool's disk: a notice at start to move it to tmpfs; on tmpfs, none")

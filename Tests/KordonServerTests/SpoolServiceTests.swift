@@ -278,6 +278,29 @@ struct SpoolServiceTests {
         #expect(SpoolFileSystemAdvice.scratchDirectory(configuration) == ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp")
     }
 
+    @Test("a claimed file is read only up to the size limit: beyond it, nothing is kept in memory")
+    func readUpToTheLimit() throws {
+        let directory = try spoolTemporaryDirectory("read-limit")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("m")
+        try Data(repeating: 0x41, count: 70_000).write(to: file)
+        guard case .tooLarge = try SpoolFiles.readRegular(file.path, limit: 65_536) else {
+            Issue.record("a 70,000-byte file under a 65,536-byte limit was read")
+            return
+        }
+        guard case .bytes(let data) = try SpoolFiles.readRegular(file.path, limit: 70_000) else {
+            Issue.record("a file at the limit was not read")
+            return
+        }
+        #expect(data.count == 70_000)
+        let link = directory.appendingPathComponent("link")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: file)
+        guard case .notRegular = try SpoolFiles.readRegular(link.path, limit: 1 << 20) else {
+            Issue.record("a symlink was followed")
+            return
+        }
+    }
+
     @Test("a symlink dropped into inbox/ is not followed")
     func symlinkNotFollowed() async throws {
         let (filter, message) = (try spoolSharedFilter.get(), try Self.messages.get().clean)

@@ -37,6 +37,20 @@ public struct Pipeline: Sendable {
         self.mode = mode
     }
 
+    /// The result for a message of `size` bytes, over ``Limits/maxMessageSize``, that
+    /// its caller did not read into memory (a spool file): the same `unchecked`
+    /// quarantine ``filter(_:source:route:sha256:)`` gives such a message.
+    public func oversized(size: Int, sha256: String, form: MessageForm, source: String, route: Report.Route?) -> FilterResult {
+        let report = Report(message: .init(source: source, sha256: sha256, size: size, format: form.rawValue, route: route),
+                            verdict: .quarantined, findings: [tooLarge(size)], output: nil, engine: engines.reportEngine())
+        return FilterResult(report: report, output: nil)
+    }
+
+    private func tooLarge(_ size: Int) -> Finding {
+        Finding(stage: .unchecked, rule: "kordon.message-size", part: .message,
+                detail: "message is \(size) bytes, over the limit of \(engines.limits.maxMessageSize); not scanned")
+    }
+
     /// Filters one message. `route` fixes the sending and receiving state (else it
     /// is read from the document; unknown means every pack). Never throws: any
     /// internal problem becomes an `error` finding that quarantines the message.
@@ -48,8 +62,7 @@ public struct Pipeline: Sendable {
         var work = MessageWork(route: route)
         var sanitized: Data?
         if data.count > engines.limits.maxMessageSize {
-            work.findings.append(Finding(stage: .unchecked, rule: "kordon.message-size", part: .message,
-                                         detail: "message is \(data.count) bytes, over the limit of \(engines.limits.maxMessageSize); not scanned"))
+            work.findings.append(tooLarge(data.count))
         } else {
             switch form {
             case .xml: sanitized = filterXML(data, at: .message, attachments: [:], work: &work).sanitized

@@ -204,6 +204,40 @@ public final class FilterService: Sendable {
         }
     }
 
+    /// Holds the file at `path`, larger than ``Limits/maxMessageSize``, without reading
+    /// it into memory: quarantined as `unchecked` (never scanned, never passed), its
+    /// original streamed into the quarantine store under `id`, the decision audited and
+    /// flushed before this returns. For a caller on a thread of its own (the spool).
+    /// Redoing it after a crash finds the original already stored under `id`.
+    public func holdOversized(file path: String, source: String, route: Report.Route?, transport: String,
+                              id: String) throws -> Outcome {
+        guard let pipeline = loaded.withLock({ $0?.pipeline }) else {
+            throw ServiceUnavailable(code: "reloading", description: "the engines are being reloaded; try again")
+        }
+        let started = ContinuousClock.now
+        let head = Self.head(of: path)
+        var decided: FilterResult?
+        let record = try store.put(id: id, file: path) { sha256, size in
+            let result = pipeline.oversized(size: size, sha256: sha256, form: MessageForm.detect(head), source: source, route: route)
+            decided = result
+            return result.report
+        }
+        // Stored by an earlier attempt: its record holds the report.
+        let result = decided ?? FilterResult(report: record.report, output: nil)
+        try audit.submit(Self.decision(result.report, quarantineID: record.id), until: .flushed).wait()
+        return outcome((result, record.id), transport: transport, since: started)
+    }
+
+    /// The first 4 KB of the regular file at `path` (never through a symlink), for its form.
+    private static func head(of path: String) -> Data {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return Data() }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 4096)
+        let count = read(fd, &bytes, bytes.count)
+        return count > 0 ? Data(bytes.prefix(count)) : Data()
+    }
+
     /// A decision before it is recorded: the pipeline's result and the stored original's quarantine id.
     private typealias Decided = (result: FilterResult, quarantineID: String?)
 

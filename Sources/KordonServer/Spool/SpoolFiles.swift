@@ -70,13 +70,22 @@ enum SpoolFiles {
         throw KordonError(code: "spool.rename", message: "cannot move \(from) to \(to): \(reason(errno))")
     }
 
-    /// The contents of the regular file at `path`, or `nil` when it is not a regular
-    /// file (a symlink is never followed).
-    static func readRegular(_ path: String) throws -> Data? {
+    /// What ``readRegular(_:limit:)`` found.
+    enum Contents {
+        /// The file's bytes.
+        case bytes(Data)
+        /// More than the limit: nothing was kept in memory.
+        case tooLarge
+        /// Not a regular file (a symlink is never followed).
+        case notRegular
+    }
+
+    /// The contents of the regular file at `path`, unless it holds more than `limit` bytes.
+    static func readRegular(_ path: String, limit: Int) throws -> Contents {
         // O_NONBLOCK: a FIFO swapped in after the caller's lstat must not block the open (no effect on files).
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         if fd < 0 {
-            if errno == ELOOP { return nil }
+            if errno == ELOOP { return .notRegular }
             throw KordonError(code: "spool.read", message: "cannot open \(path): \(reason(errno))")
         }
         defer { close(fd) }
@@ -84,7 +93,8 @@ enum SpoolFiles {
         guard fstat(fd, &info) == 0 else {
             throw KordonError(code: "spool.read", message: "cannot examine \(path): \(reason(errno))")
         }
-        guard info.st_mode & S_IFMT == S_IFREG else { return nil }
+        guard info.st_mode & S_IFMT == S_IFREG else { return .notRegular }
+        guard Int(info.st_size) <= limit else { return .tooLarge }
         // Read into memory of our own rather than a zero-filled `Data`: the bytes are written once.
         var capacity = max(Int(info.st_size), 4096)
         guard var buffer = malloc(capacity) else {
@@ -93,6 +103,10 @@ enum SpoolFiles {
         var filled = 0
         // Read until end of file, whatever fstat said: the size is only a first guess.
         while true {
+            if filled > limit {
+                free(buffer)
+                return .tooLarge  // it grew while being read
+            }
             if filled == capacity {
                 capacity += max(65536, capacity / 2)
                 guard let grown = realloc(buffer, capacity) else {
@@ -111,7 +125,7 @@ enum SpoolFiles {
             if count == 0 { break }
             filled += count
         }
-        return Data(bytesNoCopy: buffer, count: filled, deallocator: .free)
+        return .bytes(Data(bytesNoCopy: buffer, count: filled, deallocator: .free))
     }
 
     /// Creates `path` (which must not exist), writes `data` and fsyncs it.

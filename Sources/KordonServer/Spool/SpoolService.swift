@@ -313,9 +313,14 @@ public final class SpoolService: Service, Sendable {
     private func finish(_ attempts: [Attempt]) -> [(SpoolClaim, Error)] {
         var failed: [(SpoolClaim, Error)] = []
         var messages: [(claim: SpoolClaim, data: Data, fresh: Bool)] = []
+        var oversized: [SpoolClaim] = []
         for attempt in attempts {
             do {
-                if let data = try read(attempt) { messages.append((attempt.claim, data, attempt.fresh)) }
+                switch try read(attempt) {
+                case .bytes(let data)?: messages.append((attempt.claim, data, attempt.fresh))
+                case .tooLarge?: oversized.append(attempt.claim)
+                case .notRegular?, nil: break
+                }
             } catch {
                 failed.append((attempt.claim, error))
             }
@@ -338,6 +343,16 @@ public final class SpoolService: Service, Sendable {
         // The batch's outbox copies are flushed together (see UnsyncedFile): all writebacks first.
         for entry in written { entry.file?.startWriteback() }
         var decided: [(claim: SpoolClaim, delivered: Bool)] = []
+        // Too large to read: held without being read into memory, streamed into the store.
+        for claim in oversized {
+            do {
+                let outcome = try service.holdOversized(file: directories.workPath(claim), source: claim.name, route: nil,
+                                                        transport: "spool", id: claim.id)
+                decided.append((claim, try place(claim, outcome)))
+            } catch {
+                failed.append((claim, error))
+            }
+        }
         for (claim, decision, file) in written {
             do {
                 try file?.flush()
@@ -358,9 +373,10 @@ public final class SpoolService: Service, Sendable {
         return failed
     }
 
-    /// The claimed message's bytes; `nil` when there is nothing to filter (delivered
-    /// before a restart, vanished, or not a regular file), after dealing with it.
-    private func read(_ attempt: Attempt) throws -> Data? {
+    /// The claimed message's bytes, or `.tooLarge` when it holds more than
+    /// `limits.maxMessageSize` (nothing kept in memory); `nil` when there is nothing to
+    /// filter (delivered before a restart, vanished), after dealing with it.
+    private func read(_ attempt: Attempt) throws -> SpoolFiles.Contents? {
         let claim = attempt.claim
         if !attempt.fresh {
             if try outbox.wasDelivered(claim) {
@@ -375,13 +391,14 @@ public final class SpoolService: Service, Sendable {
                 return nil
             }
         }
-        guard let data = try SpoolFiles.readRegular(directories.workPath(claim)) else {
+        let contents = try SpoolFiles.readRegular(directories.workPath(claim), limit: service.configuration.limits.maxMessageSize)
+        if case .notRegular = contents {
             // A symlink or device swapped in before the claim: not a message, and never followed.
             logger.warning("a claimed entry is not a regular file; removed", metadata: ["claim": "\(claim)"])
             try release(claim)
             return nil
         }
-        return data
+        return contents
     }
 
     /// Links the passed message, already written to its temporary file, into
