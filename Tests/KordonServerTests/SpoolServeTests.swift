@@ -186,18 +186,30 @@ struct SpoolServeTests {
         #expect(setup.logText.contains("the spool is on tmpfs: its messages are lost at a reboot or power failure"), "\(setup.logText)")
     }
 
-    @Test("a file over limits.maxMessageSize is held without being read into memory; show --raw and release --force give it back whole")
+    @Test("a file over limits.maxMessageSize is held without being read into memory; show --raw and release --force give it back whole; smaller files go in groups under the limit")
     func oversizedMessage() async throws {
         let setup = try SpoolServeSetup(extra: "limits:\n  maxMessageSize: 65536")
         defer { setup.remove() }
         let large = Data((0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ $0 >> 13) })
-        let server = try SpoolServer(config: setup.config, log: setup.log)
-        #expect(await spoolEventually { setup.starts == 1 })
         try setup.spool.drop(large, as: "large.bin")
         try setup.spool.drop(try spoolDeclarations(count: 1, seed: 33)[0], as: "small.xml")
+        // Twelve files of 20 KB, all there before the start, so that workers take batches
+        // of eight: over the limit together, a batch is filtered a few at a time.
+        var medium: [String: Data] = [:]
+        for index in 0..<12 {
+            let name = "medium-\(index).bin"
+            medium[name] = Data((0..<20_000).map { UInt8(truncatingIfNeeded: $0 &* (index + 3) &+ index) })
+            try setup.spool.drop(medium[name]!, as: name)
+        }
+        let server = try SpoolServer(config: setup.config, log: setup.log)
+        #expect(await spoolEventually { setup.starts == 1 })
+        let expected = (["small.xml"] + medium.keys).sorted()
         #expect(await spoolEventually {
-            setup.spool.names(in: setup.spool.outbox) == ["small.xml"] && setup.spool.allNames(in: setup.spool.work) == [".lock"]
+            setup.spool.names(in: setup.spool.outbox) == expected && setup.spool.allNames(in: setup.spool.work) == [".lock"]
         }, "\(setup.logText)")
+        for (name, data) in medium {
+            #expect(try Data(contentsOf: setup.spool.outbox.appendingPathComponent(name)) == data, "\(name)")
+        }
         #expect(server.stop(SIGTERM) == 0)
 
         let record = try #require(try setup.store().list().first { $0.source == "large.bin" })

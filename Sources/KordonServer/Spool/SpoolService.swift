@@ -310,14 +310,28 @@ public final class SpoolService: Service, Sendable {
     /// delivered (step 2 of ``SpoolOutbox``), their claims removed, one flush of
     /// `work/` (step 3), then their temporary files removed (step 4). Returns the
     /// claims not done, with why.
+    ///
+    /// The messages read are filtered in groups of at most `limits.maxMessageSize`
+    /// bytes (a larger message is never read: see ``FilterService/holdOversized(file:source:route:transport:id:)``),
+    /// so that a worker holds about that much in memory at most, whatever its batch:
+    /// large messages go a few at a time, small ones all eight together.
     private func finish(_ attempts: [Attempt]) -> [(SpoolClaim, Error)] {
+        let budget = service.configuration.limits.maxMessageSize
         var failed: [(SpoolClaim, Error)] = []
-        var messages: [(claim: SpoolClaim, data: Data, fresh: Bool)] = []
+        var group: [Message] = []
+        var bytes = 0
         var oversized: [SpoolClaim] = []
         for attempt in attempts {
             do {
                 switch try read(attempt) {
-                case .bytes(let data)?: messages.append((attempt.claim, data, attempt.fresh))
+                case .bytes(let data)?:
+                    if !group.isEmpty, bytes + data.count > budget {
+                        failed += complete(group, oversized: [])
+                        group = []
+                        bytes = 0
+                    }
+                    group.append(Message(claim: attempt.claim, data: data, fresh: attempt.fresh))
+                    bytes += data.count
                 case .tooLarge?: oversized.append(attempt.claim)
                 case .notRegular?, nil: break
                 }
@@ -325,6 +339,19 @@ public final class SpoolService: Service, Sendable {
                 failed.append((attempt.claim, error))
             }
         }
+        return failed + complete(group, oversized: oversized)
+    }
+
+    /// A claimed message read into memory.
+    private struct Message {
+        var claim: SpoolClaim
+        var data: Data
+        var fresh: Bool
+    }
+
+    /// ``finish(_:)`` for one group read into memory, and the claims too large to read.
+    private func complete(_ messages: [Message], oversized: [SpoolClaim]) -> [(SpoolClaim, Error)] {
+        var failed: [(SpoolClaim, Error)] = []
         let decisions = service.filterBlocking(messages.map {
             FilterService.Message(data: $0.data, source: $0.claim.name, route: nil, transport: "spool", id: $0.claim.id)
         })
