@@ -89,4 +89,30 @@ struct QuarantineStoreFileTests {
         }
         #expect(try fixture.store.record(id: "odd") == nil)
     }
+
+    @Test("a streamed write that fails leaves nothing behind; one that succeeds is whole and never replaces")
+    func streamedDurableWrite() throws {
+        let fixture = try QuarantineFixture()
+        defer { fixture.remove() }
+        let (_, data) = try largeFile(fixture)
+        try fixture.store.put(id: "big-3", original: data, report: storeReport(data, verdict: .quarantined))
+        var blob = try Data(contentsOf: fixture.store.blobURL("big-3"))
+        let target = fixture.root.appendingPathComponent("released.bin")
+        try DurableFile.write(to: target, replace: false) { fd in try fixture.store.copyOriginal(id: "big-3", to: fd) }
+        #expect(try Data(contentsOf: target) == data)
+        let again = #expect(throws: KordonError.self) {
+            try DurableFile.write(to: target, replace: false) { fd in try fixture.store.copyOriginal(id: "big-3", to: fd) }
+        }
+        #expect(again?.code == "durable.exists")
+
+        blob[100] ^= 0x01
+        try blob.write(to: fixture.store.blobURL("big-3"))
+        let other = fixture.root.appendingPathComponent("other.bin")
+        let tampered = #expect(throws: KordonError.self) {
+            try DurableFile.write(to: other, replace: false) { fd in try fixture.store.copyOriginal(id: "big-3", to: fd) }
+        }
+        #expect(tampered?.code == "quarantine.tampered")
+        let left = try FileManager.default.contentsOfDirectory(atPath: fixture.root.path)
+        #expect(!left.contains("other.bin") && !left.contains { $0.hasPrefix(".kordon-") }, "\(left)")
+    }
 }
