@@ -62,7 +62,7 @@ struct HTTPRoutes: Sendable {
         }
         // During a blocking reload, say so before the client sends the body.
         guard service.pipeline != nil else {
-            return HTTPReply.unavailable(ServiceUnavailable(code: "reloading", description: "the engines are being reloaded; try again"))
+            return HTTPReply.unavailable(.reloading)
         }
         var collector = HTTPBodyCollector(budget: budget)
         let message: Data

@@ -211,9 +211,7 @@ public final class FilterService: Sendable {
     /// Redoing it after a crash finds the original already stored under `id`.
     public func holdOversized(file path: String, source: String, route: Report.Route?, transport: String,
                               id: String) throws -> Outcome {
-        guard let pipeline = loaded.withLock({ $0?.pipeline }) else {
-            throw ServiceUnavailable(code: "reloading", description: "the engines are being reloaded; try again")
-        }
+        let pipeline = try inUse().pipeline
         let started = ContinuousClock.now
         let head = Self.head(of: path)
         var decided: FilterResult?
@@ -254,9 +252,8 @@ public final class FilterService: Sendable {
     /// builds the scanning job (the pipeline; a clean verdict remembered) and the
     /// storing step (never on Swift's cooperative pool or a scanning thread: it waits on fsyncs).
     private func prepare(_ data: Data, source: String, route: Report.Route?, id: String?) throws -> Request {
-        guard let (pipeline, cache) = loaded.withLock({ $0.map { ($0.pipeline, $0.cache) } }) else {
-            throw ServiceUnavailable(code: "reloading", description: "the engines are being reloaded; try again")
-        }
+        let current = try inUse()
+        let pipeline = current.pipeline, cache = current.cache
         let started = ContinuousClock.now
         // Small messages are hashed where they arrive, so a cache hit never waits for a scanning thread.
         let digest = data.count <= Self.inlineDigestLimit ? SHA256Digest.hex(data) : nil
@@ -279,6 +276,12 @@ public final class FilterService: Sendable {
             return Request(started: started, cached: (FilterResult(report: report, output: data), nil), scan: scan, keep: keep)
         }
         return Request(started: started, cached: nil, scan: scan, keep: keep)
+    }
+
+    /// The engines in use; throws ``ServiceUnavailable`` `reloading` during a blocking reload.
+    private func inUse() throws -> Loaded {
+        guard let current = loaded.withLock({ $0 }) else { throw ServiceUnavailable.reloading }
+        return current
     }
 
     /// How far a decision's audit record must go before the message is answered.

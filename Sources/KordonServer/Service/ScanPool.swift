@@ -11,6 +11,7 @@ public struct ServiceUnavailable: Error, Sendable, CustomStringConvertible {
 
     static let busy = ServiceUnavailable(code: "busy", description: "every scanning thread is busy and the queue is full; try again")
     static let stopping = ServiceUnavailable(code: "stopping", description: "the service is shutting down")
+    static let reloading = ServiceUnavailable(code: "reloading", description: "the engines are being reloaded; try again")
 }
 
 /// A fixed set of plain threads that run scans; submissions beyond the queue bound
