@@ -19,19 +19,21 @@ public enum DurableFile {
 
     /// ``write(_:to:mode:replace:syncDirectory:)`` for contents that `contents` writes to
     /// the open file itself (a stream too large to hold in memory); what it throws
-    /// leaves nothing behind.
-    public static func write(to url: URL, mode: mode_t = 0o600, replace: Bool = true, syncDirectory sync: Bool = true,
-                             contents: (Int32) throws -> Void) throws {
+    /// leaves nothing behind. Returns what `contents` returned.
+    @discardableResult
+    public static func write<T>(to url: URL, mode: mode_t = 0o600, replace: Bool = true, syncDirectory sync: Bool = true,
+                                contents: (Int32) throws -> T) throws -> T {
         let directory = url.deletingLastPathComponent().path
         let temporary = directory + "/.kordon-\(UUID().uuidString.lowercased()).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw failure("cannot create a file in \(directory)", errno) }
         var ok = false
         defer { if !ok { unlink(temporary) } }
+        let result: T
         do {
             defer { close(fd) }
             fchmod(fd, mode)
-            try contents(fd)
+            result = try contents(fd)
             guard fsync(fd) == 0 else { throw failure("cannot flush \(url.path) to disk", errno) }
         }
         if replace {
@@ -48,6 +50,7 @@ public enum DurableFile {
         }
         ok = true
         if sync { try syncDirectory(directory) }
+        return result
     }
 
     /// Writes every byte of `data` to `fd`, retrying short writes and interruptions.

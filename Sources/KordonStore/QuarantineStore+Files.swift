@@ -28,31 +28,24 @@ extension QuarantineStore {
             guard fstat(input, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
                 throw KordonError(code: "quarantine.input", message: "\(path) is not a regular file; nothing stored")
             }
-            let temporary = blobs.path + "/.kordon-\(UUID().uuidString.lowercased()).tmp"
-            let output = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            guard output >= 0 else { throw DurableFile.failure("cannot create a file in \(blobs.path)", errno) }
-            var kept = false
-            defer { if !kept { unlink(temporary) } }
-            let digest = SHA256Digest.Running()
-            let size: Int
+            let stored: (sha256: String, size: Int)
             do {
-                defer { close(output) }
-                size = try cipher.seal(reading: input, writing: output, associatedData: Self.associatedData(id),
-                                       observe: digest.update)
-                guard fsync(output) == 0 else { throw DurableFile.failure("cannot flush a blob to disk", errno) }
+                stored = try DurableFile.write(to: blobURL(id), mode: 0o600) { output in
+                    let digest = SHA256Digest.Running()
+                    let size = try cipher.seal(reading: input, writing: output, associatedData: Self.associatedData(id),
+                                               observe: digest.update)
+                    let sha256 = digest.finish()
+                    // A blob lost from under its row is written again only when it is the same message.
+                    if let existing, existing.sha256 != sha256 { throw OtherMessage() }
+                    return (sha256, size)
+                }
+            } catch is OtherMessage {
+                return existing!
             }
-            let sha256 = digest.finish()
-            var record = QuarantineRecord(id: id, report: report(sha256, size), time: time)
+            var record = QuarantineRecord(id: id, report: report(stored.sha256, stored.size), time: time)
             // The record describes what is stored: digest and size of these very bytes.
-            record.sha256 = sha256
-            record.size = size
-            // A blob lost from under its row is written again only when it is the same message.
-            if let existing, existing.sha256 != record.sha256 { return existing }
-            guard rename(temporary, blobURL(id).path) == 0 else {
-                throw DurableFile.failure("cannot rename into \(blobURL(id).path)", errno)
-            }
-            kept = true
-            try DurableFile.syncDirectory(blobs.path)
+            record.sha256 = stored.sha256
+            record.size = stored.size
             return try existing ?? index.insertIfMissing(record)
         }
     }
@@ -100,6 +93,9 @@ extension QuarantineStore {
         try Self.copy(from: scratch, to: output)
         return record
     }
+
+    /// Thrown inside a blob's write to abandon it: the bytes are not the message the row describes.
+    private struct OtherMessage: Error {}
 
     /// Copies until the end of `input`.
     private static func copy(from input: Int32, to output: Int32) throws {
