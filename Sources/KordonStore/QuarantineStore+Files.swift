@@ -62,13 +62,7 @@ extension QuarantineStore {
         guard let record = try record(id: id) else { throw Self.unknown(id) }
         let url = blobURL(id)
         let input = Glibc.open(url.path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard input >= 0 else {
-            if errno == ENOENT {
-                throw KordonError(code: "quarantine.missing",
-                                  message: "the encrypted original of \(id) is missing from \(blobs.path); it cannot be served")
-            }
-            throw KordonError(code: "quarantine.unreadable", message: "cannot read \(url.path): check its permissions")
-        }
+        guard input >= 0 else { throw errno == ENOENT ? missing(id) : Self.unreadable(url) }
         defer { close(input) }
         var status = stat()
         guard fstat(input, &status) == 0 else { throw DurableFile.failure("cannot examine \(url.path)", errno) }
@@ -79,15 +73,11 @@ extension QuarantineStore {
         unlink(scratchPath)
         defer { close(scratch) }
         let digest = SHA256Digest.Running()
-        do {
+        try Self.authenticating(id) {
             try cipher.open(reading: input, size: Int(status.st_size), writing: scratch,
                             associatedData: Self.associatedData(id), observe: digest.update)
-        } catch let error as KordonError where error.code == "crypto.aead.rejected" {
-            throw Self.tampered(id, "GCM rejected the blob (changed, truncated, swapped with another, or another key)")
         }
-        guard Int(status.st_size) - AESGCM.overhead == record.size, digest.finish() == record.sha256 else {
-            throw Self.tampered(id, "the decrypted original does not have the SHA-256 the index recorded")
-        }
+        try Self.check(Int(status.st_size) - AESGCM.overhead, digest.finish(), against: record)
         guard lseek(scratch, 0, SEEK_SET) == 0 else { throw DurableFile.failure("cannot rewind a private file", errno) }
         try verified()
         try Self.copy(from: scratch, to: output)

@@ -76,21 +76,10 @@ public final class QuarantineStore: Sendable {
         guard let record = try record(id: id) else { throw Self.unknown(id) }
         let url = blobURL(id)
         guard let sealed = FileManager.default.contents(atPath: url.path) else {
-            if !FileManager.default.fileExists(atPath: url.path) {
-                throw KordonError(code: "quarantine.missing",
-                                  message: "the encrypted original of \(id) is missing from \(blobs.path); it cannot be served")
-            }
-            throw KordonError(code: "quarantine.unreadable", message: "cannot read \(url.path): check its permissions")
+            throw FileManager.default.fileExists(atPath: url.path) ? Self.unreadable(url) : missing(id)
         }
-        let original: Data
-        do {
-            original = try cipher.open(sealed, associatedData: Self.associatedData(id))
-        } catch let error as KordonError where error.code == "crypto.aead.rejected" {
-            throw Self.tampered(id, "GCM rejected the blob (changed, truncated, swapped with another, or another key)")
-        }
-        guard original.count == record.size, SHA256Digest.hex(original) == record.sha256 else {
-            throw Self.tampered(id, "the decrypted original does not have the SHA-256 the index recorded")
-        }
+        let original = try Self.authenticating(id) { try cipher.open(sealed, associatedData: Self.associatedData(id)) }
+        try Self.check(original.count, SHA256Digest.hex(original), against: record)
         return original
     }
 
@@ -162,6 +151,32 @@ public final class QuarantineStore: Sendable {
 
     static func unknown(_ id: String) -> KordonError {
         KordonError(code: "quarantine.unknown", message: "no quarantined message has the id \(id); see kordon quarantine list")
+    }
+
+    /// `quarantine.missing`: the record is there, its blob is not.
+    func missing(_ id: String) -> KordonError {
+        KordonError(code: "quarantine.missing",
+                    message: "the encrypted original of \(id) is missing from \(blobs.path); it cannot be served")
+    }
+
+    static func unreadable(_ blob: URL) -> KordonError {
+        KordonError(code: "quarantine.unreadable", message: "cannot read \(blob.path): check its permissions")
+    }
+
+    /// Runs `body`, which opens `id`'s blob; GCM's refusal becomes `quarantine.tampered`.
+    static func authenticating<T>(_ id: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as KordonError where error.code == "crypto.aead.rejected" {
+            throw tampered(id, "GCM rejected the blob (changed, truncated, swapped with another, or another key)")
+        }
+    }
+
+    /// Throws `quarantine.tampered` unless a decrypted original has the size and SHA-256 the index recorded.
+    static func check(_ size: Int, _ sha256: String, against record: QuarantineRecord) throws {
+        guard size == record.size, sha256 == record.sha256 else {
+            throw tampered(record.id, "the decrypted original does not have the SHA-256 the index recorded")
+        }
     }
 
     static func tampered(_ id: String, _ why: String) -> KordonError {
