@@ -81,17 +81,11 @@ extension AESGCM {
 
     /// Reads up to `limit` bytes (fewer only at the end of the input); throws `crypto.aead.io`.
     private static func read(_ fd: Int32, into buffer: UnsafeMutablePointer<UInt8>, upTo limit: Int) throws -> Int {
-        var filled = 0
-        while filled < limit {
-            let count = Glibc.read(fd, buffer + filled, limit - filled)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw KordonError(code: "crypto.aead.io", message: "cannot read: \(String(cString: strerror(errno)))")
-            }
-            if count == 0 { break }
-            filled += count
+        do {
+            return try FileDescriptorIO.read(fd, into: buffer, count: limit)
+        } catch {
+            throw KordonError(code: "crypto.aead.io", message: "cannot read: \(error.reason)")
         }
-        return filled
     }
 
     private static func read(_ fd: Int32, into bytes: inout [UInt8]) throws -> Int {
@@ -101,14 +95,10 @@ extension AESGCM {
 
     /// Writes every byte; throws `crypto.aead.io`.
     private static func write(_ fd: Int32, _ bytes: [UInt8]) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let count = bytes.withUnsafeBufferPointer { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw KordonError(code: "crypto.aead.io", message: "cannot write: \(String(cString: strerror(errno)))")
-            }
-            offset += count
+        do {
+            try bytes.withUnsafeBytes { try FileDescriptorIO.writeAll(fd, $0) }
+        } catch let error as FileDescriptorIO.Failure {
+            throw KordonError(code: "crypto.aead.io", message: "cannot write: \(error.reason)")
         }
     }
 }

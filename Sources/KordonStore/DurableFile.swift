@@ -55,16 +55,10 @@ public enum DurableFile {
 
     /// Writes every byte of `data` to `fd`, retrying short writes and interruptions.
     public static func writeAll(_ fd: Int32, _ data: Data, what: String) throws {
-        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            var offset = 0
-            while offset < raw.count {
-                let written = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw failure("cannot write \(what)", errno)
-                }
-                offset += written
-            }
+        do {
+            try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in try FileDescriptorIO.writeAll(fd, raw) }
+        } catch let error as FileDescriptorIO.Failure {
+            throw failure("cannot write \(what)", error.code)
         }
     }
 

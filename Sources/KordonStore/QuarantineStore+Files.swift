@@ -93,10 +93,11 @@ extension QuarantineStore {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
         defer { buffer.deallocate() }
         while true {
-            let count = read(input, buffer, size)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw DurableFile.failure("cannot read a private file", errno)
+            let count: Int
+            do {
+                count = try FileDescriptorIO.read(input, into: buffer, count: size)
+            } catch {
+                throw DurableFile.failure("cannot read a private file", error.code)
             }
             if count == 0 { return }
             try DurableFile.writeAll(output, Data(bytesNoCopy: buffer, count: count, deallocator: .none), what: "the original")

@@ -115,7 +115,7 @@ struct QuarantineCommand: ParsableCommand {
             let audit = try withStartupErrors { try StateFiles.audit(configuration) }
             // Streamed (an original too large for memory is served as well), and only once
             // it is known good and its view is in the audit log.
-            try withStartupErrors {
+            _ = try withStartupErrors {
                 try StateFiles.auditingTampering(of: record, audit: audit) {
                     try store.copyOriginal(id: record.id, to: STDOUT_FILENO) {
                         try audit.append(AuditEntry(event: "show-raw", source: record.source, messageSHA256: record.sha256,

@@ -103,10 +103,6 @@ enum SpoolFiles {
         var filled = 0
         // Read until end of file, whatever fstat said: the size is only a first guess.
         while true {
-            if filled > limit {
-                free(buffer)
-                return .tooLarge  // it grew while being read
-            }
             if filled == capacity {
                 capacity += max(65536, capacity / 2)
                 guard let grown = realloc(buffer, capacity) else {
@@ -115,15 +111,18 @@ enum SpoolFiles {
                 }
                 buffer = grown
             }
-            let count = read(fd, buffer + filled, capacity - filled)
-            if count < 0 {
-                if errno == EINTR { continue }
-                let code = errno
+            let wanted = capacity - filled
+            do {
+                filled += try FileDescriptorIO.read(fd, into: buffer + filled, count: wanted)
+            } catch {
                 free(buffer)
-                throw KordonError(code: "spool.read", message: "cannot read \(path): \(reason(code))")
+                throw KordonError(code: "spool.read", message: "cannot read \(path): \(reason(error.code))")
             }
-            if count == 0 { break }
-            filled += count
+            if filled > limit {
+                free(buffer)
+                return .tooLarge  // it grew while being read
+            }
+            if filled < capacity { break }  // the end came before the buffer was full
         }
         return .bytes(Data(bytesNoCopy: buffer, count: filled, deallocator: .free))
     }
@@ -173,8 +172,6 @@ enum SpoolFiles {
     }
 
     /// `statfs`, which Glibc's module does not import: looked up once.
-    private static let statfsFunction: (@convention(c) (UnsafePointer<CChar>, UnsafeMutableRawPointer) -> Int32)? = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "statfs") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (UnsafePointer<CChar>, UnsafeMutableRawPointer) -> Int32).self)
-    }()
+    private static let statfsFunction = CFunction.named("statfs",
+                                                       as: (@convention(c) (UnsafePointer<CChar>, UnsafeMutableRawPointer) -> Int32).self)
 }

@@ -24,23 +24,13 @@ struct UnsyncedFile {
         guard fd >= 0 else {
             throw KordonError(code: "spool.write", message: "cannot create \(path): \(SpoolFiles.reason(errno))")
         }
-        let failure: Int32 = data.withUnsafeBytes { bytes in
-            var written = 0
-            while written < bytes.count {
-                let count = write(fd, bytes.baseAddress! + written, bytes.count - written)
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                written += count
-            }
-            return 0
-        }
         self.path = path
         self.fd = fd
-        if failure != 0 {
+        do {
+            try data.withUnsafeBytes { try FileDescriptorIO.writeAll(fd, $0) }
+        } catch let failure as FileDescriptorIO.Failure {
             discard()
-            throw KordonError(code: "spool.write", message: "cannot write \(path): \(SpoolFiles.reason(failure))")
+            throw KordonError(code: "spool.write", message: "cannot write \(path): \(SpoolFiles.reason(failure.code))")
         }
     }
 
@@ -70,8 +60,6 @@ struct UnsyncedFile {
 
     /// Linux's `sync_file_range`, which Glibc's module does not import: looked up once;
     /// without it, every fsync waits for its own file as before.
-    private static let syncFileRange: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32)? = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sync_file_range") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32).self)
-    }()
+    private static let syncFileRange = CFunction.named("sync_file_range",
+                                                      as: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32).self)
 }
