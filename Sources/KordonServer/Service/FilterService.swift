@@ -114,15 +114,6 @@ public final class FilterService: Sendable {
         return outcome(decided, transport: transport, since: request.started)
     }
 
-    /// ``filter(_:source:route:transport:id:)`` for a caller on a thread of its own
-    /// (the spool's file threads), never on an event loop, the cooperative pool or a
-    /// scanning thread: the same steps, waiting instead of suspending.
-    public func filterBlocking(_ data: Data, source: String, route: Report.Route?, transport: String,
-                               id: String? = nil) throws -> Outcome {
-        let message = Message(data: data, source: source, route: route, transport: transport, id: id)
-        return try filterBlocking([message])[0].get().recorded()
-    }
-
     /// One message for ``filterBlocking(_:)``.
     public struct Message: Sendable {
         /// The message's bytes.
@@ -232,8 +223,8 @@ public final class FilterService: Sendable {
         guard fd >= 0 else { return Data() }
         defer { close(fd) }
         var bytes = [UInt8](repeating: 0, count: 4096)
-        let count = read(fd, &bytes, bytes.count)
-        return count > 0 ? Data(bytes.prefix(count)) : Data()
+        let count = bytes.withUnsafeMutableBytes { (try? FileDescriptorIO.read(fd, into: $0.baseAddress!, count: $0.count)) ?? 0 }
+        return Data(bytes.prefix(count))
     }
 
     /// A decision before it is recorded: the pipeline's result and the stored original's quarantine id.
