@@ -47,19 +47,13 @@ run) -- superseded by runs with the compiled client:
   stock c-icap-client    Kordon 7.7 ms a run | c-icap 47.8 ms (two 40 ms delayed-ACK stalls; Kordon sets TCP_QUICKACK)
   100 KB declaration     Kordon max 387 req/s; at 194 req/s open loop p50 5.2 ms, p99 8.5 ms (target < 20 ms: met)
 """
-import argparse, json, os, random, shutil, socket, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, random, shutil, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "Benchmarks"))
 sys.dont_write_bytecode = True  # no __pycache__ in the tree
-import icap_client  # noqa: E402  (readiness probes only: OPTIONS)
+import icap_client  # noqa: E402  (readiness probes: OPTIONS; free ports)
 from clamd_peer import start_clamd  # noqa: E402
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(predicate, seconds, what):
@@ -72,7 +66,7 @@ def wait_for(predicate, seconds, what):
 
 
 def start_c_icap(work, clamd_sock):
-    port = free_port()
+    port = icap_client.free_port()
     conf = os.path.join(work, "c-icap.conf")
     lib = "/usr/lib/x86_64-linux-gnu/c_icap"
     with open(conf, "w") as f:
@@ -121,7 +115,7 @@ serve:
   threads: 0
   queue: 512
   icap:
-    listen: 127.0.0.1:{free_port()}
+    listen: 127.0.0.1:{icap_client.free_port()}
     maxConnections: 1024
 """)
     kordon = os.path.join(ROOT, f".build/{configuration}/kordon")

@@ -3,6 +3,13 @@ of serve-soak.py, which check every answer. The benchmark's load itself is drive
 `KordonBench icap-load`."""
 import socket
 
+def free_port():
+    """A TCP port nothing listens on at the moment, on loopback: where a server under test listens."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 HTTP_REQUEST = b"GET http://origin.test/declaration.xml HTTP/1.1\r\nHost: origin.test\r\n\r\n"
 
 

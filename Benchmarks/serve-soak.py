@@ -36,7 +36,7 @@ Two ways to run:
 Prints answers by protocol, kind and status, errors (with the first few explained), reloads
 sent, and latency percentiles (p50, p90, p99, max) per protocol and kind.
 """
-import argparse, base64, http.client, json, os, re, shutil, signal, socket, ssl, subprocess, sys, tempfile, threading, time
+import argparse, base64, http.client, json, os, re, shutil, signal, ssl, subprocess, sys, tempfile, threading, time
 import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -193,17 +193,10 @@ def wait_ready(url, token, cacert, process, seconds):
     return False
 
 
-def free_port():
-    """A TCP port nothing listens on at the moment, on loopback."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def start_server(kordon, workdir, http_clients, icap_clients, signatures):
     """Starts `kordon serve` with HTTP and ICAP on free ports; returns (process, url, (host, icap port))."""
     for _ in range(10):
-        port, icap = free_port(), free_port()
+        port, icap = icap_client.free_port(), icap_client.free_port()
         config = os.path.join(workdir, "kordon.yaml")
         extra = f"  directories: [{signatures}]\n" if signatures else ""
         with open(config, "w") as f:
