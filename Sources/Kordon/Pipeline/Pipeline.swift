@@ -97,15 +97,4 @@ public struct Pipeline: Sendable {
                                      detail: "restricted data was found but no sanitized copy could be made; the message is held"))
         return .quarantined
     }
-
-    /// Opaque content: ClamAV (which unpacks archives; their text files are read by
-    /// the rule packs), and the rule packs over the content itself when it is text.
-    private func filterOpaque(_ data: Data, work: inout MessageWork) -> Data? {
-        work.add(engines.clamav.scanCollectingText(data, part: .message))
-        guard TextSniffer.isText(data), let rules = work.chooseRules(engines) else { return nil }
-        let (findings, replaced) = TextRedactor(rules: rules, mode: mode)
-            .redact([UInt8](data), part: .message, context: "", place: .editable)
-        work.findings += findings
-        return replaced.map { Data($0) }
-    }
 }
