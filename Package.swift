@@ -34,15 +34,24 @@ let package = Package(
         .systemLibrary(name: "CGMime", pkgConfig: "gmime-3.0", providers: [.apt(["libgmime-3.0-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CHyperscan", pkgConfig: "libhs", providers: [.apt(["libhyperscan-dev"])]),
+        // Decompressors (HTTP Content-Encoding, archive members, streams inside documents).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CBrotli", pkgConfig: "libbrotlidec", providers: [.apt(["libbrotli-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CLZMA", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
+        // Debian 12's libbz2-dev has no .pc file: the module map links bz2 itself.
+        .systemLibrary(name: "CBzip2", providers: [.apt(["libbz2-dev"])]),
 
         // The vocabulary every stage shares: parts, findings, verdicts, reports.
         .target(name: "KordonCore"),
         // Digests, HMAC (and later AEAD) through OpenSSL's libcrypto.
         .target(name: "KordonCrypto", dependencies: ["KordonCore", "COpenSSL"]),
+        // Bounded decoding of zlib/deflate/gzip, brotli, zstd, xz/.lzma and bzip2 streams.
+        .target(name: "KordonCompression", dependencies: ["CZlib", "CBrotli", "CZstd", "CLZMA", "CBzip2"]),
         // Stages, one C library each.
-        .target(name: "KordonScanning", dependencies: ["KordonCore", "CClamAV"]),
-        .target(name: "KordonXML", dependencies: ["KordonCore", "CLibXML2"]),
-        .target(name: "KordonMIME", dependencies: ["KordonCore", "CGMime"]),
+        .target(name: "KordonScanning", dependencies: ["KordonCore", "KordonCompression", "CClamAV"]),
+        .target(name: "KordonXML", dependencies: ["KordonCore", "KordonCompression", "CLibXML2"]),
+        .target(name: "KordonMIME", dependencies: ["KordonCore", "KordonCompression", "CGMime"]),
         // Restricted data: national rule packs, validators, Hyperscan matching.
         .target(name: "KordonRules", dependencies: [
             "KordonCore", "KordonCrypto", "CHyperscan",
@@ -50,7 +59,7 @@ let package = Package(
         ]),
         // The pipeline: intake, stages in order, verdict, report, configuration.
         .target(name: "Kordon", dependencies: [
-            "KordonCore", "KordonCrypto", "KordonScanning", "KordonXML", "KordonMIME", "KordonRules",
+            "KordonCore", "KordonCrypto", "KordonCompression", "KordonScanning", "KordonXML", "KordonMIME", "KordonRules",
             .product(name: "Yams", package: "Yams"),
         ]),
         // Quarantine store (AES-256-GCM blobs, SQLite index) and the HMAC-chained audit log.
@@ -60,7 +69,7 @@ let package = Package(
         ]),
         // kordon serve: the scanning service, spool, ICAP and HTTP transports.
         .target(name: "KordonServer", dependencies: [
-            "Kordon", "KordonCore", "KordonStore",
+            "Kordon", "KordonCore", "KordonCompression", "KordonStore",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -81,6 +90,7 @@ let package = Package(
 
         .testTarget(name: "KordonCoreTests", dependencies: ["KordonCore"]),
         .testTarget(name: "KordonCryptoTests", dependencies: ["KordonCrypto", "KordonCore"]),
+        .testTarget(name: "KordonCompressionTests", dependencies: ["KordonCompression", "KordonTestSupport"]),
         .testTarget(name: "KordonRulesTests", dependencies: ["KordonRules"]),
         .testTarget(name: "KordonScanningTests", dependencies: ["KordonScanning"]),
         .testTarget(name: "KordonXMLTests", dependencies: ["KordonXML"]),
@@ -88,7 +98,7 @@ let package = Package(
         .target(name: "KordonTestSupport", path: "Tests/KordonTestSupport"),
         .testTarget(name: "KordonTests", dependencies: ["Kordon", "kordon", "KordonTestSupport"]),
         .testTarget(name: "KordonStoreTests", dependencies: ["KordonStore", "KordonCore"]),
-        .testTarget(name: "KordonServerTests", dependencies: ["KordonServer", "Kordon", "KordonCore", "kordon", "KordonTestSupport"]),
+        .testTarget(name: "KordonServerTests", dependencies: ["KordonServer", "Kordon", "KordonCore", "KordonCompression", "kordon", "KordonTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,5 @@
+#ifndef KORDON_CZSTD_SHIM_H
+#define KORDON_CZSTD_SHIM_H
+#include <zstd.h>
+#include <zstd_errors.h>
+#endif
