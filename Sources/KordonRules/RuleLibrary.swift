@@ -93,6 +93,10 @@ public final class RuleLibrary: Sendable {
     /// `nil` when it was given no cache directory.
     public let cacheReport: RuleCacheReport?
 
+    /// Every loaded pack's rules together, whatever the route: for what must be found
+    /// wherever it comes from (identifiers in names and in the strings of a report).
+    public var everyPack: RuleSet { compiled }
+
     /// The packs, sorted by id.
     public var packs: [RulePackInfo] {
         packsByID.values.sorted { $0.id < $1.id }.map(RulePackInfo.init)

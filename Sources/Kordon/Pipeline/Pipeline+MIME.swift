@@ -52,6 +52,7 @@ extension Pipeline {
     private func redactText(of message: MIMEEditableMessage, work: inout MessageWork) -> Data? {
         guard let rules = work.chooseRules(engines) else { return nil }
         let redactor = TextRedactor(rules: rules, mode: mode)
+        work.findings += NameScreening(rules: rules, mode: mode).findings(inHeaderNamesOf: message.textSites)
         for site in message.textSites {
             let (part, context): (PartPath, String) = switch site.kind {
             case .header(let name): (site.part.appending("header:\(name)"), name)

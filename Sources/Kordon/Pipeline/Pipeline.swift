@@ -85,7 +85,8 @@ public struct Pipeline: Sendable {
                                 Report.Output(sha256: verdict == .clean ? info.sha256 : SHA256Digest.hex(passed), size: passed.count)
                             },
                             engine: engines.reportEngine(rules: work.rules?.description ?? ""))
-        return FilterResult(report: report, output: output)
+        // Part paths and details may quote names from the message: the last step masks identifiers in them.
+        return FilterResult(report: ReportMasking(rules: engines.rules.everyPack).masked(report), output: output)
     }
 
     /// The verdict; a message the findings call sanitized but for which no

@@ -58,6 +58,16 @@ struct TextRedactor {
         return (findings, result)
     }
 
+    /// The findings for `matches` in a name (`what`: "an element name", …), which no
+    /// edit can change: each takes the action of an uneditable place, so a personal
+    /// identifier holds the message as it would in a base64 attachment.
+    func findings(inName matches: [TextMatch], part: PartPath, what: String) -> [Finding] {
+        matches.map { match in
+            let (action, _) = decide(match, place: .uneditable)
+            return Self.finding(for: match, part: part, action: action, note: "in \(what), which cannot be changed")
+        }
+    }
+
     /// The action for one match in one place, and a note for the finding's detail.
     private func decide(_ match: TextMatch, place: Place) -> (FindingAction, String?) {
         if match.kind == .marking { return (.quarantine, nil) }

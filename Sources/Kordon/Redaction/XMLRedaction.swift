@@ -3,7 +3,8 @@ import KordonRules
 import KordonXML
 
 /// The restricted-data stage over one parsed XML document: element rules first,
-/// then every text, attribute value and comment through the detectors and markings.
+/// then every name (see ``NameScreening``), then every text, attribute value and
+/// comment through the detectors and markings.
 ///
 /// Edits are made in the document; the caller serializes and validates it again.
 struct XMLRedaction {
@@ -17,6 +18,7 @@ struct XMLRedaction {
     /// Runs the stage on `document`, the XML part at `path`; returns its findings.
     func run(on document: XMLEditableDocument, at path: PartPath) -> [Finding] {
         var findings = applyElementRules(to: document, at: path)
+        findings += NameScreening(rules: rules, mode: mode).findings(in: document, at: path)
         let redactor = TextRedactor(rules: rules, mode: mode)
         document.forEachText(skippingBinaryOf: schemas) { site, text in
             let (found, replaced) = redactor.redact(text, part: path.xml(site.path), context: site.path,

@@ -1,0 +1,50 @@
+/// Detectors over names: element and attribute names, namespace prefixes and URIs,
+/// header names, and the report strings that quote them.
+extension RuleSet {
+    /// Every match in a name, as ``scan(_:context:)`` finds them in text, plus the
+    /// identifiers glued to ASCII letters (`a870612300012`, `IIN870612300012`).
+    ///
+    /// In prose a number touching a letter is part of a word, and the boundary checks
+    /// drop it; a name has no spaces to put between a label and a value, so the name is
+    /// scanned a second time with its ASCII letters read as spaces. The copy has the
+    /// same length, so its ranges are the name's; the name itself is the place, so its
+    /// words (`INN7707083893`) still count as context. Each match's `masked` is made
+    /// from the name's own bytes.
+    public func scanName(_ name: [UInt8]) -> [TextMatch] {
+        let plain = scan(name)
+        guard name.contains(where: Self.isASCIILetter), name.contains(where: Boundaries.isDigit) else { return plain }
+        let separated = name.map { Self.isASCIILetter($0) ? UInt8(ascii: " ") : $0 }
+        let glued = scan(separated, context: String(decoding: name, as: UTF8.self)).map { match in
+            var match = match
+            if match.kind == .detector { match.masked = Masking.masked(name[match.range]) }
+            return match
+        }
+        guard !glued.isEmpty else { return plain }
+        return TextScan.withoutOverlaps(plain + glued)
+    }
+
+    /// `name` with every personal identifier (every detector match outside the
+    /// public registers) replaced by its masked form, or `nil` when there is none:
+    /// what a report may show of a string that came from a message. Markings and
+    /// organization numbers stay readable (they are no one's personal data); a name
+    /// that could not be checked is masked whole.
+    public func maskedName(_ name: String) -> String? {
+        let bytes = Array(name.utf8)
+        let matches = scanName(bytes).filter { ($0.kind == .detector && $0.category != .publicRegistry) || $0.ruleID == "kordon.scan-failed" }
+        guard !matches.isEmpty else { return nil }
+        var result: [UInt8] = []
+        result.reserveCapacity(bytes.count + 8 * matches.count)
+        var position = 0
+        for match in matches where match.range.lowerBound >= position {
+            result += bytes[position..<match.range.lowerBound]
+            result += Array(Masking.masked(bytes[match.range]).utf8)
+            position = match.range.upperBound
+        }
+        result += bytes[position...]
+        return String(decoding: result, as: UTF8.self)
+    }
+
+    private static func isASCIILetter(_ byte: UInt8) -> Bool {
+        (byte | 0x20) &- 0x61 < 26
+    }
+}
