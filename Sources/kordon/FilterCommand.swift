@@ -30,12 +30,12 @@ struct FilterCommand: ParsableCommand {
     var file: String?
 
     func run() throws {
-        let (pipeline, data, source) = try withStartupErrors { () throws -> (Pipeline, Data, String) in
+        let (pipeline, input, source) = try withStartupErrors { () throws -> (Pipeline, MessageInput, String) in
             let configuration = try engine.configuration()
-            let (data, source) = try readInput()
-            return (try engine.pipeline(configuration), data, source)
+            let (input, source) = try readInput(limit: configuration.limits.maxMessageSize)
+            return (try engine.pipeline(configuration), input, source)
         }
-        let result = pipeline.filter(data, source: source, route: route.route)
+        let result = pipeline.filter(input, source: source, route: route.route)
         if let report {
             do {
                 try Data((result.report.jsonLine() + "\n").utf8).write(to: URL(fileURLWithPath: report))
@@ -50,13 +50,20 @@ struct FilterCommand: ParsableCommand {
         if result.report.verdict == .quarantined { throw ExitCode(1) }
     }
 
-    private func readInput() throws -> (Data, String) {
-        if file == nil || file == "-" {
-            return (FileHandle.standardInput.readDataToEndOfFile(), "-")
+    /// The message, read a chunk at a time: one over `limit` is counted and digested
+    /// to its end but never held, so its size costs no memory.
+    private func readInput(limit: Int) throws -> (MessageInput, String) {
+        guard let path = file, path != "-" else {
+            do {
+                return (try MessageReader.read(FileHandle.standardInput.fileDescriptor, limit: limit), "-")
+            } catch {
+                throw KordonError(code: "filter.input", message: "cannot read stdin: \(error.reason)")
+            }
         }
-        guard let path = file, let data = FileManager.default.contents(atPath: path) else {
-            throw KordonError(code: "filter.input", message: "cannot read \(file ?? "-"): check the path and its permissions")
+        do {
+            return (try MessageReader.read(path: path, limit: limit), path)
+        } catch {
+            throw KordonError(code: "filter.input", message: "cannot read \(path): check the path and its permissions")
         }
-        return (data, path)
     }
 }

@@ -72,15 +72,19 @@ public struct BatchScanner: Sendable {
     }
 
     /// Reads and filters one file; a file that cannot be read is quarantined with
-    /// an `error` finding rather than skipped.
+    /// an `error` finding rather than skipped. A file over ``Limits/maxMessageSize``
+    /// is streamed through its digest, never held (see ``MessageReader``).
     public func scanFile(_ path: String) -> Report {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        let input: MessageInput
+        do {
+            input = try MessageReader.read(path: path, limit: pipeline.engines.limits.maxMessageSize)
+        } catch {
             let finding = Finding(stage: .error, rule: "kordon.read", part: .message,
                                   detail: "the file could not be read")
             return Report(message: .init(source: path, sha256: "", size: 0, format: "opaque"),
                           verdict: .quarantined, findings: [finding], output: nil,
                           engine: pipeline.engines.reportEngine())
         }
-        return pipeline.filter(data, source: path, route: route).report
+        return pipeline.filter(input, source: path, route: route).report
     }
 }
