@@ -1,0 +1,229 @@
+"""Families `archive` (issue 17, kind 2) and `encoding` (kind 1): containers libclamav may not
+fully open, and HTTP bodies under a Content-Encoding. Each generator takes (rng, infected) and
+returns a Sample."""
+
+import bz2
+import gzip
+import io
+import lzma
+import shutil
+import struct
+import subprocess
+import tarfile
+import zipfile
+import zlib
+
+from common import Sample, clean_declaration, declaration, payload, xml_bytes, words
+
+ZIP_METHODS = {"stored": zipfile.ZIP_STORED, "deflate": zipfile.ZIP_DEFLATED,
+               "bzip2": zipfile.ZIP_BZIP2, "lzma": zipfile.ZIP_LZMA}
+
+
+def zip_bytes(members, comment=b""):
+    """A zip of (name, data, method name) members."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data, method in members:
+            info = zipfile.ZipInfo(name, date_time=(2025, 3, 24, 11, 44, 0))
+            info.compress_type = ZIP_METHODS[method]
+            archive.writestr(info, data)
+        archive.comment = comment
+    return out.getvalue()
+
+
+def local_header_offsets(data):
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return [info.header_offset for info in archive.infolist()]
+
+
+def lie_in_local_headers(rng, data, how):
+    """The zip with every local file header lying: sizes zero / too small / huge, a wrong CRC,
+    the data-descriptor flag set with no descriptor, or another name of the same length."""
+    out = bytearray(data)
+    for offset in local_header_offsets(data):
+        if how == "sizes-zero":
+            struct.pack_into("<II", out, offset + 18, 0, 0)
+        elif how == "sizes-small":
+            csize, usize = struct.unpack_from("<II", out, offset + 18)
+            struct.pack_into("<II", out, offset + 18, max(1, csize // 3), max(1, usize // 4))
+        elif how == "sizes-huge":
+            struct.pack_into("<II", out, offset + 18, 0x7FFFFFF0, 0x7FFFFFF0)
+        elif how == "crc-wrong":
+            struct.pack_into("<I", out, offset + 14, rng.getrandbits(32))
+        elif how == "descriptor-flag":
+            flags = struct.unpack_from("<H", out, offset + 6)[0]
+            struct.pack_into("<H", out, offset + 6, flags | 0x8)
+            struct.pack_into("<III", out, offset + 14, 0, 0, 0)
+        elif how == "name-differs":
+            length = struct.unpack_from("<H", out, offset + 26)[0]
+            out[offset + 30:offset + 30 + length] = bytes(rng.choice(b"abcdefgh") for _ in range(length))
+    return bytes(out)
+
+
+def tar_bytes(members, mode="w"):
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode=mode) as archive:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.mode = len(data), 1742800000, 0o644
+            archive.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def member_name(rng, infected):
+    return rng.choice(["readme.txt", "invoice.txt", "data.bin", "setup.exe", "doc.pdf", "notes"])
+
+
+def inner_members(rng, infected, method):
+    """One to three members; with `infected`, exactly one of them carries EICAR."""
+    count = rng.randint(1, 3)
+    hot = rng.randrange(count)
+    return [("%d-%s" % (i, member_name(rng, infected)), payload(rng, infected and i == hot), method)
+            for i in range(count)]
+
+
+def nested(rng, infected, depth):
+    """An archive holding an archive ... `depth` levels, EICAR at the bottom; formats drawn."""
+    data = payload(rng, infected)
+    kinds = []
+    for _ in range(depth):
+        kind = rng.choice(["zip-deflate", "zip-stored", "zip-lzma", "zip-bzip2", "gz", "tar", "tgz", "bz2", "xz"])
+        kinds.append(kind)
+        if kind.startswith("zip-"):
+            data = zip_bytes([("inner.bin", data, kind[4:])])
+        elif kind == "gz":
+            data = gzip.compress(data, mtime=0)
+        elif kind == "tar":
+            data = tar_bytes([("inner.bin", data)])
+        elif kind == "tgz":
+            data = tar_bytes([("inner.bin", data)], "w:gz")
+        elif kind == "bz2":
+            data = bz2.compress(data)
+        else:
+            data = lzma.compress(data)
+    return data, "/".join(reversed(kinds))
+
+
+# mutation -> (builder, extension, a clean control of this shape must pass)
+def _archive(rng, infected, mutation):
+    if mutation.startswith("zip-") and mutation[4:] in ZIP_METHODS:
+        return zip_bytes(inner_members(rng, infected, mutation[4:])), "zip", ""
+    if mutation.startswith("zip-lie-"):
+        method = rng.choice(["deflate", "stored", "lzma", "bzip2"])
+        data = zip_bytes(inner_members(rng, infected, method))
+        return lie_in_local_headers(rng, data, mutation[8:]), "zip", method
+    if mutation == "zip-concat":
+        first_hot = rng.random() < 0.5
+        a = zip_bytes(inner_members(rng, infected and first_hot, rng.choice(["deflate", "stored"])))
+        b = zip_bytes(inner_members(rng, infected and not first_hot, rng.choice(["deflate", "stored"])))
+        return a + b, "zip", "eicar-in-first" if first_hot else "eicar-in-second"
+    if mutation == "zip-after-junk":
+        junk = rng.choice([bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 3000))),
+                           b"MZ" + bytes(rng.randint(100, 2000)), clean_text_bytes(rng)])
+        return junk + zip_bytes(inner_members(rng, infected, rng.choice(["deflate", "stored"]))), "zip", ""
+    if mutation == "zip-trailing-junk":
+        junk = bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 2000)))
+        return zip_bytes(inner_members(rng, infected, "deflate")) + junk, "zip", ""
+    if mutation == "zip-duplicate-names":
+        data = payload(rng, infected)
+        return zip_bytes([("a.txt", payload(rng, False), "deflate"), ("a.txt", data, rng.choice(["deflate", "stored"]))]), "zip", ""
+    if mutation == "nested":
+        data, kinds = nested(rng, infected, rng.randint(2, 4))
+        return data, "bin", kinds
+    if mutation in ("gz", "gz-multi", "bz2", "xz", "lzma-alone"):
+        data = payload(rng, infected)
+        if mutation == "gz":
+            return gzip.compress(data, mtime=0), "gz", ""
+        if mutation == "gz-multi":
+            return gzip.compress(payload(rng, False), mtime=0) + gzip.compress(data, mtime=0), "gz", ""
+        if mutation == "bz2":
+            return bz2.compress(data), "bz2", ""
+        if mutation == "xz":
+            return lzma.compress(data, format=lzma.FORMAT_XZ), "xz", ""
+        return lzma.compress(data, format=lzma.FORMAT_ALONE), "lzma", ""
+    modes = {"tar": "w", "tar-gz": "w:gz", "tar-bz2": "w:bz2", "tar-xz": "w:xz"}
+    members = [(name, data) for name, data, _ in inner_members(rng, infected, "stored")]
+    return tar_bytes(members, modes[mutation]), "tar", ""
+
+
+def clean_text_bytes(rng):
+    return (words(rng, rng.randint(20, 200)) + "\n").encode()
+
+
+ARCHIVE_MUTATIONS = {
+    "zip-stored": True, "zip-deflate": True, "zip-bzip2": False, "zip-lzma": False,
+    "zip-lie-sizes-zero": False, "zip-lie-sizes-small": False, "zip-lie-sizes-huge": False,
+    "zip-lie-crc-wrong": False, "zip-lie-descriptor-flag": False, "zip-lie-name-differs": False,
+    "zip-concat": False, "zip-after-junk": False, "zip-trailing-junk": False, "zip-duplicate-names": False,
+    "nested": False, "gz": True, "gz-multi": False, "bz2": True, "xz": True, "lzma-alone": False,
+    "tar": True, "tar-gz": True, "tar-bz2": True, "tar-xz": True,
+}
+
+
+def archive(rng, infected):
+    """Kind 2: an archive as a file, as a declaration's base64 attachment, or as a mail attachment."""
+    from hostile_mime import mail_with_attachment  # a cycle otherwise
+    mutation = rng.choice(sorted(ARCHIVE_MUTATIONS))
+    data, ext, detail = _archive(rng, infected, mutation)
+    wrapper = rng.choice(["file", "file", "xml", "mime"])
+    valid = ARCHIVE_MUTATIONS[mutation] or (mutation == "nested" and all(
+        k in ("zip-deflate", "zip-stored", "gz", "tar", "tgz", "bz2", "xz") for k in detail.split("/")))
+    if wrapper == "xml":
+        data, ext = xml_bytes(declaration(rng, data, "application/octet-stream", "archive." + ext)), "xml"
+    elif wrapper == "mime":
+        data, ext = mail_with_attachment(rng, data, "application/octet-stream", "archive." + ext), "eml"
+    return Sample("archive", mutation, data, infected, ext, "%s %s" % (wrapper, detail), expect_clean=valid)
+
+
+# --- kind 1: HTTP Content-Encoding -------------------------------------------------------------
+
+def _tool(name, args, data):
+    """br and zstd through their command-line tools, when installed (no such module in the
+    standard library); None when not."""
+    if shutil.which(name) is None:
+        return None
+    return subprocess.run([name] + args, input=data, capture_output=True, check=True).stdout
+
+
+def raw_deflate(data):
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return c.compress(data) + c.flush()
+
+
+ENCODINGS = {  # mutation -> (Content-Encoding value, encoder, a clean control must pass)
+    "gzip": ("gzip", lambda d: gzip.compress(d, mtime=0), True),
+    "x-gzip": ("x-gzip", lambda d: gzip.compress(d, mtime=0), True),
+    "gzip-upper": ("GZIP", lambda d: gzip.compress(d, mtime=0), True),
+    "deflate-zlib": ("deflate", zlib.compress, True),
+    "deflate-raw": ("deflate", raw_deflate, True),
+    "br": ("br", lambda d: _tool("brotli", ["-c"], d), True),
+    "zstd": ("zstd", lambda d: _tool("zstd", ["-q", "-c"], d), True),
+    "gzip-gzip": ("gzip, gzip", lambda d: gzip.compress(gzip.compress(d, mtime=0), mtime=0), True),
+    "deflate-gzip": ("deflate, gzip", lambda d: gzip.compress(zlib.compress(d), mtime=0), True),
+    "gzip-multi-member": ("gzip", lambda d: gzip.compress(d[:len(d) // 2], mtime=0) + gzip.compress(d[len(d) // 2:], mtime=0), True),
+    "gzip-trailing-junk": ("gzip", lambda d: gzip.compress(d, mtime=0) + b"\x00junk\xff" * 3, False),
+    "gzip-truncated": ("gzip", lambda d: gzip.compress(d, mtime=0)[:-6], False),
+    "unknown-gzip-body": ("x-custom", lambda d: gzip.compress(d, mtime=0), False),
+    "compress-label": ("compress", zlib.compress, False),
+    "identity": ("identity", lambda d: d, True),
+}
+
+
+def encoding(rng, infected):
+    """Kind 1: a message under a Content-Encoding, POSTed to /v1/filter or sent in an ICAP RESPMOD."""
+    mutation = rng.choice(sorted(ENCODINGS))
+    label, encode, valid = ENCODINGS[mutation]
+    inner = rng.choice(["xml", "text", "zip"])
+    if inner == "xml":
+        body = xml_bytes(declaration(rng, payload(rng, infected)) if infected else clean_declaration(rng))
+        media = "application/xml"
+    elif inner == "text":
+        body, media = payload(rng, infected), "text/plain"
+    else:
+        body, media = zip_bytes(inner_members(rng, infected, "deflate")), "application/zip"
+    encoded = encode(body)
+    if encoded is None:  # the tool is not installed: send gzip so the sample still counts
+        mutation, label, encoded = "gzip", "gzip", gzip.compress(body, mtime=0)
+    transport = rng.choice(["http", "icap"])
+    return Sample("encoding", mutation, encoded, infected, "body", "%s %s" % (transport, inner), transport,
+                  {"Content-Encoding": label, "Content-Type": media}, expect_clean=valid)
