@@ -90,7 +90,7 @@ let package = Package(
 
         .testTarget(name: "KordonCoreTests", dependencies: ["KordonCore"]),
         .testTarget(name: "KordonCryptoTests", dependencies: ["KordonCrypto", "KordonCore"]),
-        .testTarget(name: "KordonCompressionTests", dependencies: ["KordonCompression", "KordonTestSupport"]),
+        .testTarget(name: "KordonCompressionTests", dependencies: ["KordonCompression"]),
         .testTarget(name: "KordonRulesTests", dependencies: ["KordonRules"]),
         .testTarget(name: "KordonScanningTests", dependencies: ["KordonScanning"]),
         .testTarget(name: "KordonXMLTests", dependencies: ["KordonXML"]),
