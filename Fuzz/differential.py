@@ -19,6 +19,7 @@ import argparse
 import collections
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -32,6 +33,14 @@ import oracle  # noqa: E402
 
 PASSED = ("clean", "sanitized")
 HELD = ("quarantined", "refused")
+
+
+def head():
+    try:
+        return subprocess.run(["git", "-C", os.path.dirname(HERE), "log", "-1", "--format=%h %cd", "--date=format:%H:%M"],
+                              capture_output=True, text=True).stdout.strip() or "?"
+    except OSError:
+        return "?"
 
 
 def known_gaps(path):
@@ -129,6 +138,7 @@ def main():
     if not os.access(args.kordon, os.X_OK):
         sys.exit("no kordon binary at %s (swift build --product kordon, or --kordon PATH)" % args.kordon)
     print("differential fuzz: seed %d, %d a family, families %s, kordon %s" % (seed, args.count, ",".join(families), args.kordon))
+    print("kordon binary built %s UTC; checkout at %s" % (time.strftime("%Y-%m-%d %H:%M", time.gmtime(os.path.getmtime(args.kordon))), head()))
     print("command: python3 Fuzz/differential.py --seed %d --count %d --families %s" % (seed, args.count, ",".join(families)))
     workdir = os.path.abspath(args.keep) if args.keep else tempfile.mkdtemp(prefix="kordon-fuzz-")
     sample_dir = os.path.join(workdir, "samples")
