@@ -44,6 +44,9 @@ extension Pipeline {
             work.add(engines.clamav.scanCollectingText(leaf.part.data, part: leaf.part.path, filename: leaf.part.filename))
             if !bodySites.contains(leaf.part.path) { work.keepIfText(leaf.part.data, at: leaf.part.path) }
         }
+        if let rules = work.chooseRules(engines) {
+            work.findings += NameScreening(rules: rules, mode: mode).findings(inFilenamesOf: parsed.leaves.map(\.part))
+        }
         guard let editable else { return nil }
         return redactText(of: editable, work: &work)
     }

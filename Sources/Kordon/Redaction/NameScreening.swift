@@ -4,7 +4,8 @@ import KordonRules
 import KordonXML
 
 /// The restricted-data stage over names: element and attribute names, namespace
-/// prefixes and URIs, processing-instruction targets, MIME header names.
+/// prefixes and URIs, processing-instruction targets, MIME header names and the file
+/// names of MIME parts.
 ///
 /// The stage edits text; a name is markup, and renaming an element or a namespace
 /// would change what the document means (and break its schema), so a personal
@@ -44,6 +45,18 @@ struct NameScreening {
             findings += redactor.findings(inName: matches, part: site.part.appending("header:\(name)"), what: "a header name")
         }
         return findings
+    }
+
+    /// The findings for the file names MIME parts carry (`filename=`, `name=`): parameters
+    /// of structured fields, which the stage does not rewrite, so an identifier in one is
+    /// treated as in any other place that cannot be edited.
+    func findings(inFilenamesOf parts: [ExtractedPart]) -> [Finding] {
+        let redactor = TextRedactor(rules: rules, mode: mode)
+        return parts.flatMap { part -> [Finding] in
+            guard let filename = part.filename, !filename.isEmpty else { return [] }
+            let matches = rules.scanName(Array(filename.utf8))
+            return matches.isEmpty ? [] : redactor.findings(inName: matches, part: part.path, what: "a file name")
+        }
     }
 
     private static func describe(_ kind: XMLNameSite.Kind) -> String {
