@@ -1,5 +1,6 @@
 import CClamAV
 import Foundation
+import KordonCompression
 import KordonCore
 
 /// One compiled libclamav engine, shared by every scanning thread.
@@ -59,6 +60,10 @@ public final class ClamEngine: @unchecked Sendable {
         do {
             try apply(options.limits, to: handle)
             if let directory = options.temporaryDirectory { try useTemporaryDirectory(directory, in: handle) }
+            // No clean-file cache: a part libclamav cached as clean is not unpacked again, so
+            // Kordon's own looks inside it (zip structure, undecoded streams) would be skipped.
+            try check(cl_engine_set_num(handle, CL_ENGINE_DISABLE_CACHE, 1), code: "clamav.cache",
+                      message: "libclamav would not turn its clean-file cache off")
             cl_engine_set_clcb_virus_found(handle, ClamMatchCollector.virusFound)
             cl_engine_set_clcb_file_inspection(handle, ClamMatchCollector.fileInspection)
             var loaded: [ClamDatabase] = []
@@ -94,7 +99,9 @@ public final class ClamEngine: @unchecked Sendable {
 
     /// Scans one decoded part, collecting up to `textBudget` bytes of the text files
     /// libclamav unpacks when `textBudget` is set (see ``scanCollectingText(_:part:filename:)``).
-    func scan(_ data: Data, part: PartPath, filename: String?, collectingText textBudget: Int?) -> ClamScanResult {
+    /// `depth` counts the compressed streams this part was decoded from (see ``UndecodedStream``).
+    func scan(_ data: Data, part: PartPath, filename: String?, collectingText textBudget: Int?,
+              depth: Int = 0) -> ClamScanResult {
         // Zero bytes hold nothing to scan, and libclamav refuses an empty map.
         guard !data.isEmpty else { return ClamScanResult(findings: [], unpackedTexts: []) }
         let textCollector = textBudget.map { UnpackedTextCollector(part: part, budget: $0) }
@@ -127,7 +134,41 @@ public final class ClamEngine: @unchecked Sendable {
             findings.append(Finding(stage: .virus, rule: "clamav.unnamed", part: part, action: .quarantine,
                                     detail: "ClamAV reported a match without a signature name"))
         }
-        return ClamScanResult(findings: findings, unpackedTexts: textCollector?.texts ?? [])
+        var result = ClamScanResult(findings: findings, unpackedTexts: textCollector?.texts ?? [])
+        scanDecoded(collector.undecodedStreams, of: part, textBudget: textBudget, depth: depth, into: &result)
+        return result
+    }
+
+    /// Decodes the compressed streams libclamav scanned as plain bytes and scans what each
+    /// holds, as `decoded:FORMAT` (numbered when there are several) below `part`. A stream
+    /// that would decode past MaxFileSize, or that starts validly and is cut short, is
+    /// `unchecked`; bytes that only looked like a stream are left as libclamav scanned them.
+    private func scanDecoded(_ streams: [UndecodedStream], of part: PartPath, textBudget: Int?, depth: Int,
+                             into result: inout ClamScanResult) {
+        for (index, stream) in streams.enumerated() {
+            let path = part.appending(streams.count == 1 ? "decoded:\(stream.format.rawValue)"
+                                                          : "decoded:\(stream.format.rawValue)[\(index + 1)]")
+            let unchecked = { (rule: String, why: String) in
+                Finding(stage: .unchecked, rule: rule, part: path, action: .quarantine,
+                        detail: "a \(stream.format.rawValue) stream \(why); what it holds was not scanned")
+            }
+            guard depth < UndecodedStream.maxDepth else {
+                result.findings.append(unchecked(UndecodedStream.depthRule, "is nested in more than \(UndecodedStream.maxDepth) others"))
+                continue
+            }
+            switch Decompressor.decode(stream.bytes, as: stream.format, limit: limits.clamMaxFileSize, trailing: .ignore) {
+            case .decoded(let decoded):
+                let inner = scan(decoded, part: path, filename: nil, collectingText: textBudget, depth: depth + 1)
+                result.findings += inner.findings
+                result.unpackedTexts += inner.unpackedTexts
+            case .overLimit:
+                result.findings.append(unchecked(UndecodedStream.overLimitRule, "decodes to more than MaxFileSize (\(limits.clamMaxFileSize) bytes)"))
+            case .truncated where stream.bytes.count >= UndecodedStream.minimumTruncatedSize:
+                result.findings.append(unchecked(UndecodedStream.truncatedRule, "is cut short"))
+            case .truncated, .corrupt:
+                continue
+            }
+        }
     }
 
     // MARK: - Loading

@@ -20,6 +20,10 @@ enum ClamFindingMapper {
         // text the restricted-data stage did not get to read.
         (UnpackedTextCollector.limitRule, "more unpacked text than Kordon reads from one part"),
         (UnpackedTextCollector.unreadableRule, "libclamav gave an unpacked text file without its content"),
+        // Raised by Kordon's own look at a container libclamav may not have fully opened
+        // (see ZipAudit): a method it skips, headers that disagree, concatenated archives.
+        ("Kordon.Archive.", "an archive ClamAV cannot fully open"),
+        (UndecodedStream.limitRule, "more compressed streams than Kordon decodes from one part"),
     ]
 
     /// The findings for one scan: one per reported name, in libclamav's

@@ -1,4 +1,6 @@
 import CClamAV
+import Foundation
+import KordonCompression
 
 /// Collects what libclamav reports during one scan.
 ///
@@ -33,6 +35,10 @@ final class ClamMatchCollector {
     private var flaggedByInspection = false
     /// Collects unpacked text files, for a scan that asked for them.
     let textCollector: UnpackedTextCollector?
+    /// Compressed streams libclamav met but does not decode, copied out for Kordon to
+    /// decode and scan once libclamav is done (see ``UndecodedStream``).
+    private(set) var undecodedStreams: [UndecodedStream] = []
+    private var undecodedBytes = 0
 
     /// - Parameters:
     ///   - maxFileSize: the engine's MaxFileSize.
@@ -54,18 +60,29 @@ final class ClamMatchCollector {
     /// - Parameters:
     ///   - size: the file's size.
     ///   - recursionLevel: 0 for the scanned part itself, more for what libclamav unpacked.
-    ///   - file: the file's type, name, bytes and layer attributes, read only when
-    ///     text is being collected.
+    ///   - file: the file's type, name, bytes and layer attributes.
     func inspect(size: Int, recursionLevel: UInt32,
                  file: () -> (type: String, name: String?, bytes: UnsafeRawBufferPointer?, attributes: UInt32)
                      = { ("", nil, nil, 0) }) -> Bool {
+        let described = file()
         // The top level is the part itself: the MIME and XML stages read its text.
-        if recursionLevel > 0, let textCollector {
-            let described = file()
-            if let rule = textCollector.inspect(type: described.type, name: described.name,
-                                                bytes: described.bytes, attributes: described.attributes) {
-                // Not flagged to libclamav: the file is still scanned for viruses.
-                record(rule)
+        if recursionLevel > 0, let textCollector,
+           let rule = textCollector.inspect(type: described.type, name: described.name,
+                                            bytes: described.bytes, attributes: described.attributes) {
+            // Not flagged to libclamav: the file is still scanned for viruses.
+            record(rule)
+        }
+        if let bytes = described.bytes, let format = UndecodedStream.format(of: bytes, clamType: described.type) {
+            keepUndecoded(format, bytes)
+        }
+        // A zip that libclamav would read otherwise than the receiver's unzip: flagged,
+        // so that libclamav caches neither it nor its parents as clean.
+        if Self.zipTypes.contains(described.type), let bytes = described.bytes {
+            let problems = ZipAudit.problems(in: bytes)
+            if !problems.isEmpty {
+                problems.map(\.rule).sorted().forEach(record)
+                flaggedByInspection = true
+                return true
             }
         }
         // The top level is also never trimmed by libclamav; it raises
@@ -75,6 +92,23 @@ final class ClamMatchCollector {
         record(Self.truncatedRule)
         return true
     }
+
+    /// Copies a stream out for decoding after the scan, within ``UndecodedStream`` bounds;
+    /// past them the part is reported as not fully checked.
+    private func keepUndecoded(_ format: Compression, _ bytes: UnsafeRawBufferPointer) {
+        guard undecodedStreams.count < UndecodedStream.maxPerScan,
+              bytes.count <= UndecodedStream.maxBytesPerScan - undecodedBytes else {
+            record(UndecodedStream.limitRule)
+            return
+        }
+        undecodedBytes += bytes.count
+        undecodedStreams.append(UndecodedStream(format: format, bytes: Data(bytes)))
+    }
+
+    /// libclamav's types for files it opens with its zip unpacker.
+    static let zipTypes: Set<String> = [
+        "CL_TYPE_ZIP", "CL_TYPE_OOXML_WORD", "CL_TYPE_OOXML_PPT", "CL_TYPE_OOXML_XL", "CL_TYPE_OOXML_HWP",
+    ]
 
     /// The engine-wide virus-found callback (`clcb_virus_found`).
     ///

@@ -1,0 +1,267 @@
+import Foundation
+
+/// Reads a zip's structure the way a receiver's unzip does and says where libclamav
+/// would read it differently, or not at all.
+///
+/// libclamav 1.4 says CLEAN for a zip it could not open: a member compressed with a
+/// method it does not unpack (LZMA, XZ, Zstandard, PPMd: it skips them), a local header
+/// whose sizes or method disagree with the central directory (libclamav trusts the local
+/// header, Python's `zipfile` and Info-ZIP the central directory), or a second zip
+/// concatenated to the first (libclamav reads the first; `zipfile` finds the last).
+/// Each of these is a container Kordon cannot vouch for: the ClamAV stage reports it as
+/// `unchecked`. Pure Swift over the bytes libclamav hands its file-inspection callback.
+struct ZipAudit {
+    /// What makes a zip one that libclamav may not have fully read.
+    enum Problem: Hashable, Sendable {
+        /// A member whose compression method libclamav does not unpack.
+        case unsupportedMethod(UInt16)
+        /// A local header that disagrees with its central-directory entry (method, sizes,
+        /// CRC), or a central-directory entry that points at no local header.
+        case inconsistentHeaders
+        /// A local header the central directory does not list (a zip concatenated to
+        /// another, or members hidden before the archive the directory describes).
+        case unlistedMember
+        /// More than one end-of-central-directory record outside member data.
+        case severalDirectories
+
+        /// The rule name reported for the problem (mapped to `unchecked`).
+        var rule: String {
+            switch self {
+            case .unsupportedMethod(let method): "Kordon.Archive.Zip.UnsupportedMethod.\(method)"
+            case .inconsistentHeaders: "Kordon.Archive.Zip.InconsistentHeaders"
+            case .unlistedMember: "Kordon.Archive.Zip.UnlistedMember"
+            case .severalDirectories: "Kordon.Archive.Zip.SeveralDirectories"
+            }
+        }
+    }
+
+    /// The compression methods libclamav 1.4's unzip unpacks: stored, implode, deflate,
+    /// deflate64, bzip2 (`unz` in libclamav/unzip.c). Every other method is skipped as
+    /// "unsupported" and the zip scanned as clean.
+    static let unpackedMethods: Set<UInt16> = [0, 6, 8, 9, 12]
+    /// Most central-directory entries examined; past it the zip is not vouched for.
+    static let maxEntries = 65_536
+
+    private let bytes: UnsafeRawBufferPointer
+
+    /// The problems of the zip in `bytes`; none when it reads the same for libclamav
+    /// and for a receiver, or when `bytes` has no end-of-central-directory record at
+    /// all (then neither `zipfile` nor Info-ZIP opens it, and libclamav walks its local
+    /// headers as it always does).
+    static func problems(in bytes: UnsafeRawBufferPointer) -> Set<Problem> {
+        ZipAudit(bytes: bytes).problems()
+    }
+
+    private func problems() -> Set<Problem> {
+        guard let end = endOfCentralDirectory() else { return [] }
+        var problems: Set<Problem> = []
+        // Offsets in the directory are relative to the archive's start; a zip appended
+        // to other bytes (a self-extractor, or a concatenation) starts later. Python's
+        // zipfile computes the same correction.
+        let shift = end.directoryStart - end.directoryOffset
+        guard shift >= 0 else { return [.inconsistentHeaders] }
+        var listedHeaders: Set<Int> = []
+        var dataRanges: [Range<Int>] = []
+        var position = end.directoryStart
+        for _ in 0..<min(end.entries, Self.maxEntries) {
+            guard let entry = centralEntry(at: position) else {
+                problems.insert(.inconsistentHeaders)
+                break
+            }
+            position = entry.next
+            let header = entry.localOffset + shift
+            listedHeaders.insert(header)
+            guard let local = localHeader(at: header) else {
+                problems.insert(.inconsistentHeaders)
+                continue
+            }
+            if local.method != entry.method || (!local.sizesDeferred && !local.agrees(with: entry)) {
+                problems.insert(.inconsistentHeaders)
+            }
+            if !entry.isEmptyDirectory, !Self.unpackedMethods.contains(entry.method) {
+                problems.insert(.unsupportedMethod(entry.method))
+            }
+            let dataEnd = local.dataStart.addingReportingOverflow(entry.compressedSize)
+            if !dataEnd.overflow, dataEnd.partialValue <= bytes.count {
+                dataRanges.append(local.dataStart..<dataEnd.partialValue)
+            }
+        }
+        if end.entries > Self.maxEntries { problems.insert(.inconsistentHeaders) }
+        let members = MemberData(dataRanges)
+        let insideData = { (offset: Int) in members.contains(offset) }
+        for offset in occurrences(of: 0x0403_4B50) where !listedHeaders.contains(offset) && !insideData(offset) {
+            if localHeader(at: offset) != nil {
+                problems.insert(.unlistedMember)
+                break
+            }
+        }
+        if occurrences(of: 0x0605_4B50).filter({ !insideData($0) }).count > 1 {
+            problems.insert(.severalDirectories)
+        }
+        return problems
+    }
+
+    // MARK: - Records
+
+    private struct EndRecord {
+        var entries: Int
+        var directoryOffset: Int
+        /// Where the directory really starts: right before the end record (or the zip64 one).
+        var directoryStart: Int
+    }
+
+    private struct CentralEntry {
+        var method: UInt16
+        var crc: UInt32
+        var compressedSize: Int
+        var size: Int
+        var localOffset: Int
+        var isEmptyDirectory: Bool
+        var next: Int
+    }
+
+    private struct LocalHeader {
+        var method: UInt16
+        var crc: UInt32
+        var compressedSize: UInt32
+        var size: UInt32
+        /// General-purpose bit 3: CRC and sizes follow the data in a descriptor.
+        var sizesDeferred: Bool
+        var dataStart: Int
+
+        /// Whether CRC and sizes agree with the central directory (a zip64 local
+        /// header keeps its sizes in an extra field: `0xFFFFFFFF` defers to the directory).
+        func agrees(with entry: CentralEntry) -> Bool {
+            guard crc == entry.crc else { return false }
+            if compressedSize == 0xFFFF_FFFF || size == 0xFFFF_FFFF { return true }
+            return Int(compressedSize) == entry.compressedSize && Int(size) == entry.size
+        }
+    }
+
+    /// The last end-of-central-directory record (within the 64 KB a comment may take),
+    /// followed to its zip64 record when its fields overflow.
+    private func endOfCentralDirectory() -> EndRecord? {
+        guard bytes.count >= 22 else { return nil }
+        let lowest = max(0, bytes.count - 22 - 0xFFFF)
+        var offset = bytes.count - 22
+        while offset >= lowest {
+            if u32(offset) == 0x0605_4B50 { break }
+            offset -= 1
+        }
+        guard offset >= lowest, let entries = u16(offset + 10), let size = u32(offset + 12),
+              let directory = u32(offset + 16) else { return nil }
+        if entries == 0xFFFF || size == 0xFFFF_FFFF || directory == 0xFFFF_FFFF,
+           offset >= 20, u32(offset - 20) == 0x0706_4B50, let zip64 = u64(offset - 12).flatMap(Int.init(exactly:)),
+           u32(zip64) == 0x0606_4B50, let count = u64(zip64 + 32), let size64 = u64(zip64 + 40),
+           let start64 = u64(zip64 + 48),
+           let count = Int(exactly: count), let size64 = Int(exactly: size64), let start64 = Int(exactly: start64) {
+            return EndRecord(entries: count, directoryOffset: start64, directoryStart: zip64 - size64)
+        }
+        return EndRecord(entries: Int(entries), directoryOffset: Int(directory), directoryStart: offset - Int(size))
+    }
+
+    private func centralEntry(at offset: Int) -> CentralEntry? {
+        guard offset >= 0, u32(offset) == 0x0201_4B50, let method = u16(offset + 10), let crc = u32(offset + 16),
+              var compressed = u32(offset + 20).map(UInt64.init), var size = u32(offset + 24).map(UInt64.init),
+              let nameLength = u16(offset + 28), let extraLength = u16(offset + 30),
+              let commentLength = u16(offset + 32), var local = u32(offset + 42).map(UInt64.init) else { return nil }
+        let nameStart = offset + 46
+        let extraStart = nameStart + Int(nameLength)
+        let next = extraStart + Int(extraLength) + Int(commentLength)
+        guard next <= bytes.count else { return nil }
+        // Zip64: each overflowing field is in the 0x0001 extra field, in this order.
+        if size == 0xFFFF_FFFF || compressed == 0xFFFF_FFFF || local == 0xFFFF_FFFF,
+           var field = zip64Extra(from: extraStart, length: Int(extraLength)) {
+            if size == 0xFFFF_FFFF, let value = u64(field) { size = value; field += 8 }
+            if compressed == 0xFFFF_FFFF, let value = u64(field) { compressed = value; field += 8 }
+            if local == 0xFFFF_FFFF, let value = u64(field) { local = value }
+        }
+        guard let compressed = Int(exactly: compressed), let size = Int(exactly: size),
+              let local = Int(exactly: local) else { return nil }
+        let isDirectory = nameLength > 0 && bytes[extraStart - 1] == UInt8(ascii: "/") && size == 0
+        return CentralEntry(method: method, crc: crc, compressedSize: compressed, size: size, localOffset: local,
+                            isEmptyDirectory: isDirectory, next: next)
+    }
+
+    private func localHeader(at offset: Int) -> LocalHeader? {
+        guard offset >= 0, u32(offset) == 0x0403_4B50, let flags = u16(offset + 6), let method = u16(offset + 8),
+              let crc = u32(offset + 14), let compressed = u32(offset + 18), let size = u32(offset + 22),
+              let nameLength = u16(offset + 26), let extraLength = u16(offset + 28) else { return nil }
+        let dataStart = offset + 30 + Int(nameLength) + Int(extraLength)
+        guard dataStart <= bytes.count else { return nil }
+        return LocalHeader(method: method, crc: crc, compressedSize: compressed, size: size,
+                           sizesDeferred: flags & 0x0008 != 0, dataStart: dataStart)
+    }
+
+    /// The start of the zip64 extra field's data within `length` bytes of extra fields.
+    private func zip64Extra(from start: Int, length: Int) -> Int? {
+        var field = start
+        while field + 4 <= start + length, let id = u16(field), let size = u16(field + 2) {
+            if id == 0x0001 { return field + 4 }
+            field += 4 + Int(size)
+        }
+        return nil
+    }
+
+    /// Member data ranges, sorted, to tell in logarithmic time whether a signature found
+    /// in the bytes is part of a member's (stored) content rather than a header.
+    private struct MemberData {
+        private let ranges: [Range<Int>]
+
+        init(_ ranges: [Range<Int>]) {
+            self.ranges = ranges.filter { !$0.isEmpty }.sorted { $0.lowerBound < $1.lowerBound }
+        }
+
+        /// Whether `offset` lies inside some member's data. Ranges may overlap (a zip
+        /// whose entries share data), so every range starting at or before `offset` that
+        /// could reach it is looked at, nearest first.
+        func contains(_ offset: Int) -> Bool {
+            var low = 0, high = ranges.count
+            while low < high {
+                let middle = (low + high) / 2
+                if ranges[middle].lowerBound <= offset { low = middle + 1 } else { high = middle }
+            }
+            var index = low - 1
+            var steps = 0
+            while index >= 0, steps < 64 {
+                if ranges[index].contains(offset) { return true }
+                index -= 1
+                steps += 1
+            }
+            return false
+        }
+    }
+
+    // MARK: - Bytes
+
+    /// Offsets of every occurrence of a 4-byte little-endian signature (`PK` and two
+    /// bytes), found with `memchr` for the `P` (glibc's `memmem` is not exported to Swift).
+    private func occurrences(of signature: UInt32) -> [Int] {
+        guard let base = bytes.baseAddress, bytes.count >= 4 else { return [] }
+        let first = Int32(signature & 0xFF)
+        var found: [Int] = []
+        var offset = 0
+        while offset <= bytes.count - 4 {
+            guard let hit = memchr(base + offset, first, bytes.count - 3 - offset) else { break }
+            let position = base.distance(to: UnsafeRawPointer(hit))
+            if u32(position) == signature { found.append(position) }
+            offset = position + 1
+        }
+        return found
+    }
+
+    private func u16(_ offset: Int) -> UInt16? {
+        guard offset >= 0, offset + 2 <= bytes.count else { return nil }
+        return UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8
+    }
+
+    private func u32(_ offset: Int) -> UInt32? {
+        guard offset >= 0, offset + 4 <= bytes.count else { return nil }
+        return bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian
+    }
+
+    private func u64(_ offset: Int) -> UInt64? {
+        guard offset >= 0, offset + 8 <= bytes.count else { return nil }
+        return bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian
+    }
+}

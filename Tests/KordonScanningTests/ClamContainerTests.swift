@@ -1,0 +1,119 @@
+import Foundation
+import KordonCore
+import Testing
+@testable import KordonScanning
+
+/// Zips that libclamav 1.4 opens otherwise than the receiver's unzip, or not at all,
+/// and for which it says CLEAN: each is `unchecked` in Kordon. Every archive here is
+/// written by Python's `zipfile`, then edited the way an attacker would, and Python
+/// itself still reads the EICAR member out of each hostile one.
+@Suite("Zips libclamav cannot fully open are unchecked")
+struct ClamContainerTests {
+    /// Runs a Python script with `EICAR` (bytes) and `OUT` (a directory) defined, and
+    /// returns the files it wrote there by name.
+    private static func python(_ body: String) throws -> [String: Data] {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Fixtures.eicar.write(to: directory.appendingPathComponent("eicar"))
+        let script = """
+            import io, os, struct, zipfile, zlib, lzma, bz2
+            EICAR = open('eicar', 'rb').read()
+            def make(method, name='e.com', data=EICAR, **kw):
+                b = io.BytesIO()
+                with zipfile.ZipFile(b, 'w', method, **kw) as z: z.writestr(name, data)
+                return b.getvalue()
+            def out(name, data): open(os.path.join('out', name), 'wb').write(data)
+            os.mkdir('out')
+            \(body)
+            """
+        try Fixtures.run("python3", ["-c", script], in: directory)
+        let out = directory.appendingPathComponent("out")
+        var files: [String: Data] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: out.path) {
+            files[name] = try Data(contentsOf: out.appendingPathComponent(name))
+        }
+        return files
+    }
+
+    /// The hostile archives, and the check that Python really recovers EICAR from each.
+    private static let hostile = """
+        out('lzma-member.zip', make(zipfile.ZIP_LZMA))
+        clean = make(zipfile.ZIP_DEFLATED, 'a.txt', b'nothing to see here ' * 20)
+        out('concatenated.zip', clean + make(zipfile.ZIP_DEFLATED))
+        lying = bytearray(make(zipfile.ZIP_DEFLATED))
+        struct.pack_into('<II', lying, 18, 10, 10)   # the local header's sizes
+        out('local-sizes-lie.zip', bytes(lying))
+        inner = make(zipfile.ZIP_LZMA)
+        out('nested-lzma-member.zip', make(zipfile.ZIP_DEFLATED, 'inner.zip', inner))
+        for name in os.listdir('out'):
+            z = zipfile.ZipFile(os.path.join('out', name))
+            data = z.read(z.namelist()[-1])
+            if name.startswith('nested'): data = zipfile.ZipFile(io.BytesIO(data)).read('e.com')
+            assert data == EICAR, name
+        """
+
+    @Test("a zip whose member libclamav cannot unpack, or reads otherwise than unzip, is held as unchecked",
+          arguments: ["lzma-member.zip", "concatenated.zip", "local-sizes-lie.zip", "nested-lzma-member.zip"])
+    func hostileZip(_ name: String) throws {
+        let data = try #require(try Self.python(Self.hostile)[name])
+        // The same bytes twice: a flagged zip must not be cached as clean by libclamav.
+        for _ in 0..<2 {
+            let findings = try Fixtures.engine().scan(data, part: .message.mime([2]), filename: name)
+            let unchecked = findings.stage(.unchecked)
+            #expect(unchecked.contains { $0.rule.hasPrefix("Kordon.Archive.Zip.") }, "\(name): \(findings)")
+            #expect(unchecked.allSatisfy { $0.part == "mime/2" && $0.action == .quarantine })
+            #expect(!findings.contains { $0.rule.hasPrefix("Detected.By.Callback") || $0.rule == "clamav.unnamed" })
+        }
+    }
+
+    @Test("the rule names what is wrong with the zip")
+    func ruleNames() throws {
+        let files = try Self.python(Self.hostile)
+        let rules = { (name: String) throws -> Set<String> in
+            Set(try Fixtures.engine().scan(try #require(files[name]), part: .message).map(\.rule))
+        }
+        #expect(try rules("lzma-member.zip").contains("Kordon.Archive.Zip.UnsupportedMethod.14"))
+        #expect(try rules("concatenated.zip").contains("Kordon.Archive.Zip.UnlistedMember"))
+        #expect(try rules("local-sizes-lie.zip").contains("Kordon.Archive.Zip.InconsistentHeaders"))
+    }
+
+    /// Ordinary zips, written the ways real tools write them: none is held.
+    @Test("ordinary zips pass: stored, deflated, bzip2, zip64, data descriptors, directories, a stored zip inside")
+    func ordinaryZips() throws {
+        let files = try Self.python("""
+            text = b'Declaration of goods, nothing restricted. ' * 50
+            out('stored.zip', make(zipfile.ZIP_STORED, 'a.txt', text))
+            out('deflated.zip', make(zipfile.ZIP_DEFLATED, 'a.txt', text))
+            out('bzip2.zip', make(zipfile.ZIP_BZIP2, 'a.txt', text))
+            b = io.BytesIO()
+            with zipfile.ZipFile(b, 'w', zipfile.ZIP_DEFLATED) as z:
+                with z.open('big.txt', 'w', force_zip64=True) as f: f.write(text)
+                z.mkdir('folder')
+                z.writestr('folder/b.txt', text)
+            out('zip64-and-directory.zip', b.getvalue())
+            class Unseekable(io.RawIOBase):
+                def __init__(self): self.data = bytearray()
+                def writable(self): return True
+                def write(self, b): self.data += b; return len(b)
+            s = Unseekable()
+            with zipfile.ZipFile(s, 'w', zipfile.ZIP_DEFLATED) as z: z.writestr('a.txt', text)
+            out('data-descriptors.zip', bytes(s.data))
+            out('stored-zip-inside.zip', make(zipfile.ZIP_STORED, 'inner.zip', make(zipfile.ZIP_STORED, 'a.txt', text)))
+            out('empty.zip', make(zipfile.ZIP_STORED, 'a.txt', b''))
+            """)
+        #expect(files.count == 7)
+        for (name, data) in files.sorted(by: { $0.key < $1.key }) {
+            let findings = try Fixtures.engine().scan(data, part: .message, filename: name)
+            #expect(findings.isEmpty, "\(name): \(findings)")
+        }
+    }
+
+    @Test("ClamAV's own zipped test files are still found as viruses, not merely unchecked",
+          arguments: ["clam.zip", "clam.bz2.zip", "clam.impl.zip", "clam.d64.zip"])
+    func clamTestZips(_ name: String) throws {
+        let data = try Data(contentsOf: Fixtures.clamTestFiles.appendingPathComponent(name))
+        let findings = try Fixtures.engine().scan(data, part: .message, filename: name)
+        #expect(!findings.stage(.virus).isEmpty, "\(name): \(findings)")
+        #expect(findings.stage(.unchecked).isEmpty, "\(name): \(findings)")
+    }
+}
