@@ -36,6 +36,9 @@ final class BoundedOutput {
         return true
     }
 
+    /// How many bytes were kept so far.
+    var produced: Int { data.count }
+
     /// The result once the decoder reached the end of its stream.
     func finished() -> DecodeResult { .decoded(data) }
 }

@@ -8,7 +8,8 @@ enum Bzip2Decoder {
     /// Decodes `input` into at most `limit` bytes. Streams that follow one another
     /// (`cat a.bz2 b.bz2`, pbzip2's output) are decoded as `bzip2 -d` does; any other
     /// byte after the last stream makes it corrupt.
-    static func decode(_ input: UnsafeRawBufferPointer, limit: Int) -> DecodeResult {
+    /// With `trailing: .ignore`, whatever follows the last stream is left alone.
+    static func decode(_ input: UnsafeRawBufferPointer, limit: Int, trailing: TrailingBytes = .refuse) -> DecodeResult {
         guard let base = input.baseAddress?.assumingMemoryBound(to: CChar.self), input.count > 0 else {
             return .truncated
         }
@@ -42,6 +43,7 @@ enum Bzip2Decoder {
                 if consumed == total { return output.finished() }
                 let rest = UnsafeRawBufferPointer(rebasing: input[consumed...])
                 guard rest.count >= 4, rest[0] == 0x42, rest[1] == 0x5A, rest[2] == 0x68 else {
+                    if trailing == .ignore { return output.finished() }
                     return .corrupt("\(total - consumed) bytes after the end of the bzip2 stream")
                 }
                 // The next stream: a fresh decoder, fed from where the last one stopped.

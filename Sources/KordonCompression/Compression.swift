@@ -22,6 +22,17 @@ public enum Compression: String, Sendable, CaseIterable, Hashable {
     case bzip2
 }
 
+/// What may follow the end of a stream.
+public enum TrailingBytes: Sendable {
+    /// Bytes after the end make the input ``DecodeResult/corrupt(_:)``: where the whole input
+    /// must be the stream (an HTTP body), a receiver's decoder might read them otherwise.
+    case refuse
+    /// Decoding stops at the end of the stream and what follows is left alone, as Python's
+    /// `zlib`, `lzma` and `bz2` modules do: for a stream found inside other content, where
+    /// what a receiver recovers is the stream's content, whatever comes after it.
+    case ignore
+}
+
 /// What decoding a stream gave.
 public enum DecodeResult: Sendable, Equatable {
     /// The whole stream decoded to these bytes (at most the limit).

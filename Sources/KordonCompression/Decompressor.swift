@@ -18,18 +18,21 @@ public enum Decompressor {
     /// The whole input must be one stream of the format (for gzip, bzip2, xz and zstd:
     /// one or more members, streams or frames in a row). Bytes after its end make it
     /// ``DecodeResult/corrupt(_:)``, except zero padding after gzip members and xz streams.
-    public static func decode(_ data: Data, as format: Compression, limit: Int) -> DecodeResult {
-        data.withUnsafeBytes { decode($0, as: format, limit: limit) }
+    /// With `trailing: .ignore`, bytes after the (last) stream are left alone instead.
+    public static func decode(_ data: Data, as format: Compression, limit: Int,
+                              trailing: TrailingBytes = .refuse) -> DecodeResult {
+        data.withUnsafeBytes { decode($0, as: format, limit: limit, trailing: trailing) }
     }
 
     /// Decodes the bytes in `input` as `format` into at most `limit` bytes (see ``decode(_:as:limit:)``).
-    public static func decode(_ input: UnsafeRawBufferPointer, as format: Compression, limit: Int) -> DecodeResult {
+    public static func decode(_ input: UnsafeRawBufferPointer, as format: Compression, limit: Int,
+                              trailing: TrailingBytes = .refuse) -> DecodeResult {
         switch format {
-        case .zlib, .rawDeflate, .gzip: return ZlibInflater.decode(input, as: format, limit: limit)
+        case .zlib, .rawDeflate, .gzip: return ZlibInflater.decode(input, as: format, limit: limit, trailing: trailing)
         case .brotli: return BrotliDecoder.decode(input, limit: limit)
-        case .zstd: return ZstdDecoder.decode(input, limit: limit)
-        case .xz, .lzmaAlone: return LZMADecoder.decode(input, as: format, limit: limit)
-        case .bzip2: return Bzip2Decoder.decode(input, limit: limit)
+        case .zstd: return ZstdDecoder.decode(input, limit: limit, trailing: trailing)
+        case .xz, .lzmaAlone: return LZMADecoder.decode(input, as: format, limit: limit, trailing: trailing)
+        case .bzip2: return Bzip2Decoder.decode(input, limit: limit, trailing: trailing)
         }
     }
 

@@ -6,7 +6,9 @@ import Foundation
 /// The only type that holds an `lzma_stream`.
 enum LZMADecoder {
     /// Decodes `input` as `.xz` (concatenated streams and padding, as `xz -d`) or `.lzmaAlone`.
-    static func decode(_ input: UnsafeRawBufferPointer, as format: Compression, limit: Int) -> DecodeResult {
+    /// With `trailing: .ignore`, whatever follows the stream is left alone.
+    static func decode(_ input: UnsafeRawBufferPointer, as format: Compression, limit: Int,
+                       trailing: TrailingBytes = .refuse) -> DecodeResult {
         var stream = kordon_lzma_stream_init()
         let memoryLimit = UInt64(Decompressor.maxWorkingMemory)
         let started = format == .xz
@@ -28,7 +30,7 @@ enum LZMADecoder {
             case LZMA_OK:
                 continue
             case LZMA_STREAM_END:
-                if stream.avail_in > 0 {
+                if stream.avail_in > 0 && trailing == .refuse {
                     return .corrupt("\(stream.avail_in) bytes after the end of the \(format.rawValue) stream")
                 }
                 return output.finished()

@@ -19,7 +19,9 @@ enum ZlibInflater {
     /// gzip members follow one another as `gzip -d` reads them; zero bytes after the last
     /// member are padding. Any other byte after the end of the stream makes it corrupt:
     /// a receiver's decoder may read what Kordon would not.
-    static func decode(_ input: UnsafeRawBufferPointer, as format: Compression, limit: Int) -> DecodeResult {
+    /// With `trailing: .ignore`, whatever follows the stream (the last gzip member) is left alone.
+    static func decode(_ input: UnsafeRawBufferPointer, as format: Compression, limit: Int,
+                       trailing: TrailingBytes = .refuse) -> DecodeResult {
         var stream = z_stream()
         guard kordon_inflate_init2(&stream, windowBits(format)) == Z_OK else {
             return .corrupt("zlib could not start an inflater")
@@ -55,6 +57,7 @@ enum ZlibInflater {
                         continue
                     }
                 }
+                if trailing == .ignore { return output.finished() }
                 return .corrupt("\(total - consumed) bytes after the end of the \(format.rawValue) stream")
             case Z_BUF_ERROR:
                 // No progress was possible: with all input handed over, the stream was cut short.
