@@ -17,6 +17,7 @@ Fuzz/known-gaps.txt (one family, family.mutation or mutation prefix a line, then
 
 import argparse
 import collections
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -128,6 +129,8 @@ def main():
     ap.add_argument("--known-gaps", default=os.path.join(HERE, "known-gaps.txt"))
     ap.add_argument("--hang-seconds", type=float, default=15.0, help="a sample slower than this is a hang")
     ap.add_argument("--jobs", type=int, help="kordon scan --jobs")
+    ap.add_argument("--via", default="", metavar="T,T", help="also send every file sample through these transports of "
+                    "kordon serve: http (POST /v1/filter), icap (RESPMOD), icap-reqmod")
     ap.add_argument("--list", type=int, default=3, metavar="N", help="defects listed per mutation (0: all; all are in defects.tsv)")
     args = ap.parse_args()
     seed = args.seed if args.seed is not None else int(time.time()) % 1000000
@@ -147,6 +150,8 @@ def main():
     started = time.monotonic()
     try:
         samples = list(hostile.generate(seed, args.count, families))
+        samples += [dataclasses.replace(s, transport=t, name=s.name + "@" + t)
+                    for t in args.via.split(",") if t for s in samples if s.transport == "cli"]
         files = [s for s in samples if s.transport == "cli"]
         sockets = [s for s in samples if s.transport != "cli"]
         os.makedirs(os.path.join(workdir, "bodies"), exist_ok=True)

@@ -74,12 +74,49 @@ def member_name(rng, infected):
     return rng.choice(["readme.txt", "invoice.txt", "data.bin", "setup.exe", "doc.pdf", "notes"])
 
 
-def inner_members(rng, infected, method):
-    """One to three members; with `infected`, exactly one of them carries EICAR."""
+def inner_members(rng, infected, method, xml=False):
+    """One to three members; with `infected`, exactly one of them carries EICAR (with `xml`, as
+    the base64 attachment of a declaration member, which libclamav sees only as text)."""
     count = rng.randint(1, 3)
     hot = rng.randrange(count)
-    return [("%d-%s" % (i, member_name(rng, infected)), payload(rng, infected and i == hot), method)
-            for i in range(count)]
+    members = []
+    for i in range(count):
+        if xml and i == hot:
+            doc = declaration(rng, payload(rng, True)) if infected else clean_declaration(rng)
+            members.append(("%d-decl.xml" % i, xml_bytes(doc), method))
+        else:
+            members.append(("%d-%s" % (i, member_name(rng, infected)), payload(rng, infected and i == hot), method))
+    return members
+
+
+def streamed_zip(members):
+    """A zip written to a pipe-like stream: sizes and CRCs in data descriptors after each member."""
+    class Unseekable(io.RawIOBase):
+        def __init__(self):
+            self.buffer = bytearray()
+
+        def writable(self):
+            return True
+
+        def write(self, b):
+            self.buffer += b
+            return len(b)
+    out = Unseekable()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data, method in members:
+            info = zipfile.ZipInfo(name, date_time=(2025, 3, 24, 11, 44, 0))
+            info.compress_type = ZIP_METHODS[method]
+            with archive.open(info, "w") as f:
+                f.write(data)
+    return bytes(out.buffer)
+
+
+def gzip_with_fields(data, rng):
+    """gzip with FEXTRA, FNAME and FCOMMENT set (RFC 1952 allows all three)."""
+    extra = b"KD" + struct.pack("<H", 6) + bytes(rng.getrandbits(8) for _ in range(6))
+    header = b"\x1f\x8b\x08" + bytes([0x04 | 0x08 | 0x10]) + struct.pack("<I", 0) + b"\x00\x03"
+    header += struct.pack("<H", len(extra)) + extra + b"invoice.txt\x00" + b"scanned copy\x00"
+    return header + raw_deflate(data) + struct.pack("<II", zlib.crc32(data), len(data) & 0xFFFFFFFF)
 
 
 def nested(rng, infected, depth):
@@ -106,8 +143,12 @@ def nested(rng, infected, depth):
 
 # mutation -> (builder, extension, a clean control of this shape must pass)
 def _archive(rng, infected, mutation):
+    xml = mutation.endswith("+xml")
+    mutation = mutation[:-4] if xml else mutation
     if mutation.startswith("zip-") and mutation[4:] in ZIP_METHODS:
-        return zip_bytes(inner_members(rng, infected, mutation[4:])), "zip", ""
+        return zip_bytes(inner_members(rng, infected, mutation[4:], xml)), "zip", ""
+    if mutation == "zip-streamed":
+        return streamed_zip(inner_members(rng, infected, rng.choice(["deflate", "stored"]), xml)), "zip", ""
     if mutation.startswith("zip-lie-"):
         method = rng.choice(["deflate", "stored", "lzma", "bzip2"])
         data = zip_bytes(inner_members(rng, infected, method))
@@ -130,8 +171,15 @@ def _archive(rng, infected, mutation):
     if mutation == "nested":
         data, kinds = nested(rng, infected, rng.randint(2, 4))
         return data, "bin", kinds
-    if mutation in ("gz", "gz-multi", "bz2", "xz", "lzma-alone"):
-        data = payload(rng, infected)
+    if mutation in ("gz", "gz-multi", "gz-fields", "bz2", "bz2-multi-stream", "xz", "xz-multi-stream", "lzma-alone"):
+        data = xml_bytes(declaration(rng, payload(rng, True)) if infected else clean_declaration(rng)) if xml \
+            else payload(rng, infected)
+        if mutation == "gz-fields":
+            return gzip_with_fields(data, rng), "gz", ""
+        if mutation == "bz2-multi-stream":
+            return bz2.compress(payload(rng, False)) + bz2.compress(data), "bz2", ""
+        if mutation == "xz-multi-stream":
+            return lzma.compress(payload(rng, False)) + lzma.compress(data), "xz", ""
         if mutation == "gz":
             return gzip.compress(data, mtime=0), "gz", ""
         if mutation == "gz-multi":
@@ -141,8 +189,17 @@ def _archive(rng, infected, mutation):
         if mutation == "xz":
             return lzma.compress(data, format=lzma.FORMAT_XZ), "xz", ""
         return lzma.compress(data, format=lzma.FORMAT_ALONE), "lzma", ""
-    modes = {"tar": "w", "tar-gz": "w:gz", "tar-bz2": "w:bz2", "tar-xz": "w:xz"}
-    members = [(name, data) for name, data, _ in inner_members(rng, infected, "stored")]
+    modes = {"tar": "w", "tar-gz": "w:gz", "tar-bz2": "w:bz2", "tar-xz": "w:xz", "tar-pax-longname": "w"}
+    members = [(name, data) for name, data, _ in inner_members(rng, infected, "stored", xml)]
+    if mutation == "tar-pax-longname":
+        members = [("/".join(["deeply-nested-folder-name"] * 8) + "/" + name, data) for name, data in members]
+        out = io.BytesIO()
+        with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as archive:
+            for name, data in members:
+                info = tarfile.TarInfo(name)
+                info.size, info.mtime = len(data), 1742800000
+                archive.addfile(info, io.BytesIO(data))
+        return out.getvalue(), "tar", ""
     return tar_bytes(members, modes[mutation]), "tar", ""
 
 
@@ -157,6 +214,10 @@ ARCHIVE_MUTATIONS = {
     "zip-concat": False, "zip-after-junk": False, "zip-trailing-junk": False, "zip-duplicate-names": False,
     "nested": False, "gz": True, "gz-multi": False, "bz2": True, "xz": True, "lzma-alone": False,
     "tar": True, "tar-gz": True, "tar-bz2": True, "tar-xz": True,
+    "zip-streamed": True, "gz-fields": True, "bz2-multi-stream": True, "xz-multi-stream": True, "tar-pax-longname": True,
+    # the member that carries EICAR is a declaration (EICAR as its base64 attachment)
+    "zip-deflate+xml": True, "zip-stored+xml": True, "zip-lzma+xml": False, "zip-streamed+xml": True,
+    "tar-gz+xml": True, "tar+xml": True, "gz+xml": True, "bz2+xml": True, "xz+xml": True,
 }
 
 
@@ -206,6 +267,8 @@ ENCODINGS = {  # mutation -> (Content-Encoding value, encoder, a clean control m
     "unknown-gzip-body": ("x-custom", lambda d: gzip.compress(d, mtime=0), False),
     "compress-label": ("compress", zlib.compress, False),
     "identity": ("identity", lambda d: d, True),
+    "gzip-whitespace": (" gzip ", lambda d: gzip.compress(d, mtime=0), True),
+    "gzip-chunked": ("gzip", lambda d: gzip.compress(d, mtime=0), True),  # sent Transfer-Encoding: chunked
 }
 
 
@@ -224,6 +287,10 @@ def encoding(rng, infected):
     encoded = encode(body)
     if encoded is None:  # the tool is not installed: send gzip so the sample still counts
         mutation, label, encoded = "gzip", "gzip", gzip.compress(body, mtime=0)
-    transport = rng.choice(["http", "icap"])
+    transport = rng.choice(["http", "icap", "icap-reqmod"])
+    headers = {"Content-Encoding": label, "Content-Type": media}
+    if mutation == "gzip-chunked":
+        transport = rng.choice(["http", "icap-reqmod"])
+        headers["Transfer-Encoding"] = "chunked"
     return Sample("encoding", mutation, encoded, infected, "body", "%s %s" % (transport, inner), transport,
-                  {"Content-Encoding": label, "Content-Type": media}, expect_clean=valid)
+                  headers, expect_clean=valid)

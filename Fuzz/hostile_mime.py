@@ -134,6 +134,17 @@ def shape(rng, raw, how):
         return raw.replace(b"--" + b + b"--", b"", 1) if b else raw
     if how == "unquoted-boundary":
         return re.sub(rb'boundary="([^"]+)"', rb"boundary=\1", raw, count=1)
+    if how == "upper-content-type":
+        return re.sub(rb"(?m)^Content-Type: ([a-z/-]+)", lambda m: b"Content-Type: " + m.group(1).upper(), raw)
+    if how == "cte-upper":
+        return re.sub(rb"(?m)^Content-Transfer-Encoding: ([a-z0-9-]+)", lambda m: b"Content-Transfer-Encoding: " + m.group(1).upper(), raw)
+    if how == "cte-unknown":  # a name no standard knows on a base64 body: get_payload hands the text over
+        return raw.replace(b"Content-Transfer-Encoding: base64", b"Content-Transfer-Encoding: x-b64")
+    if how == "duplicate-content-type":  # which one counts differs between readers
+        return b"Content-Type: text/plain; charset=us-ascii\r\n" + raw
+    if how == "delimiter-padding":  # RFC 2046 allows white space after a boundary delimiter
+        b = boundary_of(raw)
+        return re.sub(rb"(?m)^(--" + re.escape(b) + rb"(--)?)\r$", lambda m: m.group(1) + b" \t \r", raw) if b else raw
     raise ValueError(how)
 
 
@@ -142,7 +153,8 @@ SHAPES = {"plain": True, "from-line": False, "space-before-colon": False, "lower
           "upper-headers": True, "folded-content-type": True, "no-mime-version": False,
           "leading-received": True, "only-content-type": False, "header-no-space": True,
           "long-header-first": True, "preamble-junk": True, "no-final-boundary": False,
-          "unquoted-boundary": True}
+          "unquoted-boundary": True, "upper-content-type": True, "cte-upper": True, "cte-unknown": False,
+          "duplicate-content-type": False, "delimiter-padding": True}
 CTES = {"base64": True, "quoted-printable": True, "7bit": True, "x-uuencode": False}
 
 
@@ -163,7 +175,7 @@ def mime(rng, infected):
 # --- kind 6: XML in a part not labelled XML ----------------------------------------------------
 
 LABELS = {"application/xml": True, "application/pdf": False, "text/csv": False, "application/octet-stream": False,
-          "text/plain": False, "image/png": False, "none": False}
+          "text/plain": False, "image/png": False, "none": False, "text/html": False, "application/json": False}
 
 
 def _declaration_bytes(rng, infected, keep_decl):
@@ -182,10 +194,18 @@ def form_data(rng, data, boundary, filename="decl.xml", media="application/octet
 def mislabel(rng, infected):
     """Kind 6: a declaration (EICAR base64 in its Content) in a mail part labelled otherwise, an
     XOP root labelled as PDF, or a multipart/form-data upload without a header block."""
-    mutation = rng.choice(sorted(LABELS) * 2 + ["xop-root-as-pdf", "form-data-no-headers", "single-part-pdf"])
+    mutation = rng.choice(sorted(LABELS) * 2 + ["xop-root-as-pdf", "form-data-no-headers", "single-part-pdf",
+                                                "transport-label-pdf", "leading-space-octet-stream"])
     keep_decl = rng.random() < 0.5
     data = _declaration_bytes(rng, infected, keep_decl)
     variant = "with-decl" if keep_decl else "no-decl"
+    if mutation == "transport-label-pdf":  # the bare document over HTTP/ICAP, its Content-Type a PDF's
+        transport = rng.choice(["http", "icap"])
+        return Sample("mislabel", mutation, data, infected, "body", variant, transport,
+                      {"Content-Type": rng.choice(["application/pdf", "text/csv", "application/octet-stream"])})
+    if mutation == "leading-space-octet-stream":  # white space (or a BOM) before the document
+        data = rng.choice([b"\r\n", b"  \n", b"\xef\xbb\xbf", b"\n\n\t"]) + data
+        mutation = "application/octet-stream-leading-space"
     if mutation == "form-data-no-headers":
         boundary = b"----WebKitFormBoundary%016x" % rng.getrandbits(64)
         body = form_data(rng, data, boundary, rng.choice(["decl.xml", "decl.pdf", "upload.bin"]),
@@ -201,7 +221,7 @@ def mislabel(rng, infected):
         mail.set_content(data, maintype="application", subtype="pdf", cte=rng.choice(["base64", "8bit"]), filename="scan.pdf")
         return Sample("mislabel", mutation, mail.as_bytes(), infected, "eml", variant)
     mail = base_mail(rng)
-    maintype, subtype = ("application", "octet-stream") if mutation == "none" else mutation.split("/")
+    maintype, subtype = ("application", "octet-stream") if mutation == "none" else mutation.split("-leading")[0].split("/")
     filename = rng.choice(["decl.xml", "scan.pdf", "table.csv", "data.bin", None])
     mail.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename,
                         cte=rng.choice(["base64", "base64", "8bit", "quoted-printable"]))
@@ -209,7 +229,7 @@ def mislabel(rng, infected):
         del list(mail.iter_attachments())[0]["Content-Type"]
     label = mutation.replace("/", "-")
     return Sample("mislabel", label, mail.as_bytes(), infected, "eml", "%s %s" % (variant, filename),
-                  expect_clean=LABELS[mutation] and keep_decl)
+                  expect_clean=LABELS.get(mutation, False) and keep_decl)
 
 
 def xop_root_as_pdf(rng, infected):

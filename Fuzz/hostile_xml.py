@@ -23,12 +23,17 @@ UTF = {
     "utf32be-bom-no-decl": ("utf-32-be", True, None, True),
     "utf16-bom-says-utf8": ("utf-16-le", True, "UTF-8", False), "utf32-bom-says-utf16": ("utf-32-le", True, "UTF-16", False),
     "utf32-nobom-says-utf8": ("utf-32-le", False, "UTF-8", False),
+    "utf16le-nobom-no-decl": ("utf-16-le", False, None, False),
+    # encodings libxml2 reads through iconv: EBCDIC (detected from "<?xm"), KOI8-R, UTF-7
+    "ebcdic-ibm037": ("cp037", False, "IBM037", True), "koi8r": ("koi8-r", False, "KOI8-R", True),
+    "utf7": ("utf-7", False, "UTF-7", False),
 }
 
 
 def encode_document(text, codec, bom, name):
     prolog = '<?xml version="1.0" encoding="%s"?>\n' % name if name else ""
-    return ("\ufeff" if bom else "").encode(codec) + (prolog + text + "\n").encode(codec)
+    errors = "strict" if codec.startswith("utf") else "xmlcharrefreplace"  # a letter it lacks: &#NNNN;
+    return ("\ufeff" if bom else "").encode(codec) + (prolog + text + "\n").encode(codec, errors)
 
 
 def utf(rng, infected):
@@ -79,11 +84,13 @@ def stray(rng, s, how):
         return s.rstrip("=")
     if how == "wrapped":
         return wrap76(s, rng.choice([60, 64, 76]))
+    if how == "char-refs":  # the parser hands over plain base64; the raw text holds &#NN; instead
+        return "".join("&#%d;" % ord(c) if rng.random() < 0.08 else c for c in s)
     return s
 
 
 STRAYS = ["plain", "bang", "dash", "nbsp", "star-dot", "spaces", "data-label", "trailing-junk", "two-blocks",
-          "urlsafe", "no-padding", "wrapped", "combo"]
+          "urlsafe", "no-padding", "wrapped", "combo", "char-refs"]
 
 
 def b64stray(rng, infected):
@@ -119,7 +126,7 @@ def b64stray(rng, infected):
         doc = replace_element(doc, name, text.replace("\u00a0", "&#160;") if rng.random() < 0.5 else text, index)
         place = name
     return Sample("b64stray", mutation, xml_bytes(doc), infected, "xml", place + " " + "+".join(hows),
-                  expect_clean=mutation in ("plain", "wrapped") and place != "content")
+                  expect_clean=mutation in ("plain", "wrapped", "char-refs") and place != "content")
 
 
 # --- kind 7: base64 in places Kordon never decodes ---------------------------------------------
@@ -128,7 +135,10 @@ PLACES = {"element": True, "element-cdata": True, "comment": True, "comment-labe
           "pi-prolog": True, "schema-location": True, "namespace-uri": True, "namespace-data-uri": True,
           "uu-mime-body": True, "uu-text-file": True, "b64-text-file": True, "b64-text-file-wrapped": True,
           "b64-mime-text-body": True, "b64-json-file": True, "zlib-file": False, "deflate-raw-file": False,
-          "zlib-in-xml": False, "gzip-in-xml-short": True}
+          "zlib-in-xml": False, "gzip-in-xml-short": True,
+          "element-split-by-comment": True, "comment-long": True, "schema-location-long": True,
+          "double-base64-content": True, "b64-text-gz": True, "b64-in-zip-member": True, "b64-csv-file": True,
+          "data-uri-html-file": True}
 
 
 def b64places(rng, infected):
@@ -143,6 +153,30 @@ def b64places(rng, infected):
     ext, out = "xml", None
     if mutation == "element":
         doc = replace_element(doc, "csdo:DocName", s)
+    elif mutation == "element-split-by-comment":  # one text value for a DOM reader, two text nodes
+        cut = rng.randrange(8, len(s) - 8)
+        doc = replace_element(doc, "csdo:DocName", "%s<!-- page %d -->%s" % (s[:cut], rng.randint(1, 9), s[cut:]))
+    elif mutation in ("comment-long", "schema-location-long"):
+        s = b64(data + b"\n" + clean_text(rng, 220))[:rng.randint(260, 400)]
+        s = s[:len(s) // 4 * 4]
+        if mutation == "comment-long":
+            doc = insert_after_root_start(doc, "<!-- %s -->" % s)
+        else:
+            doc = doc.replace("<GoodsDeclaration ", '<GoodsDeclaration xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+                              'xsi:schemaLocation="urn:kordon:sample:EEC:R:055:GoodsDeclaration:v1.0 %s" ' % s, 1)
+    elif mutation == "double-base64-content":
+        doc = declaration(rng, s.encode(), "text/plain", "encoded.txt")
+    elif mutation == "b64-text-gz":
+        import gzip
+        out, ext = gzip.compress((wrap76(s) + "\n").encode(), mtime=0), "gz"
+    elif mutation == "b64-in-zip-member":
+        from hostile_archive import zip_bytes
+        out, ext = zip_bytes([("attachment.b64", (wrap76(s) + "\n").encode(), "deflate")]), "zip"
+    elif mutation == "b64-csv-file":
+        out, ext = ("name;kind;content\r\nattachment.bin;file;%s\r\n" % s).encode(), "csv"
+    elif mutation == "data-uri-html-file":
+        out, ext = ('<!DOCTYPE html>\n<html><body><p>Invoice</p><a href="data:application/octet-stream;base64,%s">'
+                    "download</a></body></html>\n" % s).encode(), "html"
     elif mutation == "element-cdata":
         doc = replace_element(doc, "csdo:DocName", "<![CDATA[%s]]>" % s)
     elif mutation == "comment":

@@ -143,7 +143,11 @@ class Server:
     def _http(self, sample, bound):
         c = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=bound)
         headers = dict(sample.headers, Accept="application/json")
-        c.request("POST", "/v1/filter", body=sample.data, headers=headers)
+        if headers.pop("Transfer-Encoding", None) == "chunked":  # http.client writes the chunks
+            pieces = [sample.data[i:i + 1000] for i in range(0, len(sample.data), 1000)]
+            c.request("POST", "/v1/filter", body=iter(pieces), headers=headers, encode_chunked=True)
+        else:
+            c.request("POST", "/v1/filter", body=sample.data, headers=headers)
         answer = c.getresponse()
         body = answer.read()
         c.close()
@@ -157,11 +161,20 @@ class Server:
         return {"verdict": kind, "format": "?", "rules": ["HTTP %d" % answer.status]}
 
     def _icap(self, sample, bound):
-        fields = "".join("%s: %s\r\n" % item for item in sample.headers.items())
-        response = ("HTTP/1.1 200 OK\r\n%sContent-Length: %d\r\n\r\n" % (fields, len(sample.data))).encode()
-        request_head = icap_client.HTTP_REQUEST
-        head = ("RESPMOD icap://127.0.0.1/kordon ICAP/1.0\r\nHost: 127.0.0.1\r\nAllow: 204\r\n"
-                "Encapsulated: req-hdr=0, res-hdr=%d, res-body=%d\r\n\r\n" % (len(request_head), len(request_head) + len(response)))
+        """RESPMOD (a download: the sample is the response body) or REQMOD (an upload: a POST)."""
+        chunked = sample.headers.get("Transfer-Encoding") == "chunked"
+        fields = "".join("%s: %s\r\n" % item for item in sample.headers.items() if item[0] != "Transfer-Encoding")
+        length = "Transfer-Encoding: chunked\r\n" if chunked else "Content-Length: %d\r\n" % len(sample.data)
+        if sample.transport == "icap-reqmod":
+            request_head = ("POST http://origin.test/upload HTTP/1.1\r\nHost: origin.test\r\n%s%s\r\n" % (fields, length)).encode()
+            head = ("REQMOD icap://127.0.0.1/kordon ICAP/1.0\r\nHost: 127.0.0.1\r\nAllow: 204\r\n"
+                    "Encapsulated: req-hdr=0, req-body=%d\r\n\r\n" % len(request_head))
+            response = b""
+        else:
+            response = ("HTTP/1.1 200 OK\r\n%s%s\r\n" % (fields, length)).encode()
+            request_head = icap_client.HTTP_REQUEST
+            head = ("RESPMOD icap://127.0.0.1/kordon ICAP/1.0\r\nHost: 127.0.0.1\r\nAllow: 204\r\n"
+                    "Encapsulated: req-hdr=0, res-hdr=%d, res-body=%d\r\n\r\n" % (len(request_head), len(request_head) + len(response)))
         body = b"%x\r\n" % len(sample.data) + sample.data + b"\r\n0\r\n\r\n" if sample.data else b"0\r\n\r\n"
         connection = icap_client.Connection("127.0.0.1", self.icap_port, timeout=bound)
         try:
@@ -171,10 +184,16 @@ class Server:
         if answer.status == 204:
             return {"verdict": "clean", "format": "?", "rules": ["ICAP 204"]}
         if answer.status == 200:
-            if answer.http_status == 403:
+            status = answer.http_status or _request_line_status(answer.http_head)
+            if status == 403:
                 return {"verdict": "quarantined", "format": "?", "rules": ["ICAP 200/HTTP 403"]}
-            return {"verdict": "sanitized", "format": "?", "rules": ["ICAP 200/HTTP %s" % answer.http_status]}
+            return {"verdict": "sanitized", "format": "?", "rules": ["ICAP 200/HTTP %s" % status]}
         return {"verdict": "refused" if answer.status < 500 else "error", "format": "?", "rules": ["ICAP %d" % answer.status]}
+
+
+def _request_line_status(head):
+    """A REQMOD answer that blocks carries an HTTP response; one that passes a modified request, a request line."""
+    return "request" if head[:8] != b"HTTP/1.1" else None
 
 
 def serve_verdicts(kordon, workdir, samples, bound, threads=4):

@@ -53,11 +53,20 @@ def inflate(data, wbits):
     return bytes(out)
 
 
-def partial(decompressor, data):
-    try:
-        return decompressor.decompress(data, MAX_OUTPUT)
-    except (OSError, EOFError, lzma.LZMAError, ValueError):
-        return b""
+def partial(make, data):
+    """What a streaming decoder gets out, stream after stream (bzip2 and xz streams may follow
+    one another), keeping what came before an error."""
+    out, rest = bytearray(), data
+    while rest and len(out) < MAX_OUTPUT:
+        decompressor = make()
+        try:
+            out += decompressor.decompress(rest, MAX_OUTPUT)
+        except (OSError, EOFError, lzma.LZMAError, ValueError):
+            break
+        if not decompressor.eof:
+            break
+        rest = decompressor.unused_data.lstrip(b"\x00")
+    return bytes(out)
 
 
 def _tool(name, data):
@@ -110,14 +119,14 @@ def zip_members(blob):
         elif method == 8:
             found.append(("zip-local:deflate", inflate(body, -15)))
         elif method == 12:
-            found.append(("zip-local:bzip2", partial(bz2.BZ2Decompressor(), body)))
+            found.append(("zip-local:bzip2", partial(bz2.BZ2Decompressor, body)))
         elif method == 14 and len(body) > 4:
             props_size = struct.unpack_from("<H", body, 2)[0]
             props = body[4:4 + props_size]
             if len(props) == 5:
                 try:
                     filters = [lzma._decode_filter_properties(lzma.FILTER_LZMA1, props)]
-                    found.append(("zip-local:lzma", partial(lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=filters), body[4 + props_size:])))
+                    found.append(("zip-local:lzma", partial(lambda: lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=filters), body[4 + props_size:])))
                 except (lzma.LZMAError, ValueError):
                     pass
     return found
@@ -180,7 +189,7 @@ def to_text(blob):
         if blob.startswith(bom):
             return blob[len(bom):].decode(codec, "replace"), codec
     for head, codec in ((b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
-                        (b"\x00<\x00?", "utf-16-be"), (b"<\x00?\x00", "utf-16-le")):
+                        (b"\x00<\x00?", "utf-16-be"), (b"<\x00?\x00", "utf-16-le"), (b"\x4c\x6f\xa7\x94", "cp037")):
         if blob.startswith(head):
             return blob.decode(codec, "replace"), codec
     return blob.decode("utf-8", "replace"), "utf-8"
@@ -188,6 +197,8 @@ def to_text(blob):
 
 def xml_strings(text):
     """Every string a parser hands over: text, tails, attribute values, namespace URIs, comments, PIs."""
+    if "\x00" in text:  # not XML in any encoding this was read as (expat would take it from a str)
+        return []
     body = re.sub(r"^\s*<\?xml[^>]*\?>", "", text, count=1)
     try:
         parser = ElementTree.XMLParser(target=ElementTree.TreeBuilder(insert_comments=True, insert_pis=True))
@@ -201,6 +212,9 @@ def xml_strings(text):
         if isinstance(node.tag, str) and node.tag.startswith("{"):
             strings.append(node.tag[1:].split("}")[0])
         strings += list(node.attrib.values())
+        marks = [c for c in node if not isinstance(c.tag, str)]
+        if marks and len(marks) == len(node):  # text split by comments or PIs: a DOM reader's one value
+            strings.append((node.text or "") + "".join(c.tail or "" for c in marks))
     return [s for s in strings if s.strip()]
 
 
@@ -271,9 +285,9 @@ def children(blob, headers, depth):
         yield "zlib", inflate(blob, 15)
     yield "deflate-raw", inflate(blob, -15)
     if blob.startswith(b"BZh"):
-        yield "bz2", partial(bz2.BZ2Decompressor(), blob)
+        yield "bz2", partial(bz2.BZ2Decompressor, blob)
     if blob.startswith(b"\xfd7zXZ\x00") or blob[:1] == b"\x5d":
-        yield "lzma", partial(lzma.LZMADecompressor(), blob)
+        yield "lzma", partial(lzma.LZMADecompressor, blob)
     if blob.startswith(b"\x28\xb5\x2f\xfd"):
         yield "zstd", _tool("zstd", blob)
     if b"PK\x03\x04" in blob or b"PK\x05\x06" in blob:
