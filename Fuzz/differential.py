@@ -212,13 +212,29 @@ def report(outcomes, families, args, workdir, scan, note, oracle_s, scan_s, tota
     listing = []
     for o in bad:
         kind = "DEFECT" if o.defect else "CRASH" if o.crash else "HANG" if o.hang else "FP" if o.fp else "ERROR"
-        shown[(kind, o.sample.mutation_id)] += 1
-        if args.list == 0 or shown[(kind, o.sample.mutation_id)] <= args.list:
+        key = (kind, o.sample.mutation_id, o.sample.transport)
+        shown[key] += 1
+        if args.list == 0 or shown[key] <= args.list:
             listing.append(kind + "\t" + describe(o))
     if listing:
         print("\n%s (file, mutation, variant, transport, Kordon's verdict (form), oracle chain, findings):" % (
-            "each" if args.list == 0 else "up to %d a mutation and kind" % args.list))
+            "each" if args.list == 0 else "up to %d a mutation, kind and transport" % args.list))
         print("\n".join(listing))
+    disagreements(outcomes)
+
+
+def disagreements(outcomes):
+    """Samples sent through more than one interface (--via) that one passed and another held."""
+    first = {o.sample.name: o for o in outcomes if o.sample.transport == "cli"}
+    differ = []
+    for o in outcomes:
+        base = first.get(o.sample.name.split("@")[0]) if "@" in o.sample.name else None
+        if base and (base.kordon["verdict"] in PASSED) != (o.kordon["verdict"] in PASSED):
+            differ.append("%s\tscan %s, %s %s" % (o.sample.name, base.kordon["verdict"], o.sample.transport, o.kordon["verdict"]))
+    if any("@" in o.sample.name for o in outcomes):
+        print("\ninterfaces that disagree (kordon scan against --via): %d" % len(differ))
+        if differ:
+            print("\n".join(differ[:40]))
 
 
 if __name__ == "__main__":
