@@ -138,7 +138,7 @@ PLACES = {"element": True, "element-cdata": True, "comment": True, "comment-labe
           "zlib-in-xml": False, "gzip-in-xml-short": True,
           "element-split-by-comment": True, "comment-long": True, "schema-location-long": True,
           "double-base64-content": True, "b64-text-gz": True, "b64-in-zip-member": True, "b64-csv-file": True,
-          "data-uri-html-file": True}
+          "data-uri-html-file": False, "nested-declaration-content": True, "mail-in-content": True}
 
 
 def b64places(rng, infected):
@@ -177,6 +177,11 @@ def b64places(rng, infected):
     elif mutation == "data-uri-html-file":
         out, ext = ('<!DOCTYPE html>\n<html><body><p>Invoice</p><a href="data:application/octet-stream;base64,%s">'
                     "download</a></body></html>\n" % s).encode(), "html"
+    elif mutation == "nested-declaration-content":  # Content holds a declaration whose Content holds EICAR
+        inner = declaration(rng, payload(rng, True)) if infected else clean_declaration(rng)
+        doc = declaration(rng, xml_bytes(inner), "application/xml", "original.xml")
+    elif mutation == "mail-in-content":  # Content holds a mail with the file attached
+        doc = declaration(rng, mail_with_attachment(rng, data, "application/octet-stream", "a.bin"), "message/rfc822", "mail.eml")
     elif mutation == "element-cdata":
         doc = replace_element(doc, "csdo:DocName", "<![CDATA[%s]]>" % s)
     elif mutation == "comment":
