@@ -25,8 +25,10 @@ import KordonCore
 /// parts and no new findings, or ``serialize()`` throws.
 public final class MIMEEditableMessage {
     private let original: Data
-    /// An mbox `From ` line in front of the message, kept in front of the output.
-    private let mboxPrefix: Data
+    /// How the received bytes became what GMime parsed (an mbox `From ` line left out,
+    /// bare CRs read as CRLF, a synthetic header for a headerless multipart); the output is
+    /// put back the same way.
+    private let input: MIMEInput
     private let document: GMimeDocument
     private let crlf: Bool
     private let limits: Limits
@@ -50,8 +52,8 @@ public final class MIMEEditableMessage {
             throw KordonError(code: "mime.too-large",
                               message: "the message is larger than maxMessageSize (\(limits.maxMessageSize) bytes); it cannot be edited")
         }
-        let prefixLength = MIMEHeaderSniffer.mboxFromLineLength(data)
-        let message = data.dropFirst(prefixLength)
+        let input = MIMEInput(data)
+        let message = input.message
         guard let document = GMimeDocument(bytes: message) else {
             throw KordonError(code: "mime.unparsable", message: "GMime could not construct a message; it cannot be edited")
         }
@@ -63,7 +65,7 @@ public final class MIMEEditableMessage {
             throw KordonError(code: stop.rule, message: "the message cannot be edited: \(stop.detail) at \(stop.part)")
         }
         self.original = data
-        self.mboxPrefix = Data(data.prefix(prefixLength))
+        self.input = input
         self.document = document
         self.crlf = MIMELineBreaks.usesCRLF(message)
         self.limits = limits
@@ -169,7 +171,7 @@ public final class MIMEEditableMessage {
         guard let written = document.write(crlf: crlf) else {
             throw KordonError(code: "mime.edit-failed", message: "GMime could not write the edited message")
         }
-        let output = mboxPrefix + written
+        let output = input.output(fromWritten: written)
         try verify(output)
         return output
     }

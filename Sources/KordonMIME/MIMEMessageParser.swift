@@ -45,7 +45,10 @@ public struct MIMEParseResult: Sendable {
 /// `mime.unparsable`, `mime.base64-invalid`, `mime.encoding-unknown`,
 /// `mime.undecodable`, `mime.partial`, `mime.encrypted`, `mime.ambiguous`
 /// (a MIME header or parameter given twice with different values),
-/// `mime.encoded-container` (a transfer-encoded multipart or message/rfc822).
+/// `mime.encoded-container` (a transfer-encoded multipart or message/rfc822),
+/// `mime.malformed-header`, `mime.line-endings` (bare CRs where they change the parts).
+/// A part labelled as something else whose content is XML is inspected as XML and reported
+/// (`mime.type-mismatch`, a `policy` finding with action `report`).
 public struct MIMEMessageParser: Sendable {
     /// The bounds enforced on each message.
     public let limits: Limits
@@ -55,18 +58,20 @@ public struct MIMEMessageParser: Sendable {
         self.limits = limits
     }
 
-    /// Whether the bytes start like an RFC 5322 message: an optional mbox `From ` line,
-    /// header fields, then a blank line, with at least one field mail carries
-    /// (`MIME-Version`, `Content-Type`, `From`, `To`, `Subject`, `Date`, `Message-ID`,
-    /// `Received`, `Return-Path`). Looks at the first 64 KB only.
+    /// Whether a mail reader would parse the bytes as a message: an optional mbox `From `
+    /// line, header fields (lines ending in CRLF, LF or a bare CR), then a blank line, with
+    /// at least one field mail carries (`MIME-Version`, `Content-*`, `From`, `To`,
+    /// `Subject`, `Date`, `Message-ID`, `Received`, `Return-Path`); or a headerless
+    /// multipart body (a `--boundary` line, then part headers: an HTTP form upload).
+    /// Reads the header block to its end, at most once.
     public static func looksLikeMIME(_ data: Data) -> Bool {
         MIMEHeaderSniffer.looksLikeMessage(data)
     }
 
     /// Decodes every part of the message.
     public func parse(_ data: Data) -> MIMEParseResult {
-        let message = data.dropFirst(MIMEHeaderSniffer.mboxFromLineLength(data))
-        guard let document = GMimeDocument(bytes: message) else {
+        let input = MIMEInput(data)
+        guard let document = GMimeDocument(bytes: input.message) else {
             var result = MIMEParseResult()
             result.findings.append(Finding(stage: .unchecked, rule: "mime.unparsable", part: .message,
                                            action: .quarantine, detail: "GMime could not construct a message"))
@@ -76,11 +81,46 @@ public struct MIMEMessageParser: Sendable {
         walker.walk(document)
         var result = walker.result
         // GMime warns about some malformed header lines, not all; flag the rest once.
-        if MIMEHeaderSniffer.shape(of: data) == .malformedHeaders,
+        if input.sniff.shape == .malformedHeaders,
            !result.findings.contains(where: { $0.rule == "mime.malformed-header" }) {
             result.findings.append(Finding(stage: .unchecked, rule: "mime.malformed-header", part: .message, action: .quarantine,
                                            detail: "a header line is not a valid header field; MIME readers disagree on where the headers end"))
         }
+        if !input.normalizedLineEnds, walker.sawBareCRInHeaders
+            || MIMEBareCR.precedesOrEndsBoundary(in: input.message, boundaries: walker.boundaries) {
+            result.findings.append(Finding(stage: .unchecked, rule: "mime.line-endings", part: .message, action: .quarantine,
+                                           detail: "a bare CR ends a header or boundary line inside the message; MIME readers disagree on its parts"))
+        }
         return result
+    }
+}
+
+/// Where bare CRs (a CR not followed by LF) change a message's structure for readers that
+/// take them for line breaks (Python's `email`) but not for GMime.
+enum MIMEBareCR {
+    /// Whether a bare CR comes right before a delimiter `--boundary`, or right after one.
+    static func precedesOrEndsBoundary(in data: Data, boundaries: Set<String>) -> Bool {
+        guard !boundaries.isEmpty else { return false }
+        let delimiters = boundaries.flatMap { [Array("--\($0)--".utf8), Array("--\($0)".utf8)] }
+        return data.withUnsafeBytes { raw -> Bool in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            guard let base = bytes.baseAddress else { return false }
+            var k = 0
+            while k < bytes.count, let found = memchr(base + k, 0x0D, bytes.count - k) {
+                k = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                defer { k += 1 }
+                if k + 1 < bytes.count, bytes[k + 1] == 0x0A { continue }
+                for delimiter in delimiters {
+                    if matches(delimiter, bytes, at: k + 1) || matches(delimiter, bytes, at: k - delimiter.count) { return true }
+                }
+            }
+            return false
+        }
+    }
+
+    private static func matches(_ needle: [UInt8], _ bytes: UnsafeBufferPointer<UInt8>, at start: Int) -> Bool {
+        guard start >= 0, start + needle.count <= bytes.count else { return false }
+        for (offset, byte) in needle.enumerated() where bytes[start + offset] != byte { return false }
+        return true
     }
 }

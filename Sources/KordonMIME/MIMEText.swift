@@ -1,4 +1,5 @@
 import Foundation
+import KordonCore
 
 /// Small byte and string rules shared by the MIME stage: identifiers, XML sniffing.
 enum MIMEText {
@@ -10,45 +11,48 @@ enum MIMEText {
         return String(text)
     }
 
-    /// Whether a leaf is an XML document, to be inspected as XML.
+    /// What a leaf is, by its label and by its content.
+    enum PartForm: Equatable {
+        /// Not an XML document.
+        case notXML
+        /// An XML document, labelled so (by type or `.xml` file name) or by a generic label
+        /// (`application/octet-stream`, `text/plain`, none) that says nothing.
+        case xml
+        /// An XML document by content under a label that names another type (`application/pdf`).
+        case xmlDespiteLabel
+    }
+
+    /// Labels that say nothing about a part's content.
+    private static let genericTypes: Set<String> = ["application/octet-stream", "text/plain", "binary/octet-stream", "application/unknown", ""]
+
+    /// Whether a leaf is an XML document, to be inspected as XML, and whether its label lies.
     ///
-    /// By type (`text/xml`, `application/xml`, `*/*+xml`, `application/xop+xml`), by a
-    /// `.xml` file name, or, for the generic types senders use when they do not know
-    /// better (`application/octet-stream`, `text/plain`), by an XML declaration.
-    static func isXML(mediaType: String, filename: String?, body: Data) -> Bool {
+    /// By type (`text/xml`, `application/xml`, `*/*+xml`, `application/xop+xml`) or a `.xml`
+    /// file name; otherwise by content, whatever the label (``XMLSniffer/isXMLDocument(_:)``:
+    /// any encoding a reader detects, opening with a declaration or ending with `>`). HTML
+    /// (`text/html`) is XML only with an XML declaration and no `<html` element in its first
+    /// kilobyte: HTML mail bodies are not documents of an agreed format.
+    static func form(mediaType: String, filename: String?, body: Data) -> PartForm {
         if mediaType == "text/xml" || mediaType == "application/xml" || mediaType.hasSuffix("+xml") {
-            return true
+            return .xml
         }
-        if let filename, filename.lowercased().hasSuffix(".xml") { return true }
-        if mediaType == "application/octet-stream" || mediaType == "text/plain" {
-            return startsWithXMLDeclaration(body)
+        if let filename, filename.lowercased().hasSuffix(".xml") { return .xml }
+        guard XMLSniffer.isXMLDocument(body) else { return .notXML }
+        if mediaType == "text/html" {
+            guard XMLSniffer.sniff(body)?.hasDeclaration == true,
+                  body.prefix(1024).range(of: Data("<html".utf8)) == nil,
+                  body.prefix(1024).range(of: Data("<HTML".utf8)) == nil else { return .notXML }
         }
-        return false
+        return genericTypes.contains(mediaType) ? .xml : .xmlDespiteLabel
     }
 
-    /// Whether `body` begins with `<?xml`, after an optional byte-order mark and whitespace.
-    /// UTF-8 and UTF-16 (either byte order) are recognized.
+    /// Whether a leaf is an XML document (see ``form(mediaType:filename:body:)``).
+    static func isXML(mediaType: String, filename: String?, body: Data) -> Bool {
+        form(mediaType: mediaType, filename: filename, body: body) != .notXML
+    }
+
+    /// Whether `body` begins with an XML declaration, in any encoding a reader detects.
     static func startsWithXMLDeclaration(_ body: Data) -> Bool {
-        let head = Array(body.prefix(1024))
-        if head.starts(with: [0xFF, 0xFE]) { return startsWithDeclaration(utf16: head.dropFirst(2), littleEndian: true) }
-        if head.starts(with: [0xFE, 0xFF]) { return startsWithDeclaration(utf16: head.dropFirst(2), littleEndian: false) }
-        let text = head.starts(with: [0xEF, 0xBB, 0xBF]) ? head.dropFirst(3) : head[...]
-        return text.drop(while: isXMLSpace).starts(with: Array("<?xml".utf8))
-    }
-
-    private static func startsWithDeclaration(utf16 bytes: ArraySlice<UInt8>, littleEndian: Bool) -> Bool {
-        var units: [UInt8] = []
-        var index = bytes.startIndex
-        while index + 1 < bytes.endIndex {
-            let (low, high) = littleEndian ? (bytes[index], bytes[index + 1]) : (bytes[index + 1], bytes[index])
-            guard high == 0 else { break }
-            units.append(low)
-            index += 2
-        }
-        return units.drop(while: isXMLSpace).starts(with: Array("<?xml".utf8))
-    }
-
-    private static func isXMLSpace(_ byte: UInt8) -> Bool {
-        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+        XMLSniffer.sniff(body)?.hasDeclaration == true
     }
 }

@@ -26,6 +26,11 @@ struct MIMETreeWalker {
     private let limits: Limits
     private let visitor: MIMETreeVisitor?
     private(set) var result = MIMEParseResult()
+    /// The boundary of every multipart walked.
+    private(set) var boundaries: Set<String> = []
+    /// Whether a header value holds a bare CR (one not followed by LF): a reader that takes
+    /// it for a line break sees other header fields than GMime does.
+    private(set) var sawBareCRInHeaders = false
     private var entityCount = 0
     private var limitReported = false
     private var reportedNotices: [GMimeParserNotice] = []
@@ -39,6 +44,7 @@ struct MIMETreeWalker {
     mutating func walk(_ document: GMimeDocument) {
         for notice in document.notices { report(notice) }
         if let headers = document.headerEntity {
+            noteBareCR(in: headers)
             visitor?.visitMessageHeaders(headers, at: [], mediaType: "message/rfc822")
         }
         guard let body = document.body else {
@@ -55,6 +61,7 @@ struct MIMETreeWalker {
         for notice in document.notices { report(notice) }
         visitor?.visitEmbeddedDocument(document, in: leaf, at: path)
         if let headers = document.headerEntity {
+            noteBareCR(in: headers)
             visitor?.visitMessageHeaders(headers, at: path, mediaType: leaf.mediaType)
         }
         guard let body = document.body else {
@@ -85,6 +92,7 @@ struct MIMETreeWalker {
             return
         }
         visitor?.visitEntity(entity, at: path)
+        noteBareCR(in: entity)
         if entity.isEncrypted {
             add(.unchecked, "mime.encrypted", Self.findingPath(path), "encrypted content (\(entity.mediaType)) cannot be checked")
         }
@@ -97,6 +105,7 @@ struct MIMETreeWalker {
         }
         switch entity.kind {
         case .multipart(let count):
+            if let boundary = entity.contentTypeParameter("boundary") { boundaries.insert(boundary) }
             deliverFace(entity.prologue, of: entity, at: path, named: "preamble")
             let root = xopRootIndex(of: entity, childCount: count)
             for index in 0..<count {
@@ -106,6 +115,7 @@ struct MIMETreeWalker {
             deliverFace(entity.epilogue, of: entity, at: path, named: "epilogue")
         case .messagePart:
             if let headers = entity.embeddedMessage {
+                noteBareCR(in: headers)
                 visitor?.visitMessageHeaders(headers, at: path, mediaType: entity.mediaType)
             }
             if let body = entity.embeddedBody {
@@ -142,10 +152,15 @@ struct MIMETreeWalker {
         let data = body ?? Data()
         let filename = entity.filename
         let part = ExtractedPart(path: partPath, data: data, contentType: mediaType, filename: filename)
+        let form = MIMEText.form(mediaType: mediaType, filename: filename, body: data)
+        if form == .xmlDespiteLabel {
+            result.findings.append(Finding(stage: .policy, rule: "mime.type-mismatch", part: partPath, action: .report,
+                                           detail: "the part is labelled \(mediaType.prefix(60)) but its content is XML; inspected as XML"))
+        }
         let leaf = MIMELeaf(
             part: part,
             contentID: entity.contentID,
-            isXML: MIMEText.isXML(mediaType: mediaType, filename: filename, body: data),
+            isXML: form != .notXML,
             isXOPRoot: isXOPRoot || mediaType == "application/xop+xml")
         result.leaves.append(leaf)
         visitor?.visitLeaf(entity, leaf)
@@ -172,7 +187,7 @@ struct MIMETreeWalker {
         guard let face, face.contains(where: { ![0x20, 0x09, 0x0D, 0x0A].contains($0) }) else { return }
         let part = ExtractedPart(path: PartPath.message.mime(path).appending(name), data: face,
                                  contentType: "text/plain", filename: nil)
-        let leaf = MIMELeaf(part: part, contentID: nil, isXML: MIMEText.startsWithXMLDeclaration(face), isXOPRoot: false)
+        let leaf = MIMELeaf(part: part, contentID: nil, isXML: XMLSniffer.isXMLDocument(face), isXOPRoot: false)
         result.leaves.append(leaf)
         visitor?.visitFace(of: multipart, isPreamble: name == "preamble", leaf)
     }
@@ -211,6 +226,16 @@ struct MIMETreeWalker {
         case .partWithoutHeadersOrContent:
             add(.unchecked, "mime.malformed", .message, "a MIME part has neither headers nor content")
         }
+    }
+
+    private mutating func noteBareCR(in entity: GMimeEntity) {
+        guard !sawBareCRInHeaders else { return }
+        sawBareCRInHeaders = entity.headerFields.contains { Self.hasBareCR($0.rawValue) }
+    }
+
+    private static func hasBareCR(_ value: Data) -> Bool {
+        let bytes = [UInt8](value)
+        return bytes.indices.contains { bytes[$0] == 0x0D && ($0 + 1 == bytes.count || bytes[$0 + 1] != 0x0A) }
     }
 
     private mutating func reportLimit(at path: [Int], _ detail: String) {

@@ -1,15 +1,29 @@
 import Foundation
 import KordonCore
 
+/// A Unicode encoding form that ``XMLInput`` transcodes to UTF-8 before the guard and libxml2.
+enum TranscodedForm: Sendable, Equatable {
+    /// UTF-16 in the given byte order.
+    case utf16(littleEndian: Bool)
+    /// UTF-32 in the given byte order.
+    case utf32(littleEndian: Bool)
+}
+
 /// A document that passed Kordon's pre-checks and may be handed to libxml2.
 struct PreparedXML: Sendable {
     /// UTF-8, or an ASCII-compatible single-byte encoding that libxml2 decodes as declared.
     let bytes: Data
-    /// The input was UTF-16 and `bytes` is its UTF-8 transcoding: libxml2 must
-    /// ignore the declared encoding.
-    let transcoded: Bool
+    /// The form the input was in when `bytes` is its UTF-8 transcoding; `nil` when `bytes`
+    /// are the input itself.
+    let transcodedFrom: TranscodedForm?
+    /// Whether the transcoded input began with a byte order mark.
+    let hadByteOrderMark: Bool
     /// Base64-looking text runs in `bytes` (see ``XMLGuard``).
     let base64Runs: [Range<Int>]
+
+    /// The input was UTF-16 or UTF-32 and `bytes` is its UTF-8 transcoding: libxml2 must
+    /// ignore the declared encoding.
+    var transcoded: Bool { transcodedFrom != nil }
 }
 
 extension Limits {
@@ -20,11 +34,14 @@ extension Limits {
 
 /// Encoding detection and the pre-checks every XML input goes through before libxml2.
 ///
-/// UTF-16 (byte order mark, or `<` followed or preceded by a NUL) is transcoded to
-/// UTF-8 first, so that the guard and libxml2 both see markup as ASCII. Otherwise the
-/// bytes are taken as they are, but only if the declared encoding is ASCII-compatible
-/// (UTF-8, ISO-8859-*, windows-125*, KOI8, CP866): an encoding such as UTF-7 or EBCDIC
-/// would let markup hide from the byte scanner and reappear after libxml2 decodes it.
+/// The encoding form is the one ``XMLSniffer`` (shared with form detection) recognises.
+/// UTF-16 and UTF-32, either byte order, with or without a byte order mark, are transcoded
+/// to UTF-8 first, so that the guard and libxml2 both see markup as ASCII. UCS-4 in the
+/// unusual byte orders and EBCDIC are refused (`xml.encoding`): libxml2 does not read the
+/// former, and the latter would hide markup from the byte scanner. Otherwise the bytes are
+/// taken as they are, but only if the declared encoding is ASCII-compatible (UTF-8,
+/// ISO-8859-*, windows-125*, KOI8, CP866): an encoding such as UTF-7 would let markup hide
+/// from the byte scanner and reappear after libxml2 decodes it.
 enum XMLInput {
     /// Size, emptiness, encoding and ``XMLGuard`` checks.
     static func prepare(_ data: Data, limits: Limits) -> Result<PreparedXML, XMLRefusal> {
@@ -33,18 +50,31 @@ enum XMLInput {
                                        detail: "the document is larger than the limit of \(limits.maxMessageSize) bytes"))
         }
         let bytes: Data
-        let transcoded: Bool
-        switch utf16Order(of: data) {
-        case .some(let littleEndian):
+        var transcodedFrom: TranscodedForm?
+        let sniff = XMLSniffer.sniff(data)
+        switch sniff?.form {
+        case .utf16(let littleEndian):
             guard let utf8 = transcodeUTF16(data, littleEndian: littleEndian) else {
                 return .failure(XMLRefusal(rule: "xml.encoding", detail: "the document is not valid UTF-16"))
             }
             bytes = utf8
-            transcoded = true
-        case .none:
+            transcodedFrom = .utf16(littleEndian: littleEndian)
+        case .utf32(let littleEndian):
+            guard let utf8 = transcodeUTF32(data, littleEndian: littleEndian) else {
+                return .failure(XMLRefusal(rule: "xml.encoding", detail: "the document is not valid UTF-32"))
+            }
+            bytes = utf8
+            transcodedFrom = .utf32(littleEndian: littleEndian)
+        case .ucs4Unusual:
+            return .failure(XMLRefusal(rule: "xml.encoding",
+                                       detail: "the document is UCS-4 in an unusual byte order (2143 or 3412), which is not read"))
+        case .ebcdic:
+            return .failure(XMLRefusal(rule: "xml.encoding",
+                                       detail: "the document is in an EBCDIC encoding, which is not an accepted ASCII-compatible encoding"))
+        case .ascii, nil:
             bytes = data
-            transcoded = false
         }
+        let transcoded = transcodedFrom != nil
         guard let first = bytes.firstIndex(where: { !isWhitespaceOrBOM($0) }) else {
             return .failure(XMLRefusal(rule: "xml.empty", detail: "the document is empty"))
         }
@@ -56,19 +86,9 @@ enum XMLInput {
                                        detail: "declared encoding \(declared.prefix(40)) is not an accepted ASCII-compatible encoding"))
         }
         return XMLGuard(limits: limits).scan(bytes).map {
-            PreparedXML(bytes: bytes, transcoded: transcoded, base64Runs: $0)
+            PreparedXML(bytes: bytes, transcodedFrom: transcodedFrom,
+                        hadByteOrderMark: (sniff?.byteOrderMarkLength ?? 0) > 0, base64Runs: $0)
         }
-    }
-
-    /// `true` for UTF-16LE, `false` for UTF-16BE, `nil` when not UTF-16.
-    static func utf16Order(of data: Data) -> Bool? {
-        guard data.count >= 2 else { return nil }
-        let b0 = data[data.startIndex], b1 = data[data.startIndex + 1]
-        if b0 == 0xFF, b1 == 0xFE { return true }
-        if b0 == 0xFE, b1 == 0xFF { return false }
-        if b0 == UInt8(ascii: "<"), b1 == 0 { return true }
-        if b0 == 0, b1 == UInt8(ascii: "<") { return false }
-        return nil
     }
 
     /// Strict UTF-16 → UTF-8; drops the byte order mark; `nil` on odd length or a lone surrogate.
@@ -87,6 +107,49 @@ enum XMLInput {
         }
         guard !failed else { return nil }
         if output.starts(with: [0xEF, 0xBB, 0xBF]) { output.removeFirst(3) }
+        return Data(output)
+    }
+
+    /// Strict UTF-32 → UTF-8; drops the byte order mark; `nil` when the length is not a
+    /// multiple of four or a unit is not a Unicode scalar value.
+    static func transcodeUTF32(_ data: Data, littleEndian: Bool) -> Data? {
+        guard data.count % 4 == 0 else { return nil }
+        var output = [UInt8]()
+        output.reserveCapacity(data.count / 2)
+        let failed = data.withUnsafeBytes { raw -> Bool in
+            let units = (0..<(raw.count / 4)).lazy.map { k -> UInt32 in
+                let a = UInt32(raw[4 * k]), b = UInt32(raw[4 * k + 1]), c = UInt32(raw[4 * k + 2]), d = UInt32(raw[4 * k + 3])
+                return littleEndian ? (d << 24 | c << 16 | b << 8 | a) : (a << 24 | b << 16 | c << 8 | d)
+            }
+            return transcode(units.makeIterator(), from: UTF32.self, to: UTF8.self, stoppingOnError: true) {
+                output.append($0)
+            }
+        }
+        guard !failed else { return nil }
+        if output.starts(with: [0xEF, 0xBB, 0xBF]) { output.removeFirst(3) }
+        return Data(output)
+    }
+
+    /// UTF-8 `bytes` in a transcoded form again, with or without a byte order mark: how a
+    /// sanitized copy of a transcoded document is written back in the sender's encoding.
+    static func encode(_ bytes: [UInt8], as form: TranscodedForm, byteOrderMark: Bool) -> Data {
+        let text = (byteOrderMark ? "\u{FEFF}" : "") + String(decoding: bytes, as: UTF8.self)
+        var output: [UInt8] = []
+        switch form {
+        case .utf16(let littleEndian):
+            output.reserveCapacity(bytes.count * 2 + 2)
+            for unit in text.utf16 {
+                let low = UInt8(truncatingIfNeeded: unit), high = UInt8(truncatingIfNeeded: unit >> 8)
+                output += littleEndian ? [low, high] : [high, low]
+            }
+        case .utf32(let littleEndian):
+            output.reserveCapacity(bytes.count * 4 + 4)
+            for scalar in text.unicodeScalars {
+                let v = scalar.value
+                let be = [UInt8(v >> 24), UInt8(truncatingIfNeeded: v >> 16), UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v)]
+                output += littleEndian ? be.reversed() : be
+            }
+        }
         return Data(output)
     }
 

@@ -8,9 +8,9 @@ struct SerializationLayout: Sendable {
     enum Form: Sendable, Equatable {
         /// libxml2 encodes the output in this (declared) encoding.
         case encoded(String)
-        /// libxml2 writes UTF-8, which is then turned back into UTF-16 (the input was
-        /// UTF-16 that ``XMLInput`` transcoded for the parser).
-        case utf16(littleEndian: Bool, byteOrderMark: Bool)
+        /// libxml2 writes UTF-8, which is then turned back into UTF-16 or UTF-32 (the input
+        /// was in that form and ``XMLInput`` transcoded it for the parser).
+        case transcoded(TranscodedForm, byteOrderMark: Bool)
     }
 
     /// How the output is encoded.
@@ -37,10 +37,8 @@ struct SerializationLayout: Sendable {
             while end < bytes.count, isXMLSpace(bytes[end]) { end += 1 }
             prologue += bytes[start..<end]
         }
-        if prepared.transcoded {
-            let order = XMLInput.utf16Order(of: original) ?? true
-            let first = original.first
-            form = .utf16(littleEndian: order, byteOrderMark: first == 0xFF || first == 0xFE)
+        if let source = prepared.transcodedFrom {
+            form = .transcoded(source, byteOrderMark: prepared.hadByteOrderMark)
         } else {
             form = .encoded(XMLInput.declaredEncoding(prepared.bytes) ?? "UTF-8")
         }
@@ -80,9 +78,9 @@ enum XMLSerializer {
             }
             // The encoder is missing (it was there to parse): UTF-8 with libxml2's own declaration.
             return Data(write(document, encoding: "UTF-8", declaration: true) ?? [])
-        case .utf16(let littleEndian, let byteOrderMark):
+        case .transcoded(let source, let byteOrderMark):
             let body = write(document, encoding: "UTF-8", declaration: false) ?? []
-            return utf16(layout.prologue + trimmed(body, layout), littleEndian: littleEndian, byteOrderMark: byteOrderMark)
+            return XMLInput.encode(layout.prologue + trimmed(body, layout), as: source, byteOrderMark: byteOrderMark)
         }
     }
 
@@ -105,18 +103,6 @@ enum XMLSerializer {
     private static func trimmed(_ body: [UInt8], _ layout: SerializationLayout) -> [UInt8] {
         if !layout.endsWithNewline, body.last == 0x0A { return Array(body.dropLast()) }
         return body
-    }
-
-    /// UTF-8 `bytes` as UTF-16 in the given byte order, with or without a byte order mark.
-    private static func utf16(_ bytes: [UInt8], littleEndian: Bool, byteOrderMark: Bool) -> Data {
-        var output: [UInt8] = []
-        output.reserveCapacity(bytes.count * 2 + 2)
-        let units = (byteOrderMark ? [UInt16(0xFEFF)] : []) + Array(String(decoding: bytes, as: UTF8.self).utf16)
-        for unit in units {
-            let low = UInt8(truncatingIfNeeded: unit), high = UInt8(truncatingIfNeeded: unit >> 8)
-            output += littleEndian ? [low, high] : [high, low]
-        }
-        return Data(output)
     }
 }
 
