@@ -5,7 +5,7 @@ import KordonCore
 /// What a `POST /v1/filter` request says about its message, besides the body:
 /// route (`?from=KZ&to=RU` or `Kordon-From`/`Kordon-To`), source name (`?source=`
 /// or `Kordon-Source`, default `http`), whether it wants the JSON report
-/// (`Accept: application/json`) and the declared body length.
+/// (`Accept: application/json`), the declared body length and the body's codings.
 struct HTTPFilterParameters {
     /// The route; `nil` when the request names neither state (the document decides).
     var route: Report.Route?
@@ -15,6 +15,10 @@ struct HTTPFilterParameters {
     var wantsJSON: Bool
     /// `Content-Length`, when the request has one.
     var declaredLength: Int?
+    /// The `Content-Encoding` values as sent (every field, in order), echoed on a clean answer.
+    var contentEncoding: [String]
+    /// The codings the body carries, in the order applied (``HTTPContentCoding``).
+    var codings: [String]
 
     /// The longest source name taken.
     static let maxSourceLength = 256
@@ -34,6 +38,8 @@ struct HTTPFilterParameters {
             throw KordonError(code: "http.source", message: "the source name must be 1 to \(Self.maxSourceLength) characters without control characters")
         }
         wantsJSON = Self.accepts(json: request.headers[.accept])
+        contentEncoding = request.headers[values: .contentEncoding]
+        codings = HTTPContentCoding.codings(contentEncoding: contentEncoding, transferEncoding: request.headers[values: .transferEncoding])
         if let length = request.headers[.contentLength] {
             guard let parsed = Int(length), parsed >= 0 else {
                 throw KordonError(code: "http.length", message: "Content-Length \(length.debugDescription) is not a byte count")

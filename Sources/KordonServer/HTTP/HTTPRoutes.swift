@@ -81,9 +81,16 @@ struct HTTPRoutes: Sendable {
             // The client went away or sent a broken body: nothing to scan.
             return HTTPReply.error(.badRequest, code: "http.body", message: "the request body could not be read")
         }
+        // A Content-Encoding is undone first: the pipeline filters what the receiver would read.
+        var decoded = message, held: [Finding] = []
+        switch HTTPContentCoding.decode(message, codings: parameters.codings, limit: limit) {
+        case .unencoded: break
+        case .decoded(let data, _): decoded = data
+        case .held(let finding): held = [finding]
+        }
         let outcome: FilterService.Outcome
         do {
-            outcome = try await service.filter(message, source: parameters.source, route: parameters.route, transport: "http")
+            outcome = try await service.filter(decoded, source: parameters.source, route: parameters.route, transport: "http", held: held)
         } catch let problem as ServiceUnavailable {
             return HTTPReply.unavailable(problem)
         } catch {
@@ -92,11 +99,13 @@ struct HTTPRoutes: Sendable {
             let code = (error as? KordonError)?.code ?? "service.record"
             return HTTPReply.error(.internalServerError, code: code, message: "the decision could not be recorded; the message was not passed; try again")
         }
-        return answer(outcome, parameters: parameters, contentType: request.headers[.contentType])
+        return answer(outcome, received: message, parameters: parameters, contentType: request.headers[.contentType])
     }
 
-    /// The response for a decided message.
-    private func answer(_ outcome: FilterService.Outcome, parameters: HTTPFilterParameters, contentType: String?) -> Response {
+    /// The response for a decided message. A clean message whose body came content-coded
+    /// is passed as it came, with its `Content-Encoding`; a sanitized one passes decoded,
+    /// without one. `Kordon-Message-Sha256` and `Kordon-Output-Sha256` name the decoded message.
+    private func answer(_ outcome: FilterService.Outcome, received: Data, parameters: HTTPFilterParameters, contentType: String?) -> Response {
         let report = outcome.result.report
         var headers: HTTPFields = [.kordonVerdict: report.verdict.rawValue, .kordonMessageSHA256: report.message.sha256]
         if let output = report.output { headers[.kordonOutputSHA256] = output.sha256 }
@@ -109,6 +118,11 @@ struct HTTPRoutes: Sendable {
         }
         if parameters.wantsJSON { return HTTPReply.report(.ok, report, headers: headers) }
         headers[.contentType] = contentType ?? "application/octet-stream"
+        if report.verdict == .clean, !parameters.codings.isEmpty, !parameters.contentEncoding.isEmpty,
+           parameters.codings == HTTPContentCoding.codings(contentEncoding: parameters.contentEncoding, transferEncoding: []) {
+            headers[.contentEncoding] = parameters.contentEncoding.joined(separator: ", ")
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: received)))
+        }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: output)))
     }
 }

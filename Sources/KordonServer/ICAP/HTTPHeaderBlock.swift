@@ -43,14 +43,21 @@ struct HTTPHeaderBlock: Sendable {
     }
 
     /// The value of the first field named `name` (lowercase).
-    func value(of name: String) -> String? {
-        for line in fields {
-            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
-            if String(decoding: line[..<colon], as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased() == name {
-                return String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingCharacters(in: .whitespaces)
-            }
+    func value(of name: String) -> String? { values(of: name).first }
+
+    /// The values of every field named `name` (lowercase), in order: a list field
+    /// (`Content-Encoding`) may be split over several lines.
+    func values(of name: String) -> [String] {
+        fields.compactMap { line in
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")),
+                  String(decoding: line[..<colon], as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased() == name else { return nil }
+            return String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingCharacters(in: .whitespaces)
         }
-        return nil
+    }
+
+    /// The codings the body of this message carries (``HTTPContentCoding/codings(contentEncoding:transferEncoding:)``).
+    var bodyCodings: [String] {
+        HTTPContentCoding.codings(contentEncoding: values(of: "content-encoding"), transferEncoding: values(of: "transfer-encoding"))
     }
 
     /// Appends one field.

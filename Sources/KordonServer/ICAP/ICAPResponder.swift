@@ -43,10 +43,23 @@ struct ICAPResponder: Sendable {
 
     /// Filters the body and answers with its verdict. `may204`: the client allows
     /// `204` (`Allow: 204`, or the whole body came in the preview).
+    ///
+    /// A body with a `Content-Encoding` (or a transfer coding other than chunked) in its
+    /// encapsulated header is decoded first (``HTTPContentCoding``): the decoded message
+    /// is filtered; one that cannot be decoded is held. A clean one still passes as it came
+    /// (`204`, or its encoded bytes); a sanitized one passes decoded, without the coding.
     func answer(_ head: ICAPRequestHead, body: ByteBuffer, route: Report.Route?, may204: Bool) async -> ICAPAnswer {
+        let received = Data(body.readableBytesView)
+        let codings = (head.method == .reqmod ? head.requestHeader : head.responseHeader)?.bodyCodings ?? []
+        var message = received, held: [Finding] = []
+        switch HTTPContentCoding.decode(received, codings: codings, limit: service.configuration.limits.maxMessageSize) {
+        case .unencoded: break
+        case .decoded(let decoded, _): message = decoded
+        case .held(let finding): held = [finding]
+        }
         let outcome: FilterService.Outcome
         do {
-            outcome = try await service.filter(Data(body.readableBytesView), source: Self.source(head), route: route, transport: "icap")
+            outcome = try await service.filter(message, source: Self.source(head), route: route, transport: "icap", held: held)
         } catch let unavailable as ServiceUnavailable {
             return .error(.serviceUnavailable, unavailable.description, headers: [("Retry-After", "1")])
         } catch {
@@ -62,7 +75,7 @@ struct ICAPResponder: Sendable {
             return answer
         case .sanitized:
             guard let output = outcome.result.output else { return blocked(head, report, quarantineID: outcome.quarantineID) }
-            return sanitized(head, output: output, quarantineID: outcome.quarantineID)
+            return sanitized(head, output: output, quarantineID: outcome.quarantineID, decoded: !codings.isEmpty)
         case .quarantined:
             return blocked(head, report, quarantineID: outcome.quarantineID)
         }
@@ -103,11 +116,12 @@ struct ICAPResponder: Sendable {
         return answer
     }
 
-    /// `200` with the sanitized body and its headers corrected.
-    func sanitized(_ head: ICAPRequestHead, output: Data, quarantineID: String?) -> ICAPAnswer {
+    /// `200` with the sanitized body and its headers corrected. `decoded`: the body came
+    /// with content codings and `output` is the decoded message, so `Content-Encoding` goes too.
+    func sanitized(_ head: ICAPRequestHead, output: Data, quarantineID: String?, decoded: Bool = false) -> ICAPAnswer {
         var answer = unchanged(head, body: ByteBuffer(bytes: output))
         let fix = { (block: inout HTTPHeaderBlock) in
-            block.remove(HTTPHeaderBlock.bodyDescribing)
+            block.remove(HTTPHeaderBlock.bodyDescribing.union(decoded ? ["content-encoding"] : []))
             block.add("Content-Length", "\(output.count)")
             block.add("X-Kordon-Verdict", "sanitized")
         }

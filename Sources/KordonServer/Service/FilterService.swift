@@ -90,9 +90,12 @@ public final class FilterService: Sendable {
     /// Throws ``ServiceUnavailable`` when busy or stopping, and the store's or audit
     /// log's error when the decision could not be recorded (the message is then not
     /// passed). The spool uses ``filterBlocking(_:)`` instead.
+    /// `held`: findings the transport made before the pipeline (a body whose
+    /// Content-Encoding cannot be decoded); with any, the message is quarantined with
+    /// them whatever the stages say, and the verdict cache is not consulted.
     public func filter(_ data: Data, source: String, route: Report.Route?, transport: String,
-                       id: String? = nil) async throws -> Outcome {
-        let request = try prepare(data, source: source, route: route, id: id)
+                       id: String? = nil, held: [Finding] = []) async throws -> Outcome {
+        let request = try prepare(data, source: source, route: route, id: id, held: held)
         let decided: Decided
         if let hit = request.cached {
             decided = hit
@@ -242,7 +245,7 @@ public final class FilterService: Sendable {
     /// Takes the engines in use, looks the message up in their verdict cache and
     /// builds the scanning job (the pipeline; a clean verdict remembered) and the
     /// storing step (never on Swift's cooperative pool or a scanning thread: it waits on fsyncs).
-    private func prepare(_ data: Data, source: String, route: Report.Route?, id: String?) throws -> Request {
+    private func prepare(_ data: Data, source: String, route: Report.Route?, id: String?, held: [Finding] = []) throws -> Request {
         let current = try inUse()
         let pipeline = current.pipeline, cache = current.cache
         let started = ContinuousClock.now
@@ -251,6 +254,7 @@ public final class FilterService: Sendable {
         let store = self.store, metrics = self.metrics
         let scan: @Sendable () -> FilterResult = {
             let sha256 = digest ?? SHA256Digest.hex(data)
+            guard held.isEmpty else { return Self.holding(pipeline.filter(data, source: source, route: route, sha256: sha256), held) }
             let key = VerdictCache.Key(sha256: sha256, route: route)
             if digest == nil, let report = cache.report(for: key, source: source) {  // not looked up yet: large
                 metrics.recordCacheHit()
@@ -261,12 +265,21 @@ public final class FilterService: Sendable {
             return result
         }
         let keep: @Sendable (FilterResult) throws -> String? = { try Self.keep($0, original: data, id: id, in: store) }
-        if let digest, let report = cache.report(for: VerdictCache.Key(sha256: digest, route: route), source: source) {
+        if held.isEmpty, let digest, let report = cache.report(for: VerdictCache.Key(sha256: digest, route: route), source: source) {
             // The same bytes were found clean by these engines: the decision is made again, the scan is not.
             metrics.recordCacheHit()
             return Request(started: started, cached: (FilterResult(report: report, output: data), nil), scan: scan, keep: keep)
         }
         return Request(started: started, cached: nil, scan: scan, keep: keep)
+    }
+
+    /// `result` quarantined with the transport's `findings` first: nothing is passed on.
+    private static func holding(_ result: FilterResult, _ findings: [Finding]) -> FilterResult {
+        var report = result.report
+        report.findings = findings + report.findings
+        report.verdict = .quarantined
+        report.output = nil
+        return FilterResult(report: report, output: nil)
     }
 
     /// The engines in use; throws ``ServiceUnavailable`` `reloading` during a blocking reload.
