@@ -13,11 +13,12 @@ EICAR is recoverable; Kordon decides through `kordon scan --format ndjson DIR` (
 
 Held means quarantined, or refused by a transport (HTTP/ICAP 4xx): nothing was passed on.
 With --expect-pass the exit code is 1 when a defect, crash or hang is not listed in
-Fuzz/known-gaps.txt (one family, family.mutation or mutation prefix a line, then a reason)."""
+Fuzz/known-gaps.txt (one family, family.mutation, mutation prefix or glob a line, then why)."""
 
 import argparse
 import collections
 import dataclasses
+import fnmatch
 import os
 import shutil
 import subprocess
@@ -57,7 +58,8 @@ def known_gaps(path):
 
 def gap_for(sample, gaps):
     for gap in gaps:
-        if gap in (sample.family, sample.mutation_id) or sample.mutation_id.startswith(gap + ":"):
+        if gap in (sample.family, sample.mutation_id) or sample.mutation_id.startswith(gap + ":") \
+                or fnmatch.fnmatchcase(sample.mutation_id, gap):
             return gap
     return None
 
@@ -142,12 +144,18 @@ def main():
         sys.exit("no kordon binary at %s (swift build --product kordon, or --kordon PATH)" % args.kordon)
     print("differential fuzz: seed %d, %d a family, families %s, kordon %s" % (seed, args.count, ",".join(families), args.kordon))
     print("kordon binary built %s UTC; checkout at %s" % (time.strftime("%Y-%m-%d %H:%M", time.gmtime(os.path.getmtime(args.kordon))), head()))
-    print("command: python3 Fuzz/differential.py --seed %d --count %d --families %s" % (seed, args.count, ",".join(families)))
+    print("command: python3 Fuzz/differential.py --seed %d --count %d --families %s%s" % (
+        seed, args.count, ",".join(families), " --via " + args.via if args.via else ""))
     workdir = os.path.abspath(args.keep) if args.keep else tempfile.mkdtemp(prefix="kordon-fuzz-")
     sample_dir = os.path.join(workdir, "samples")
     shutil.rmtree(sample_dir, ignore_errors=True)
     os.makedirs(sample_dir)
     started = time.monotonic()
+    # One binary for the whole run, though others rebuild .build/ meanwhile; it finds signatures/,
+    # schemas/ and rules/ through KORDON_HOME.
+    kordon = os.path.join(workdir, "kordon")
+    shutil.copy2(args.kordon, kordon)
+    os.environ.setdefault("KORDON_HOME", os.path.dirname(HERE))
     try:
         samples = list(hostile.generate(seed, args.count, families))
         samples += [dataclasses.replace(s, transport=t, name=s.name + "@" + t)
@@ -159,16 +167,17 @@ def main():
             with open(os.path.join(sample_dir if s.transport == "cli" else os.path.join(workdir, "bodies"), s.name), "wb") as f:
                 f.write(s.data)
         config = kordon_run.write_config(workdir)
-        scan = kordon_run.ScanRun(args.kordon, config, sample_dir, len(files), args.hang_seconds, args.jobs) if files else None
+        scan = kordon_run.ScanRun(kordon, config, sample_dir, len(files), args.hang_seconds, args.jobs) if files else None
         recovered = {s.name: oracle.recover(s.data, s.headers) for s in samples}
         oracle_done = time.monotonic()
         verdicts = scan.results([s.name for s in files]) if scan else {}
         scanned = time.monotonic()
-        served, note = kordon_run.serve_verdicts(args.kordon, workdir, sockets, args.hang_seconds)
+        served, note = kordon_run.serve_verdicts(kordon, workdir, sockets, args.hang_seconds)
         for s in sockets:
             verdicts[s.name] = served.get(s.name) or {"verdict": "error", "format": "?", "rules": [note or "no answer"]}
         outcomes = [Outcome(s, *recovered[s.name], verdicts[s.name], args.hang_seconds) for s in samples]
     finally:
+        os.unlink(kordon)
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
     report(outcomes, families, args, workdir, scan, note, oracle_done - started, scanned - started, time.monotonic() - started)

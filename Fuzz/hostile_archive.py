@@ -226,9 +226,18 @@ def archive(rng, infected):
     from hostile_mime import mail_with_attachment  # a cycle otherwise
     mutation = rng.choice(sorted(ARCHIVE_MUTATIONS))
     data, ext, detail = _archive(rng, infected, mutation)
+    damage = rng.choice(["truncated", "flipped"]) if rng.random() < 0.15 else ""
+    if damage == "truncated":  # cut somewhere in its last 40%: a download broken off
+        data = data[:rng.randint(len(data) * 6 // 10, len(data) - 1)]
+    elif damage == "flipped":  # a few bytes changed past the magic
+        damaged = bytearray(data)
+        for _ in range(rng.randint(1, 4)):
+            damaged[rng.randrange(4, len(damaged))] ^= 1 << rng.randrange(8)
+        data = bytes(damaged)
     wrapper = rng.choice(["file", "file", "xml", "mime"])
-    valid = ARCHIVE_MUTATIONS[mutation] or (mutation == "nested" and all(
-        k in ("zip-deflate", "zip-stored", "gz", "tar", "tgz", "bz2", "xz") for k in detail.split("/")))
+    valid = not damage and (ARCHIVE_MUTATIONS[mutation] or (mutation == "nested" and all(
+        k in ("zip-deflate", "zip-stored", "gz", "tar", "tgz", "bz2", "xz") for k in detail.split("/"))))
+    mutation += "~" + damage if damage else ""
     if wrapper == "xml":
         data, ext = xml_bytes(declaration(rng, data, "application/octet-stream", "archive." + ext)), "xml"
     elif wrapper == "mime":
