@@ -132,7 +132,7 @@ def main():
     ap.add_argument("--hang-seconds", type=float, default=15.0, help="a sample slower than this is a hang")
     ap.add_argument("--jobs", type=int, help="kordon scan --jobs")
     ap.add_argument("--via", default="", metavar="T,T", help="also send every file sample through these transports of "
-                    "kordon serve: http (POST /v1/filter), icap (RESPMOD), icap-reqmod")
+                    "kordon serve: http (POST /v1/filter), icap (RESPMOD), icap-reqmod, spool (inbox/ to outbox/)")
     ap.add_argument("--list", type=int, default=3, metavar="N", help="defects listed per mutation (0: all; all are in defects.tsv)")
     args = ap.parse_args()
     seed = args.seed if args.seed is not None else int(time.time()) % 1000000

@@ -24,6 +24,7 @@ def write_config(workdir, http_port=None, icap_port=None):
         f.write(f"rules:\n  pseudonymKeyFile: {workdir}/pseudonym.key\nstate: {workdir}/state\n")
         if http_port:
             f.write(f"serve:\n  queue: 64\n  cache: {{entries: 0}}\n"
+                    f"  spool:\n    root: {workdir}/spool\n    rescanSeconds: 1\n"
                     f"  http:\n    listen: 127.0.0.1:{http_port}\n  icap:\n    listen: 127.0.0.1:{icap_port}\n")
     return path
 
@@ -99,6 +100,7 @@ class Server:
     """`kordon serve` with HTTP and ICAP on free loopback ports."""
 
     def __init__(self, kordon, workdir):
+        self.workdir = workdir
         self.http_port, self.icap_port = icap_client.free_port(), icap_client.free_port()
         self.config = write_config(workdir, self.http_port, self.icap_port)
         self.log = open(os.path.join(workdir, "serve.log"), "ab")
@@ -191,6 +193,44 @@ class Server:
         return {"verdict": "refused" if answer.status < 500 else "error", "format": "?", "rules": ["ICAP %d" % answer.status]}
 
 
+def spool_verdicts(server, samples, bound):
+    """Drops the samples into the spool's inbox/ (written under .tmp, then renamed) and waits until
+    each has left inbox/ and work/: delivered to outbox/ (passed: clean, or sanitized when changed)
+    or not (held in the quarantine store)."""
+    root = os.path.join(server.workdir, "spool")
+    inbox, outbox, work = (os.path.join(root, d) for d in ("inbox", "outbox", "work"))
+    for s in samples:
+        partial = os.path.join(inbox, s.name + ".tmp")
+        with open(partial, "wb") as f:
+            f.write(s.data)
+        os.rename(partial, os.path.join(inbox, s.name))
+    names = {s.name for s in samples}
+    deadline = time.monotonic() + 30 + 0.5 * len(samples) + bound
+    settled = 0
+    while time.monotonic() < deadline and settled < 3:  # a claimed file is renamed in work/: wait for it to empty
+        pending = names & set(os.listdir(inbox))
+        busy = [f for _, _, files in os.walk(work) for f in files if not f.startswith(".")]
+        settled = settled + 1 if not pending and not busy else 0
+        time.sleep(0.3)
+    if settled < 3:
+        pending = names - set(os.listdir(outbox))
+    delivered = {}
+    for name in os.listdir(outbox):
+        base = next((n for n in names if name == n or name.startswith(n + ".")), None)
+        if base:
+            with open(os.path.join(outbox, name), "rb") as f:
+                delivered[base] = f.read()
+    verdicts = {}
+    for s in samples:
+        if settled < 3 and s.name in pending:
+            verdicts[s.name] = {"verdict": "hang", "format": "?", "rules": ["still in the spool"]}
+        elif s.name in delivered:
+            verdicts[s.name] = {"verdict": "clean" if delivered[s.name] == s.data else "sanitized", "format": "?", "rules": ["outbox"]}
+        else:
+            verdicts[s.name] = {"verdict": "quarantined", "format": "?", "rules": ["not delivered"]}
+    return verdicts
+
+
 def _request_line_status(head):
     """A REQMOD answer that blocks carries an HTTP response; one that passes a modified request, a request line."""
     return "request" if head[:8] != b"HTTP/1.1" else None
@@ -205,9 +245,13 @@ def serve_verdicts(kordon, workdir, samples, bound, threads=4):
     except (RuntimeError, OSError) as error:
         return {}, str(error)
     try:
+        spooled = [s for s in samples if s.transport == "spool"]
+        asked = [s for s in samples if s.transport != "spool"]
         with ThreadPoolExecutor(threads) as pool:
-            answers = list(pool.map(lambda s: server.ask(s, bound), samples))
+            answers = list(pool.map(lambda s: server.ask(s, bound), asked))
+        verdicts = {s.name: a for s, a in zip(asked, answers)}
+        verdicts.update(spool_verdicts(server, spooled, bound) if spooled else {})
         note = "" if server.alive() else "kordon serve died during the run"
     finally:
         server.stop()
-    return {s.name: a for s, a in zip(samples, answers)}, note
+    return verdicts, note
