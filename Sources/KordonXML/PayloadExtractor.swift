@@ -2,7 +2,8 @@ import Foundation
 import KordonCore
 
 /// Finds the base64 payloads of one parsed document: XOP attachments, elements typed
-/// `xs:base64Binary` by the schemas, and, as a fallback, any long text that decodes.
+/// `xs:base64Binary` by the schemas, and, as a fallback, whatever a receiver could decode
+/// out of any text in it (see ``EncodedText``).
 struct PayloadExtractor {
     /// The shortest text (whitespace trimmed) the fallback considers.
     static let minimumFallbackLength = XMLGuard.minimumRunLength
@@ -57,9 +58,17 @@ struct PayloadExtractor {
         }
     }
 
-    /// Decodes typed base64 elements and long base64 text anywhere.
+    /// Decodes typed base64 elements, then, anywhere else, what a receiver could decode
+    /// out of text (``EncodedText``): element text, attribute values, namespace URIs,
+    /// comments and processing instructions.
     mutating func extract(from document: XMLDocument) {
+        document.forEachTopLevelCommentOrPI(minimumLength: EncodedText.minimumBase64Length) { kind, text in
+            addDecoded(EncodedText.decode(text), at: path.xml(kind.pathStep))
+        }
         document.walk { node, tracker in
+            node.forEachMarkupText(minimumLength: EncodedText.minimumBase64Length) { kind, text in
+                addDecoded(EncodedText.decode(text), at: path.xml(tracker.path + kind.pathStep))
+            }
             guard !taken.contains(node) else { return }
             let name = node.qname
             let typed = index.base64Elements.contains(name)
@@ -74,14 +83,34 @@ struct PayloadExtractor {
                 if typed {
                     findings.append(Finding(stage: .unchecked, rule: "xml.base64-undecodable", part: path.xml(tracker.path),
                                             detail: "an element of type base64Binary does not hold valid base64, so its content could not be scanned"))
+                    // Still scan what a forgiving decoder makes of it, so a payload is named.
+                    addDecoded(text.withUnsafeBufferPointer { EncodedText.decode($0) }, at: path.xml(tracker.path))
                     return
                 }
             }
-            guard node.textLength >= Self.minimumFallbackLength else { return }
+            guard node.textLength >= EncodedText.minimumBase64Length else { return }
             let text = node.textBytes()
-            let stripped = Base64.strippingWhitespace(text)
-            guard stripped.count >= Self.minimumFallbackLength, let decoded = Base64.decode(stripped) else { return }
-            add(ExtractedPart(path: path.xml(tracker.path), data: decoded), base64Text: stripped)
+            if text.count >= Self.minimumFallbackLength {
+                // Long strictly valid base64, the common payload: decoded without looking further.
+                let stripped = Base64.strippingWhitespace(text)
+                if stripped.count >= Self.minimumFallbackLength, let decoded = Base64.decode(stripped) {
+                    add(ExtractedPart(path: path.xml(tracker.path), data: decoded), base64Text: stripped)
+                    if stripped.withUnsafeBufferPointer(EncodedText.mayBeHex),
+                       let hex = stripped.withUnsafeBufferPointer(HexText.decode) {
+                        add(ExtractedPart(path: path.xml(tracker.path), data: hex), base64Text: nil)
+                    }
+                    return
+                }
+            }
+            addDecoded(text.withUnsafeBufferPointer { EncodedText.decode($0) }, at: path.xml(tracker.path))
+        }
+    }
+
+    /// Hands out what ``EncodedText`` decoded at `partPath`. Its text stays in the scan
+    /// view: only strictly decoded runs the guard recorded are cut.
+    private mutating func addDecoded(_ decoded: [DecodedText], at partPath: PartPath) {
+        for item in decoded {
+            add(ExtractedPart(path: partPath, data: item.data, filename: item.name), base64Text: nil)
         }
     }
 

@@ -76,6 +76,12 @@ final class XMLDocument {
         xmlDocGetRootElement(handle).map { XMLNode(document: self, pointer: $0) }
     }
 
+    /// Calls `body` for the comments and processing instructions outside the root
+    /// element that are at least `minimumLength` bytes long.
+    func forEachTopLevelCommentOrPI(minimumLength: Int, _ body: (MarkupTextKind, UnsafeBufferPointer<UInt8>) -> Void) {
+        XMLNode.forEachCommentOrPI(from: handle.pointee.children, minimumLength: minimumLength, body)
+    }
+
     /// Visits every element in document order with its path (see ``XMLPathTracker``).
     /// `visit` must not change the tree. Iterative, so depth costs no stack.
     func walk(_ visit: (XMLNode, XMLPathTracker) -> Void) {
@@ -99,6 +105,29 @@ final class XMLDocument {
             tracker.steps.append(step)
             visit(XMLNode(document: self, pointer: child), tracker)
             stack.append(ChildCursor(parent: child))
+        }
+    }
+}
+
+/// Which markup a text of ``XMLNode/forEachMarkupText(minimumLength:_:)`` came from.
+enum MarkupTextKind: Equatable {
+    /// An attribute value (local name).
+    case attribute(String)
+    /// A namespace URI declared with this prefix (`nil`: the default namespace).
+    case namespace(String?)
+    /// A comment.
+    case comment
+    /// A processing instruction's content (after its target).
+    case processingInstruction
+
+    /// The step appended to the element's path in a part path: `/@name`, `/@xmlns:p`,
+    /// `/comment()`, `/processing-instruction()` (the restricted stage names them the same).
+    var pathStep: String {
+        switch self {
+        case .attribute(let name): "/@" + name
+        case .namespace(let prefix): "/@xmlns" + (prefix.map { ":" + $0 } ?? "")
+        case .comment: "/comment()"
+        case .processingInstruction: "/processing-instruction()"
         }
     }
 }
@@ -218,6 +247,48 @@ struct XMLNode: Hashable {
             child = c.pointee.next
         }
         return bytes
+    }
+
+    /// Calls `body` for each text of this element's markup that is not element text —
+    /// attribute values, namespace URIs it declares, the comments and processing
+    /// instructions among its children — that is at least `minimumLength` bytes long.
+    func forEachMarkupText(minimumLength: Int, _ body: (MarkupTextKind, UnsafeBufferPointer<UInt8>) -> Void) {
+        var attribute = pointer.pointee.properties
+        while let a = attribute {
+            attribute = a.pointee.next
+            var length = 0
+            var child = a.pointee.children
+            while let c = child {
+                if let content = c.pointee.content { length += Int(xmlStrlen(content)) }
+                child = c.pointee.next
+            }
+            guard length >= minimumLength else { continue }
+            let value = XMLTree.value(of: a)
+            value.withUnsafeBufferPointer { body(.attribute(a.pointee.name.map { String(cString: $0) } ?? ""), $0) }
+        }
+        var namespace = pointer.pointee.nsDef
+        while let ns = namespace {
+            namespace = ns.pointee.next
+            guard let href = ns.pointee.href else { continue }
+            let length = Int(xmlStrlen(href))
+            guard length >= minimumLength else { continue }
+            body(.namespace(ns.pointee.prefix.map { String(cString: $0) }), UnsafeBufferPointer(start: href, count: length))
+        }
+        Self.forEachCommentOrPI(from: pointer.pointee.children, minimumLength: minimumLength, body)
+    }
+
+    /// The comments and processing instructions among `first` and its siblings.
+    static func forEachCommentOrPI(from first: xmlNodePtr?, minimumLength: Int,
+                                   _ body: (MarkupTextKind, UnsafeBufferPointer<UInt8>) -> Void) {
+        var child = first
+        while let c = child {
+            child = c.pointee.next
+            let isComment = c.pointee.type == XML_COMMENT_NODE
+            guard isComment || c.pointee.type == XML_PI_NODE, let content = c.pointee.content else { continue }
+            let length = Int(xmlStrlen(content))
+            guard length >= minimumLength else { continue }
+            body(isComment ? .comment : .processingInstruction, UnsafeBufferPointer(start: content, count: length))
+        }
     }
 
     /// Resolves a QName-valued attribute (`xs:string`) with this element's in-scope namespaces;

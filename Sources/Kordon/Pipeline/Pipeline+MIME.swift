@@ -42,6 +42,7 @@ extension Pipeline {
             // A part an xop:Include resolved to was scanned as that element's payload.
             if let id = leaf.contentID, resolvedByXOP.contains(id) { continue }
             work.add(engines.clamav.scanCollectingText(leaf.part.data, part: leaf.part.path, filename: leaf.part.filename))
+            scanHiddenPayloads(in: leaf.part.data, at: leaf.part.path, work: &work)
             if !bodySites.contains(leaf.part.path) { work.keepIfText(leaf.part.data, at: leaf.part.path) }
         }
         if let rules = work.chooseRules(engines) {

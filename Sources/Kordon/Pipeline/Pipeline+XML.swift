@@ -22,6 +22,7 @@ extension Pipeline {
         work.findings += engines.clamav.scan(inspection.scanView, part: path, filename: nil)
         for payload in inspection.payloads {
             work.add(engines.clamav.scanCollectingText(payload.data, part: payload.path, filename: payload.filename))
+            scanHiddenPayloads(in: payload.data, at: payload.path, work: &work)
             work.keepIfText(payload.data, at: payload.path)
         }
         if work.documentType == nil { work.documentType = inspection.documentType }

@@ -1,0 +1,271 @@
+import Foundation
+
+/// How a payload was taken out of text.
+public enum TextEncoding: String, Sendable {
+    /// Strictly valid base64 (RFC 4648).
+    case base64
+    /// Base64 only a forgiving decoder reads (see ``LenientBase64``).
+    case base64Lenient = "base64-lenient"
+    /// Hexadecimal digits.
+    case hex
+    /// A uuencoded (or `begin-base64`) block.
+    case uuencode
+}
+
+/// Bytes a receiver's ordinary tools would decode out of a piece of text.
+public struct DecodedText: Sendable, Equatable {
+    /// How they were encoded.
+    public let encoding: TextEncoding
+    /// The decoded bytes.
+    public let data: Data
+    /// The file name the encoding carried (uuencode's `begin 644 name`).
+    public let name: String?
+}
+
+/// Finds what a receiver could decode out of text that Kordon would otherwise only
+/// scan as text: base64 (strict, or only forgiving decoders' way), long hex, uuencode.
+///
+/// For one text (an element's text, an attribute value, a comment, a text file), in order:
+/// - strictly valid base64 of ``minimumBase64Length`` characters or more is decoded;
+/// - hex digits only (with `-`: UUIDs) are never read as base64; ``minimumHexLength``
+///   digits or more are decoded as hex;
+/// - "mostly base64" text — 90% of its non-space bytes in the alphabet (`+/`, `-_`, `=`),
+///   and either a run of 24 such bytes or the case-and-digit mixing random base64 has,
+///   which prose lacks — is decoded forgivingly (with `-_` both dropped and read as the
+///   URL-safe alphabet, when it has any); when a label (`data:…;base64,`,
+///   `base64:`, a namespace before a location) precedes the run, the run after it
+///   is decoded as well;
+/// - unless the whole was exact, blocks of base64-looking lines inside the text are
+///   decoded one by one (a block pasted into prose);
+/// - uuencoded blocks anywhere in it.
+///
+/// Forgiving decoding never fails, so nothing here is "undecodable": what comes out is
+/// scanned, and garbage decoded from text that only looked like base64 scans clean.
+public enum EncodedText {
+    /// The fewest base64 characters considered (24 decoded bytes).
+    public static let minimumBase64Length = 32
+    /// The fewest hex digits considered (64 bytes): shorter hex is a digest or an identifier.
+    public static let minimumHexLength = 128
+    /// The shortest alphabet run that by itself makes text look like base64.
+    static let minimumRun = 24
+    /// A label may end this far into the text at most.
+    static let labelWindow = 128
+
+    /// What a receiver could decode out of `data`.
+    public static func decode(_ data: Data) -> [DecodedText] {
+        data.withUnsafeBytes { decode($0.bindMemory(to: UInt8.self)) }
+    }
+
+    /// What a receiver could decode out of `text`.
+    public static func decode(_ text: UnsafeBufferPointer<UInt8>) -> [DecodedText] {
+        var found: [DecodedText] = []
+        let trimmed = trimmingSpace(text)
+        if trimmed.count >= minimumBase64Length {
+            let shape = TextShape(trimmed)
+            var exact = false
+            if shape.looksLikeBase64 { exact = decodeRun(trimmed, shape: shape, into: &found) }
+            if !exact, shape.lineBreaks > 0 {
+                // Prose around a pasted block garbles the whole text's decoding: the block alone.
+                var blocks: [DecodedText] = []
+                decodeLineBlocks(trimmed, into: &blocks)
+                let new = blocks.filter { block in !found.contains { $0.data == block.data } }
+                found += new
+            }
+        }
+        if UUDecode.mayHoldBlocks(text) {
+            for block in UUDecode.blocks(in: text) where !block.data.isEmpty {
+                found.append(DecodedText(encoding: block.base64 ? .base64Lenient : .uuencode, data: block.data, name: block.name))
+            }
+        }
+        return found
+    }
+
+    /// Whether strictly decoded base64 text might be hex digits instead: its first 64
+    /// bytes are (random base64 has a letter past `f` within a few characters).
+    static func mayBeHex(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        for byte in text.prefix(64) where !isXMLSpace(byte) && HexText.value(of: byte) == nil { return false }
+        return true
+    }
+
+    /// Decodes one base64-looking (or hex) run: strictly when it can be, else forgivingly,
+    /// and once more after a label when one precedes it. Returns whether the run was
+    /// exact (strict base64 or hex as a whole), so that nothing else needs trying.
+    @discardableResult
+    private static func decodeRun(_ run: UnsafeBufferPointer<UInt8>, shape: TextShape, afterLabel: Bool = false,
+                                  into found: inout [DecodedText]) -> Bool {
+        if shape.isHex {
+            if shape.hexDigits >= minimumHexLength, let data = HexText.decode(run) {
+                found.append(DecodedText(encoding: .hex, data: data, name: nil))
+            }
+            return true
+        }
+        if shape.isStrictAlphabet, let data = Base64.decode(run) {
+            if !data.isEmpty { found.append(DecodedText(encoding: .base64, data: data, name: nil)) }
+            return true
+        }
+        let whole = LenientBase64.decode(run, urlSafe: false)
+        found.append(DecodedText(encoding: .base64Lenient, data: whole, name: nil))
+        if shape.dashUnderscore > 0 {
+            // `-` and `_` are strays to `b64decode` and the alphabet to `urlsafe_b64decode`;
+            // a short payload has too few `+/` to tell which, so both are decoded.
+            let urlSafe = LenientBase64.decode(run, urlSafe: true)
+            if urlSafe != whole { found.append(DecodedText(encoding: .base64Lenient, data: urlSafe, name: nil)) }
+        }
+        // One label at most: a text of nothing but labels must not cost a decode each.
+        if !afterLabel, let start = labelEnd(in: run) {
+            let rest = UnsafeBufferPointer(rebasing: run[start...])
+            let restShape = TextShape(rest)
+            var after: [DecodedText] = []
+            if restShape.looksLikeBase64 { decodeRun(rest, shape: restShape, afterLabel: true, into: &after) }
+            let new = after.filter { item in !found.contains { $0.data == item.data } }
+            found += new
+        }
+        return false
+    }
+
+    /// Runs of consecutive base64-looking lines inside text that is not base64 as a
+    /// whole (a pasted block in a mail body, in an element's prose), each decoded as a run.
+    private static func decodeLineBlocks(_ text: UnsafeBufferPointer<UInt8>, into found: inout [DecodedText]) {
+        var lines = LineReader(text)
+        var blockStart: Int?
+        var blockEnd = 0
+        var hasLongLine = false
+        func finish() {
+            defer { blockStart = nil; hasLongLine = false }
+            guard let start = blockStart, hasLongLine, blockEnd - start >= minimumBase64Length else { return }
+            let block = UnsafeBufferPointer(rebasing: text[start..<blockEnd])
+            let shape = TextShape(block)
+            if shape.looksLikeBase64 { decodeRun(block, shape: shape, into: &found) }
+        }
+        while true {
+            let lineStart = lines.offset
+            guard let line = lines.next() else { break }
+            let piece = trimmingSpace(UnsafeBufferPointer(rebasing: line))
+            if isBase64Line(piece) {
+                if blockStart == nil { blockStart = lineStart }
+                blockEnd = line.endIndex
+                if piece.count >= 16 { hasLongLine = true }
+            } else {
+                finish()
+            }
+        }
+        finish()
+    }
+
+    /// A line of a base64 block: alphabet only, or 16+ bytes with no space and at most
+    /// a tenth of them strays.
+    private static func isBase64Line(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard line.count >= 4 else { return false }
+        var strays = 0
+        for byte in line {
+            if isXMLSpace(byte) { return false }
+            if !isBase64Byte(byte), byte != UInt8(ascii: "-"), byte != UInt8(ascii: "_") { strays += 1 }
+        }
+        return strays == 0 || (line.count >= 16 && strays * 10 <= line.count)
+    }
+
+    /// Where a run starts after a label: past the last `,` `:` `;` or space in the first
+    /// ``labelWindow`` bytes that is followed by 16 alphabet bytes, when what comes before
+    /// it is short or holds a non-alphabet byte (so a wrapped line is never taken for a label).
+    static func labelEnd(in text: UnsafeBufferPointer<UInt8>) -> Int? {
+        var best: Int?
+        var prefixHasStray = false
+        for p in 0..<min(text.count, labelWindow) {
+            let byte = text[p]
+            let isSeparator = byte == UInt8(ascii: ",") || byte == UInt8(ascii: ":") || byte == UInt8(ascii: ";") || isXMLSpace(byte)
+            if isSeparator, prefixHasStray || p < 16, alphabetRun(in: text, from: p + 1) >= 16 {
+                best = p + 1
+            }
+            if !isBase64Byte(byte) { prefixHasStray = true }
+        }
+        return best
+    }
+
+    private static func alphabetRun(in text: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var k = start
+        while k < text.count, k - start < 16, isBase64Byte(text[k]) || text[k] == UInt8(ascii: "-") || text[k] == UInt8(ascii: "_") { k += 1 }
+        return k - start
+    }
+
+    /// `text` without leading and trailing ASCII whitespace.
+    static func trimmingSpace(_ text: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        var start = 0, end = text.count
+        while start < end, isXMLSpace(text[start]) { start += 1 }
+        while end > start, isXMLSpace(text[end - 1]) { end -= 1 }
+        return UnsafeBufferPointer(rebasing: text[start..<end])
+    }
+}
+
+/// Counts over one text, taken in one pass, that tell base64 from prose.
+struct TextShape {
+    private static let upper: UInt8 = 0, lower: UInt8 = 1, digit: UInt8 = 2, plusSlash: UInt8 = 3,
+                       dashUnderscore: UInt8 = 4, pad: UInt8 = 5, space: UInt8 = 6, other: UInt8 = 7
+    private static let hexFlag: UInt8 = 8
+
+    /// Each byte's class in the low three bits, and ``hexFlag`` for hex digits.
+    private static let classes: [UInt8] = (0...255).map { (value: Int) -> UInt8 in
+        let c = UInt8(value)
+        var cls: UInt8 = switch c {
+        case 65...90: upper
+        case 97...122: lower
+        case 48...57: digit
+        case 43, 47: plusSlash
+        case 45, 95: dashUnderscore
+        case 61: pad
+        case 0x20, 0x09, 0x0A, 0x0D: space
+        default: other
+        }
+        if HexText.value(of: c) != nil { cls |= hexFlag }
+        return cls
+    }
+
+    var letters = 0, plusSlash = 0, dashUnderscore = 0, pads = 0, spaces = 0, others = 0
+    var notHex = 0, hexDigits = 0, lineBreaks = 0
+    var longestRun = 0, changes = 0
+
+    init(_ text: UnsafeBufferPointer<UInt8>) {
+        Self.classes.withUnsafeBufferPointer { table in
+            var run = 0
+            var last: UInt8 = 0xFF
+            for byte in text {
+                let entry = table[Int(byte)]
+                let cls = entry & 7
+                if entry & Self.hexFlag != 0 { hexDigits += 1 }
+                switch cls {
+                case Self.upper, Self.lower, Self.digit:
+                    letters += 1
+                    if last != 0xFF, last != cls { changes += 1 }
+                    last = cls
+                    if entry & Self.hexFlag == 0 { notHex += 1 }
+                case Self.plusSlash: plusSlash += 1; notHex += 1
+                case Self.dashUnderscore: dashUnderscore += 1; if byte != UInt8(ascii: "-") { notHex += 1 }
+                case Self.pad: pads += 1; notHex += 1
+                case Self.space: spaces += 1; if byte == 0x0A { lineBreaks += 1 }
+                default: others += 1; notHex += 1
+                }
+                if cls <= Self.pad {
+                    run += 1
+                    if run > longestRun { longestRun = run }
+                } else {
+                    run = 0
+                }
+            }
+        }
+    }
+
+    /// Base64 alphabet bytes, `-_` and `=` included.
+    var alphabet: Int { letters + plusSlash + dashUnderscore + pads }
+
+    /// Enough alphabet, nine in ten non-space bytes in it, and a long run or random-looking mixing.
+    var looksLikeBase64: Bool {
+        alphabet >= EncodedText.minimumBase64Length && alphabet * 10 >= (alphabet + others) * 9
+            && (longestRun >= EncodedText.minimumRun || changes * 10 >= letters * 3)
+    }
+
+    /// Hex digits (and the dashes of a UUID) and whitespace only.
+    var isHex: Bool { notHex == 0 }
+
+    /// Only what the strict decoder accepts: the standard alphabet, `=`, whitespace.
+    var isStrictAlphabet: Bool { others == 0 && dashUnderscore == 0 }
+
+}
