@@ -90,8 +90,9 @@ def declaration(rng, content=None, media="text/plain", filename="invoice.txt", w
     attachments = []
     if content is not None:
         attachments = [("04021", "INV-2025/%04d" % rng.randint(0, 9999), "Invoice", filename, media, content)]
-    return Declaration(rng, route=rng.choice(ROUTES), items=items, attachments=attachments,
-                       wrap_base64=wrap).xml()
+    made = Declaration(rng, route=rng.choice(ROUTES), items=items, attachments=attachments, wrap_base64=wrap)
+    # one in five inside an Interaction Envelope (fixtures/clean/envelope-kz-by.xml)
+    return made.envelope(rng.getrandbits(16)) if rng.random() < 0.2 else made.xml()
 
 
 def xml_bytes(root_text, encoding="UTF-8"):

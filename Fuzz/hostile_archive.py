@@ -285,8 +285,13 @@ def encoding(rng, infected):
     """Kind 1: a message under a Content-Encoding, POSTed to /v1/filter or sent in an ICAP RESPMOD."""
     mutation = rng.choice(sorted(ENCODINGS))
     label, encode, valid = ENCODINGS[mutation]
-    inner = rng.choice(["xml", "text", "zip"])
-    if inner == "xml":
+    inner = rng.choice(["xml", "text", "zip", "form"])
+    if inner == "form":  # an upload: multipart/form-data carrying the declaration
+        from hostile_mime import form_data
+        boundary = b"----form%016x" % rng.getrandbits(64)
+        doc = xml_bytes(declaration(rng, payload(rng, infected)) if infected else clean_declaration(rng))
+        body, media = form_data(rng, doc, boundary), "multipart/form-data; boundary=" + boundary.decode()
+    elif inner == "xml":
         body = xml_bytes(declaration(rng, payload(rng, infected)) if infected else clean_declaration(rng))
         media = "application/xml"
     elif inner == "text":
