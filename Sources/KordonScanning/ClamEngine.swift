@@ -119,6 +119,7 @@ public final class ClamEngine: @unchecked Sendable {
                 cl_scanmap_callback(map, filename, &virname, &scanned, engine, &options, context)
             }
         }
+        collector.finish()
         guard let status else {
             return ClamScanResult(findings: [Finding(stage: .unchecked, rule: "clamav.map", part: part, action: .quarantine,
                                                      detail: "ClamAV could not map this part into memory for scanning")],
@@ -156,7 +157,9 @@ public final class ClamEngine: @unchecked Sendable {
                 result.findings.append(unchecked(UndecodedStream.depthRule, "is nested in more than \(UndecodedStream.maxDepth) others"))
                 continue
             }
-            switch Decompressor.decode(stream.bytes, as: stream.format, limit: limits.clamMaxFileSize, trailing: .ignore) {
+            let decoding = stream.decoded.map { DecodeResult.decoded($0) }
+                ?? Decompressor.decode(stream.bytes, as: stream.format, limit: limits.clamMaxFileSize, trailing: .ignore)
+            switch decoding {
             case .decoded(let decoded):
                 let inner = scan(decoded, part: path, filename: nil, collectingText: textBudget, depth: depth + 1)
                 result.findings += inner.findings
@@ -165,6 +168,10 @@ public final class ClamEngine: @unchecked Sendable {
                 result.findings.append(unchecked(UndecodedStream.overLimitRule, "decodes to more than MaxFileSize (\(limits.clamMaxFileSize) bytes)"))
             case .truncated where stream.bytes.count >= UndecodedStream.minimumTruncatedSize:
                 result.findings.append(unchecked(UndecodedStream.truncatedRule, "is cut short"))
+            case .truncated where stream.mustDecode:
+                result.findings.append(unchecked(UndecodedStream.truncatedRule, "is cut short"))
+            case .corrupt where stream.mustDecode:
+                result.findings.append(unchecked(UndecodedStream.corruptRule, "could not be opened by ClamAV nor decoded by Kordon"))
             case .truncated, .corrupt:
                 continue
             }

@@ -30,6 +30,8 @@ final class ClamMatchCollector {
     private var seen: Set<String> = []
     /// An unpacked file at least this big may have been cut short.
     private let truncationThreshold: Int
+    /// The engine's MaxFileSize: the most a stream is decoded to.
+    private let maxFileSize: Int
     /// Whether the inspection callback flagged a file; libclamav then reports
     /// a generic `Detected.By.Callback...` name for it that we do not repeat.
     private var flaggedByInspection = false
@@ -39,12 +41,15 @@ final class ClamMatchCollector {
     /// decode and scan once libclamav is done (see ``UndecodedStream``).
     private(set) var undecodedStreams: [UndecodedStream] = []
     private var undecodedBytes = 0
+    /// Whether libclamav opened the containers it met.
+    private var containers = ContainerWatch()
 
     /// - Parameters:
     ///   - maxFileSize: the engine's MaxFileSize.
     ///   - textCollector: collects the text files libclamav unpacks, or `nil`.
     init(maxFileSize: Int, textCollector: UnpackedTextCollector? = nil) {
         truncationThreshold = max(0, maxFileSize - Self.truncationMargin)
+        self.maxFileSize = maxFileSize
         self.textCollector = textCollector
     }
 
@@ -72,8 +77,14 @@ final class ClamMatchCollector {
             // Not flagged to libclamav: the file is still scanned for viruses.
             record(rule)
         }
-        if let bytes = described.bytes, let format = UndecodedStream.format(of: bytes, clamType: described.type) {
-            keepUndecoded(format, bytes)
+        containers.met(level: recursionLevel, clamType: described.type, bytes: described.bytes,
+                       keepBytes: size <= UndecodedStream.maxBytesPerScan - undecodedBytes)
+        if let bytes = described.bytes {
+            if let format = UndecodedStream.format(of: bytes, clamType: described.type) {
+                keepUndecoded(UndecodedStream(format: format, bytes: Data(bytes)))
+            } else if let stream = UndecodedStream.rawDeflate(bytes, clamType: described.type, limit: maxFileSize) {
+                keepUndecoded(stream)
+            }
         }
         // A zip that libclamav would read otherwise than the receiver's unzip: flagged,
         // so that libclamav caches neither it nor its parents as clean.
@@ -95,14 +106,27 @@ final class ClamMatchCollector {
 
     /// Copies a stream out for decoding after the scan, within ``UndecodedStream`` bounds;
     /// past them the part is reported as not fully checked.
-    private func keepUndecoded(_ format: Compression, _ bytes: UnsafeRawBufferPointer) {
+    private func keepUndecoded(_ stream: UndecodedStream) {
         guard undecodedStreams.count < UndecodedStream.maxPerScan,
-              bytes.count <= UndecodedStream.maxBytesPerScan - undecodedBytes else {
+              stream.bytes.count + (stream.decoded?.count ?? 0) <= UndecodedStream.maxBytesPerScan - undecodedBytes else {
             record(UndecodedStream.limitRule)
             return
         }
-        undecodedBytes += bytes.count
-        undecodedStreams.append(UndecodedStream(format: format, bytes: Data(bytes)))
+        undecodedBytes += stream.bytes.count + (stream.decoded?.count ?? 0)
+        undecodedStreams.append(stream)
+    }
+
+    /// Called once libclamav's scan has returned: the containers it did not open are
+    /// reported, or their streams kept for Kordon to decode.
+    ///
+    /// A container left unopened because libclamav hit a limit or met encryption is
+    /// already reported by libclamav's own heuristic, which says why: nothing is added.
+    func finish() {
+        containers.finish()
+        guard !names.contains(where: { name in ClamFindingMapper.uncheckedPrefixes.contains { name.hasPrefix($0.prefix) } })
+        else { return }
+        containers.unopened.forEach(record)
+        containers.streams.forEach(keepUndecoded)
     }
 
     /// libclamav's types for files it opens with its zip unpacker.

@@ -32,8 +32,17 @@ struct UndecodedStream {
 
     /// The stream's format.
     let format: Compression
-    /// The stream's bytes, as libclamav handed them over.
+    /// The stream's bytes, as libclamav handed them over; empty for a stream decoded on the spot.
     let bytes: Data
+    /// What the stream decoded to, for a raw deflate stream (decoded while libclamav's
+    /// buffer was at hand, to tell a stream from bytes that are none: see ``rawDeflate(_:clamType:limit:)``).
+    var decoded: Data?
+    /// A file libclamav took for this format and could not open: if Kordon cannot decode
+    /// it either, it is `unchecked` (a stream merely sniffed is left alone then).
+    var mustDecode = false
+
+    /// Reported when a file libclamav could not open does not decode for Kordon either.
+    static let corruptRule = "Kordon.Archive.Stream.Corrupt"
 
     /// The format of a stream libclamav does not decode itself, or `nil`.
     ///
@@ -43,13 +52,55 @@ struct UndecodedStream {
     ///     for its later streams; a file libclamav recognised as anything else it unpacks
     ///     is left to libclamav.
     static func format(of bytes: UnsafeRawBufferPointer, clamType: String) -> Compression? {
-        if clamType == "CL_TYPE_BZ" { return .bzip2 }
+        if clamType == "CL_TYPE_BZ" { return hasLaterBzip2Stream(bytes) ? .bzip2 : nil }
         guard !unpackedByClamAV.contains(clamType) else { return nil }
         for format in [Compression.zstd, .lzmaAlone, .zlib] where CompressionSniffer.looksLike(bytes, format) {
             return format
         }
         return nil
     }
+
+    /// What a file decodes to as raw deflate (RFC 1951, no header: what some servers send
+    /// as HTTP `deflate`, and what `zlib.decompress(data, -15)` reads), when it does.
+    ///
+    /// Raw deflate has no magic number, so it is tried on the files libclamav could give no
+    /// type but binary data (or text in UTF-16, which compressed bytes are often taken for),
+    /// and only an output of ``minimumRawDeflateOutput`` bytes or more counts: random bytes
+    /// fail within a few symbols (a back-reference before the start, a bad block type), and
+    /// reaching the end of a final block with that many literals first is vanishingly rare.
+    static func rawDeflate(_ bytes: UnsafeRawBufferPointer, clamType: String, limit: Int) -> UndecodedStream? {
+        guard rawDeflateCandidates.contains(clamType), bytes.count >= 16 else { return nil }
+        switch Decompressor.decode(bytes, as: .rawDeflate, limit: limit, trailing: .ignore) {
+        case .decoded(let data) where data.count >= minimumRawDeflateOutput:
+            return UndecodedStream(format: .rawDeflate, bytes: Data(), decoded: data)
+        case .overLimit:
+            return UndecodedStream(format: .rawDeflate, bytes: Data(bytes))
+        default:
+            return nil
+        }
+    }
+
+    /// Whether a second bzip2 stream starts after the first: streams are byte-aligned, and
+    /// each starts with `BZh`, its block size and a block's (or the end's) 48-bit magic,
+    /// ten bytes that do not turn up inside compressed data by chance.
+    private static func hasLaterBzip2Stream(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress, bytes.count > 20 else { return false }
+        var offset = 1
+        while offset <= bytes.count - 10 {
+            guard let hit = memchr(base + offset, 0x42, bytes.count - 9 - offset) else { return false }
+            let position = base.distance(to: UnsafeRawPointer(hit))
+            if CompressionSniffer.looksLike(UnsafeRawBufferPointer(rebasing: bytes[position...]), .bzip2) { return true }
+            offset = position + 1
+        }
+        return false
+    }
+
+    /// The shortest raw deflate output taken for a stream.
+    static let minimumRawDeflateOutput = 64
+    /// The types raw deflate is tried on.
+    private static let rawDeflateCandidates: Set<String> = [
+        "CL_TYPE_BINARY_DATA", "CL_TYPE_TEXT_UTF16LE", "CL_TYPE_TEXT_UTF16BE",
+    ]
 
     /// libclamav 1.4's types for the containers and compressed files it opens itself.
     private static let unpackedByClamAV: Set<String> = [

@@ -1,0 +1,71 @@
+import Foundation
+import KordonCore
+import Testing
+@testable import KordonScanning
+
+/// A container libclamav met and unpacked nothing from, though it holds content, is
+/// `unchecked`: 7-Zip's own archives compressed with a coder libclamav lacks are the
+/// real case (libclamav 1.4 says CLEAN for a 7z of BZip2 or Deflate, which `7zz x` reads).
+@Suite("Containers libclamav opens nothing of are unchecked")
+struct ClamUnopenedContainerTests {
+    /// Archives EICAR (or harmless text) with Debian's 7-Zip, using `method` for its content.
+    private static func sevenZip(method: String, payload: Data) throws -> Data {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try payload.write(to: directory.appendingPathComponent("payload.com"))
+        try Fixtures.run("7zz", ["a", "-bso0", "-m0=\(method)", "out.7z", "payload.com"], in: directory)
+        return try Data(contentsOf: directory.appendingPathComponent("out.7z"))
+    }
+
+    @Test("a 7z whose coder libclamav lacks is unchecked", arguments: ["BZip2", "Deflate"])
+    func unsupportedCoder(_ method: String) throws {
+        let archive = try Self.sevenZip(method: method, payload: Fixtures.eicar)
+        for _ in 0..<2 {
+            let findings = try Fixtures.engine().scan(archive, part: .message.mime([1]), filename: "a.7z")
+            #expect(findings.contains { $0.stage == .unchecked && $0.rule == "Kordon.Archive.Unopened.7Z" && $0.part == "mime/1" },
+                    "\(method): \(findings)")
+        }
+    }
+
+    @Test("a 7z libclamav opens is scanned as before: the virus is found, harmless content passes",
+          arguments: ["LZMA", "LZMA2", "PPMd", "Copy"])
+    func supportedCoder(_ method: String) throws {
+        let infected = try Self.sevenZip(method: method, payload: Fixtures.eicar)
+        let findings = try Fixtures.engine().scan(infected, part: .message)
+        #expect(!findings.stage(.virus).isEmpty && findings.stage(.unchecked).isEmpty, "\(method): \(findings)")
+        let harmless = try Self.sevenZip(method: method, payload: Data(String(repeating: "a harmless line\n", count: 40).utf8))
+        #expect(try Fixtures.engine().scan(harmless, part: .message).isEmpty)
+    }
+
+    @Test("an archive of an empty file holds nothing to open and passes")
+    func emptyArchive() throws {
+        let archive = try Self.sevenZip(method: "LZMA2", payload: Data())
+        #expect(try Fixtures.engine().scan(archive, part: .message).isEmpty)
+    }
+
+    @Test("ClamAV's own test archives are still found as viruses", arguments: ["clam.7z", "clam.tar.gz", "clam.exe.bz2", "clam.cab", "clam.arj"])
+    func clamTestArchives(_ name: String) throws {
+        let data = try Data(contentsOf: Fixtures.clamTestFiles.appendingPathComponent(name))
+        let findings = try Fixtures.engine().scan(data, part: .message, filename: name)
+        #expect(!findings.stage(.virus).isEmpty, "\(name): \(findings)")
+        #expect(findings.stage(.unchecked).isEmpty, "\(name): \(findings)")
+    }
+
+    @Test("a raw deflate stream (no header, as zlib.decompress(data, -15) reads) is decoded and scanned")
+    func rawDeflate() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Fixtures.eicar.write(to: directory.appendingPathComponent("eicar"))
+        try Fixtures.run("python3", ["-c", """
+            import zlib
+            payload = b'filler line of a declaration\\n' * 70 + open('eicar', 'rb').read() + b'\\n' * 10
+            c = zlib.compressobj(wbits=-15)
+            open('raw', 'wb').write(c.compress(payload) + c.flush())
+            c = zlib.compressobj(wbits=-15)
+            open('clean', 'wb').write(c.compress(b'nothing here\\n' * 300) + c.flush())
+            """], in: directory)
+        let infected = try Fixtures.engine().scan(try Data(contentsOf: directory.appendingPathComponent("raw")), part: .message)
+        #expect(infected.contains { $0.stage == .virus && $0.part == "decoded:raw-deflate" }, "\(infected)")
+        #expect(try Fixtures.engine().scan(try Data(contentsOf: directory.appendingPathComponent("clean")), part: .message).isEmpty)
+    }
+}
