@@ -84,13 +84,14 @@ def wrap76(text, width=76, newline="\n"):
 ROUTES = [("KZ", "RU"), ("RU", "KZ"), ("KZ", "BY"), ("BY", "KG"), ("RU", "AM")]
 
 
-def declaration(rng, content=None, media="text/plain", filename="invoice.txt", wrap=False, items=1):
+def declaration(rng, content=None, media="text/plain", filename="invoice.txt", wrap=False, items=1, signature=None):
     """A schema-valid GoodsDeclaration (text, no XML declaration) with one attachment holding
     `content` (bytes, base64 in Content), or with none when content is None."""
     attachments = []
     if content is not None:
         attachments = [("04021", "INV-2025/%04d" % rng.randint(0, 9999), "Invoice", filename, media, content)]
-    made = Declaration(rng, route=rng.choice(ROUTES), items=items, attachments=attachments, wrap_base64=wrap)
+    made = Declaration(rng, route=rng.choice(ROUTES), items=items, attachments=attachments, wrap_base64=wrap,
+                       signature=signature)
     # one in five inside an Interaction Envelope (fixtures/clean/envelope-kz-by.xml)
     return made.envelope(rng.getrandbits(16)) if rng.random() < 0.2 else made.xml()
 

@@ -147,6 +147,15 @@ def _archive(rng, infected, mutation):
     mutation = mutation[:-4] if xml else mutation
     if mutation.startswith("zip-") and mutation[4:] in ZIP_METHODS:
         return zip_bytes(inner_members(rng, infected, mutation[4:], xml)), "zip", ""
+    if mutation == "zip64":  # ZIP64 extra fields on every member and a ZIP64 end record
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", allowZip64=True) as archive:
+            for name, data, method in inner_members(rng, infected, rng.choice(["deflate", "stored"]), xml):
+                info = zipfile.ZipInfo(name, date_time=(2025, 3, 24, 11, 44, 0))
+                info.compress_type = ZIP_METHODS[method]
+                with archive.open(info, "w", force_zip64=True) as f:
+                    f.write(data)
+        return out.getvalue(), "zip", ""
     if mutation == "zip-streamed":
         return streamed_zip(inner_members(rng, infected, rng.choice(["deflate", "stored"]), xml)), "zip", ""
     if mutation.startswith("zip-lie-"):
@@ -214,7 +223,7 @@ ARCHIVE_MUTATIONS = {
     "zip-concat": False, "zip-after-junk": False, "zip-trailing-junk": False, "zip-duplicate-names": False,
     "nested": False, "gz": True, "gz-multi": False, "bz2": True, "xz": True, "lzma-alone": False,
     "tar": True, "tar-gz": True, "tar-bz2": True, "tar-xz": True,
-    "zip-streamed": True, "gz-fields": True, "bz2-multi-stream": True, "xz-multi-stream": True, "tar-pax-longname": True,
+    "zip-streamed": True, "zip64": True, "gz-fields": True, "bz2-multi-stream": True, "xz-multi-stream": True, "tar-pax-longname": True,
     # the member that carries EICAR is a declaration (EICAR as its base64 attachment)
     "zip-deflate+xml": True, "zip-stored+xml": True, "zip-lzma+xml": False, "zip-streamed+xml": True,
     "tar-gz+xml": True, "tar+xml": True, "gz+xml": True, "bz2+xml": True, "xz+xml": True,

@@ -134,6 +134,13 @@ def shape(rng, raw, how):
         return raw.replace(b"--" + b + b"--", b"", 1) if b else raw
     if how == "unquoted-boundary":
         return re.sub(rb'boundary="([^"]+)"', rb"boundary=\1", raw, count=1)
+    if how == "upper-boundary-param":  # parameter names are case-insensitive
+        return head.replace(b"boundary=", b"BOUNDARY=", 1) + sep + body
+    if how == "boundary-rfc2231":  # the boundary as an RFC 2231 extended parameter
+        b = boundary_of(raw)
+        return re.sub(rb'boundary="?[^";\r\n]+"?', b"boundary*=us-ascii''" + b.replace(b"=", b"%3D"), head, count=1) + sep + body if b else raw
+    if how == "content-type-comment":  # RFC 822 comments are allowed in structured fields
+        return head.replace(b"multipart/mixed;", b"multipart/mixed (parts follow);", 1) + sep + body
     if how == "upper-content-type":
         return re.sub(rb"(?m)^Content-Type: ([a-z/-]+)", lambda m: b"Content-Type: " + m.group(1).upper(), raw)
     if how == "cte-upper":
@@ -154,7 +161,8 @@ SHAPES = {"plain": True, "from-line": False, "space-before-colon": False, "lower
           "leading-received": True, "only-content-type": False, "header-no-space": True,
           "long-header-first": True, "preamble-junk": True, "no-final-boundary": False,
           "unquoted-boundary": True, "upper-content-type": True, "cte-upper": True, "cte-unknown": False,
-          "duplicate-content-type": False, "delimiter-padding": True}
+          "duplicate-content-type": False, "delimiter-padding": True, "upper-boundary-param": True,
+          "boundary-rfc2231": False, "content-type-comment": False}
 CTES = {"base64": True, "quoted-printable": True, "7bit": True, "x-uuencode": False}
 
 
@@ -184,10 +192,12 @@ def _declaration_bytes(rng, infected, keep_decl):
 
 
 def form_data(rng, data, boundary, filename="decl.xml", media="application/octet-stream"):
-    """A multipart/form-data body (CRLF), no header block: what a browser uploads."""
+    """A multipart/form-data body (CRLF), no header block: what a browser uploads; with filename
+    None the document is a plain text field (no filename, no Content-Type)."""
+    field = [b'Content-Disposition: form-data; name="file"; filename="%s"' % filename.encode(),
+             b"Content-Type: " + media.encode()] if filename else [b'Content-Disposition: form-data; name="declaration"']
     parts = [b"--" + boundary, b'Content-Disposition: form-data; name="comment"', b"", words(rng, 5).encode(),
-             b"--" + boundary, b'Content-Disposition: form-data; name="file"; filename="%s"' % filename.encode(),
-             b"Content-Type: " + media.encode(), b"", data, b"--" + boundary + b"--", b""]
+             b"--" + boundary] + field + [b"", data, b"--" + boundary + b"--", b""]
     return b"\r\n".join(parts)
 
 
@@ -208,7 +218,7 @@ def mislabel(rng, infected):
         mutation = "application/octet-stream-leading-space"
     if mutation == "form-data-no-headers":
         boundary = b"----WebKitFormBoundary%016x" % rng.getrandbits(64)
-        body = form_data(rng, data, boundary, rng.choice(["decl.xml", "decl.pdf", "upload.bin"]),
+        body = form_data(rng, data, boundary, rng.choice(["decl.xml", "decl.pdf", "upload.bin", None]),
                          rng.choice(["application/octet-stream", "application/pdf", "text/xml"]))
         transport = rng.choice(["cli", "cli", "http", "icap"])
         headers = {"Content-Type": "multipart/form-data; boundary=" + boundary.decode()} if transport != "cli" else {}

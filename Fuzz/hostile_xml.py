@@ -138,7 +138,8 @@ PLACES = {"element": True, "element-cdata": True, "comment": True, "comment-labe
           "zlib-in-xml": False, "gzip-in-xml-short": True,
           "element-split-by-comment": True, "comment-long": True, "schema-location-long": True,
           "double-base64-content": True, "b64-text-gz": True, "b64-in-zip-member": True, "b64-csv-file": True,
-          "data-uri-html-file": False, "nested-declaration-content": True, "mail-in-content": True}
+          "data-uri-html-file": False, "nested-declaration-content": True, "mail-in-content": True,
+          "anyuri-data-uri": True, "signature-value": True}
 
 
 def b64places(rng, infected):
@@ -182,6 +183,11 @@ def b64places(rng, infected):
         doc = declaration(rng, xml_bytes(inner), "application/xml", "original.xml")
     elif mutation == "mail-in-content":  # Content holds a mail with the file attached
         doc = declaration(rng, mail_with_attachment(rng, data, "application/octet-stream", "a.bin"), "message/rfc822", "mail.eml")
+    elif mutation == "anyuri-data-uri":  # SignatureAlgorithmId is xs:anyURI: a data: URI is valid there
+        doc = replace_element(declaration(rng, clean_text(rng, 200), signature=bytes(64)), "SignatureAlgorithmId",
+                              "data:application/octet-stream;base64," + s)
+    elif mutation == "signature-value":  # xs:base64Binary, the place Kordon always decoded (a control)
+        doc = declaration(rng, clean_text(rng, 200), signature=data)
     elif mutation == "element-cdata":
         doc = replace_element(doc, "csdo:DocName", "<![CDATA[%s]]>" % s)
     elif mutation == "comment":
