@@ -134,6 +134,15 @@ def shape(rng, raw, how):
         return raw.replace(b"--" + b + b"--", b"", 1) if b else raw
     if how == "unquoted-boundary":
         return re.sub(rb'boundary="([^"]+)"', rb"boundary=\1", raw, count=1)
+    if how == "huge-header-block":  # many trace headers before Content-Type: past a sniffer's first kilobytes
+        received = b"".join(b"Received: from relay%d.example (relay%d.example [192.0.2.%d]) by mx.example with ESMTP id %08x;\r\n"
+                            b"\tMon, 24 Mar 2025 11:44:%02d +0500\r\n" % (i, i, i % 250, rng.getrandbits(32), i % 60)
+                            for i in range(rng.randint(60, 400)))
+        return received + raw
+    if how == "very-long-header":  # one folded header of tens of kilobytes first
+        value = b"\r\n\t".join(("".join(rng.choice("abcdef0123456789") for _ in range(70))).encode()
+                                 for _ in range(rng.randint(100, 600)))
+        return b"X-Signature: " + value + b"\r\n" + raw
     if how == "upper-boundary-param":  # parameter names are case-insensitive
         return head.replace(b"boundary=", b"BOUNDARY=", 1) + sep + body
     if how == "boundary-rfc2231":  # the boundary as an RFC 2231 extended parameter
@@ -162,7 +171,8 @@ SHAPES = {"plain": True, "from-line": False, "space-before-colon": False, "lower
           "long-header-first": True, "preamble-junk": True, "no-final-boundary": False,
           "unquoted-boundary": True, "upper-content-type": True, "cte-upper": True, "cte-unknown": False,
           "duplicate-content-type": False, "delimiter-padding": True, "upper-boundary-param": True,
-          "boundary-rfc2231": False, "content-type-comment": False}
+          "boundary-rfc2231": False, "content-type-comment": False, "huge-header-block": True,
+          "very-long-header": True}
 CTES = {"base64": True, "quoted-printable": True, "7bit": True, "x-uuencode": False}
 
 
