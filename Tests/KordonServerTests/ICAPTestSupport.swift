@@ -111,9 +111,23 @@ final class ICAPTestConnection {
     private let fd: Int32
     private var buffered: [UInt8] = []
 
-    init(port: Int, timeout: Double = 15) throws {
+    /// Connects to 127.0.0.1:`port`; from `source` (another loopback address, `127.0.0.2`)
+    /// when given, so that a test can be several clients.
+    init(port: Int, timeout: Double = 15, source: String? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ICAPTestError(description: "socket failed") }
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else {
+                close(fd)
+                throw ICAPTestError(description: "bind to \(source) failed: errno \(errno)")
+            }
+        }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1e6))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var one: Int32 = 1

@@ -31,6 +31,9 @@ import Foundation
 ///     service: kordon
 ///     previewBytes: 4096
 ///     maxConnections: 256
+///     maxConnectionsPerAddress: 32
+///     headTimeoutSeconds: 10     # the whole head, from the connection's start or its first byte
+///     idleTimeoutSeconds: 300    # between requests and between body bytes
 ///   http:
 ///     listen: 127.0.0.1:8080
 ///     bearerTokenFile: /etc/kordon/http.token
@@ -106,6 +109,13 @@ public struct ServiceConfiguration: Sendable, Equatable {
         public var previewBytes = 4096
         /// Connections at once; advertised as Max-Connections.
         public var maxConnections = 256
+        /// Connections at once from one client address; more are answered 503 and closed.
+        public var maxConnectionsPerAddress = 32
+        /// A request's whole ICAP head (and its encapsulated HTTP headers) must arrive within
+        /// this many seconds of the connection's opening or of the head's first byte.
+        public var headTimeoutSeconds = 10
+        /// A connection idle this long (between requests, or in a body) is closed.
+        public var idleTimeoutSeconds = 300
         /// The defaults.
         public init() {}
     }

@@ -55,11 +55,15 @@ enum ServiceConfigurationFile {
         }
         if let node = section["icap"] {
             let icap = try reader.mapping(node, at: "serve.icap")
-            try reader.onlyKnown(icap, ["listen", "service", "previewBytes", "maxConnections"], at: "serve.icap")
+            try reader.onlyKnown(icap, ["listen", "service", "previewBytes", "maxConnections", "maxConnectionsPerAddress",
+                                        "headTimeoutSeconds", "idleTimeoutSeconds"], at: "serve.icap")
             if let v = icap["listen"] { service.icap.listen = try reader.string(v, at: "serve.icap.listen") }
             if let v = icap["service"] { service.icap.service = try reader.string(v, at: "serve.icap.service") }
             if let v = icap["previewBytes"] { service.icap.previewBytes = try reader.int(v, at: "serve.icap.previewBytes", minimum: 0) }
             if let v = icap["maxConnections"] { service.icap.maxConnections = try reader.int(v, at: "serve.icap.maxConnections", minimum: 1) }
+            if let v = icap["maxConnectionsPerAddress"] { service.icap.maxConnectionsPerAddress = try reader.int(v, at: "serve.icap.maxConnectionsPerAddress", minimum: 1) }
+            if let v = icap["headTimeoutSeconds"] { service.icap.headTimeoutSeconds = try reader.int(v, at: "serve.icap.headTimeoutSeconds", minimum: 1) }
+            if let v = icap["idleTimeoutSeconds"] { service.icap.idleTimeoutSeconds = try reader.int(v, at: "serve.icap.idleTimeoutSeconds", minimum: 1) }
         }
         if let node = section["http"] {
             let http = try reader.mapping(node, at: "serve.http")

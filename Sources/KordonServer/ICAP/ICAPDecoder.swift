@@ -51,6 +51,10 @@ struct ICAPDecoder: ByteToMessageDecoder {
     private var state = State.head
     /// Bytes of the head already searched for its end, so slow senders cost linear time.
     private var scanned = 0
+    /// Refuses garbage as its bytes arrive.
+    private var screen = ICAPHeadScreen()
+    /// Whether `.headStarted` went out for the head being read.
+    private var headStarted = false
     private let limits: ICAPLimits
     private let control: ICAPPreviewControl
 
@@ -136,15 +140,29 @@ struct ICAPDecoder: ByteToMessageDecoder {
 
     private mutating func decodeHead(context: ChannelHandlerContext, buffer: inout ByteBuffer) -> DecodingState {
         // Tolerate empty lines between requests, as HTTP does.
-        while scanned == 0, buffer.readableBytes >= 2, buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == 0x0D0A {
+        // (`scanned` is 1 when a lone CR came first.)
+        while scanned <= 1, buffer.readableBytes >= 2, buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == 0x0D0A {
             buffer.moveReaderIndex(forwardBy: 2)
+            scanned = 0
         }
-        guard let end = Self.find(crlfcrlfIn: buffer, from: max(0, scanned - 3)) else {
+        guard buffer.readableBytes > 0 else { return .needMoreData }
+        if !headStarted {
+            headStarted = true
+            context.fireChannelRead(wrapInboundOut(.headStarted))
+        }
+        let end = Self.find(crlfcrlfIn: buffer, from: max(0, scanned - 3))
+        let screenedBytes = min(end.map { $0 + 4 } ?? buffer.readableBytes, limits.maxHeadBytes + 4)
+        if let problem = buffer.withUnsafeReadableBytes({ screen.problem(in: UnsafeRawBufferPointer(rebasing: $0.prefix(screenedBytes))) }) {
+            return fail(context, .badRequest, problem)
+        }
+        guard let end else {
             scanned = buffer.readableBytes
             if scanned > limits.maxHeadBytes { return fail(context, .badRequest, "the ICAP header is larger than \(limits.maxHeadBytes) bytes") }
             return .needMoreData
         }
         scanned = 0
+        screen.reset()
+        headStarted = false
         guard end <= limits.maxHeadBytes else { return fail(context, .badRequest, "the ICAP header is larger than \(limits.maxHeadBytes) bytes") }
         let text = buffer.readString(length: end + 4) ?? ""
         switch ICAPHeadParser.parse(text, limits: limits) {

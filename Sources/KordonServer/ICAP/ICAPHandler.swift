@@ -24,7 +24,10 @@ final class ICAPHandler: ChannelDuplexHandler {
 
     private let shared: ICAPShared
     private let control: ICAPPreviewControl
-    private let overCapacity: Bool
+    /// Why the connection is refused at once (too many connections), or `nil`.
+    private let refusal: String?
+    /// Runs while a head is awaited: from the connection's start, then from each head's first byte.
+    private var headDeadline: Scheduled<Void>?
     private var request: Request?
     private var pending: [ICAPRequestPart] = []
     private var awaitingVerdict = false
@@ -32,21 +35,24 @@ final class ICAPHandler: ChannelDuplexHandler {
     private var quiescing = false
     private var closed = false
 
-    init(shared: ICAPShared, control: ICAPPreviewControl, overCapacity: Bool) {
+    init(shared: ICAPShared, control: ICAPPreviewControl, refusal: String?) {
         self.shared = shared
         self.control = control
-        self.overCapacity = overCapacity
+        self.refusal = refusal
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        if overCapacity {
-            send(.error(.serviceUnavailable, "too many connections", close: true), context: context)
+        if let refusal {
+            send(.error(.serviceUnavailable, refusal, close: true), context: context)
+        } else {
+            armHeadDeadline(context: context)
         }
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         closed = true
+        disarmHeadDeadline()
         releaseBudget()
         request = nil
         pending.removeAll()
@@ -91,10 +97,14 @@ final class ICAPHandler: ChannelDuplexHandler {
         guard !closed else { return }
         switch part {
         case .malformed(let status, let reason):
+            disarmHeadDeadline()
             releaseBudget()
             request = nil
             send(.error(status, reason, close: true), context: context)
+        case .headStarted:
+            armHeadDeadline(context: context)
         case .head(let head):
+            disarmHeadDeadline()
             request = Request(head: head)
             request!.rejection = screen(head, route: &request!.route)
         case .body(let bytes):
@@ -226,6 +236,25 @@ final class ICAPHandler: ChannelDuplexHandler {
         } else {
             context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         }
+    }
+
+    /// A head that does not arrive whole within `serve.icap.headTimeoutSeconds` is answered
+    /// 408 and the connection closed: each byte of a trickled head does not buy more time.
+    private func armHeadDeadline(context: ChannelHandlerContext) {
+        guard headDeadline == nil, !closed else { return }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let timeout = shared.headTimeout
+        headDeadline = context.eventLoop.scheduleTask(in: timeout) {
+            let (handler, context) = bound.value
+            handler.headDeadline = nil
+            handler.send(.error(.requestTimeout, "the ICAP head did not arrive within \(timeout.nanoseconds / 1_000_000_000) s", close: true),
+                         context: context)
+        }
+    }
+
+    private func disarmHeadDeadline() {
+        headDeadline?.cancel()
+        headDeadline = nil
     }
 
     private func releaseBudget() {

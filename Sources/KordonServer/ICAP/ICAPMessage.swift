@@ -138,6 +138,8 @@ struct ICAPRequestHead: Sendable {
 
 /// What the decoder hands to the connection handler, in order, for each request.
 enum ICAPRequestPart: Sendable {
+    /// The first byte of a request's head arrived: the head deadline runs from here.
+    case headStarted
     /// The head; body parts follow when `head.hasBody`.
     case head(ICAPRequestHead)
     /// Bytes of the (de-chunked) body.

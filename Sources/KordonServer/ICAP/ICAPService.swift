@@ -81,7 +81,8 @@ public final class ICAPService: Service, Sendable {
             return
         }
         let channel: Channel
-        let connections = ICAPConnections(limit: configuration.icap.maxConnections)
+        let connections = ICAPConnections(limit: configuration.icap.maxConnections, perAddress: configuration.icap.maxConnectionsPerAddress)
+        let idle = TimeAmount.seconds(Int64(configuration.icap.idleTimeoutSeconds))
         do {
             let (host, port) = try Self.hostAndPort(listen)
             let shared = try makeShared()
@@ -91,15 +92,15 @@ public final class ICAPService: Service, Sendable {
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
-                    let overCapacity = connections.add(channel)
+                    let refusal = connections.add(channel)
                     return channel.eventLoop.makeCompletedFuture {
                         let pipeline = channel.pipeline.syncOperations
                         try pipeline.addHandler(ICAPQuickAck())
                         if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
-                        try pipeline.addHandler(IdleStateHandler(readTimeout: .seconds(300)))
+                        try pipeline.addHandler(IdleStateHandler(readTimeout: idle))
                         let control = ICAPPreviewControl()
                         try pipeline.addHandler(ByteToMessageHandler(ICAPDecoder(limits: shared.limits, control: control)))
-                        try pipeline.addHandler(ICAPHandler(shared: shared, control: control, overCapacity: overCapacity))
+                        try pipeline.addHandler(ICAPHandler(shared: shared, control: control, refusal: refusal))
                     }
                 }
                 .bind(host: host, port: port).get()
@@ -132,7 +133,8 @@ public final class ICAPService: Service, Sendable {
         let authorization = try configuration.http.bearerTokenFile.map { try BearerTokenFile(path: $0, logger: logger) }
         return ICAPShared(responder: ICAPResponder(service: service, configuration: configuration.icap, logger: logger),
                           limits: ICAPLimits(), budget: ICAPBufferBudget(limit: bufferBudget), authorization: authorization,
-                          maxBody: service.configuration.limits.maxMessageSize, queueBound: configuration.queue, logger: logger)
+                          maxBody: service.configuration.limits.maxMessageSize, queueBound: configuration.queue, logger: logger,
+                          headTimeout: .seconds(Int64(configuration.icap.headTimeoutSeconds)))
     }
 
     private func settle(_ state: BindState) {
@@ -171,39 +173,61 @@ public final class ICAPService: Service, Sendable {
     }
 }
 
-/// The open connections of one listener: counted against Max-Connections, told to
-/// finish on shutdown.
+/// The open connections of one listener: counted against Max-Connections and against
+/// the bound per client address, told to finish on shutdown.
 final class ICAPConnections: Sendable {
+    private struct Open {
+        var channels: [ObjectIdentifier: Channel] = [:]
+        var perAddress: [String: Int] = [:]
+    }
+
     private let limit: Int
-    private let channels = Mutex<[ObjectIdentifier: Channel]>([:])
+    private let perAddressLimit: Int
+    private let open = Mutex(Open())
 
-    init(limit: Int) { self.limit = limit }
+    init(limit: Int, perAddress: Int) {
+        self.limit = limit
+        self.perAddressLimit = perAddress
+    }
 
-    /// Tracks `channel` until it closes; true when it is over the limit (it is then
-    /// answered 503 and closed).
-    func add(_ channel: Channel) -> Bool {
+    /// Tracks `channel` until it closes; says why it is refused when it is over a limit
+    /// (it is then answered 503 and closed), `nil` when it is taken. One client address
+    /// cannot hold every connection: half-sent heads from one host leave the others room.
+    func add(_ channel: Channel) -> String? {
         let id = ObjectIdentifier(channel)
-        let over = channels.withLock { channels in
-            defer { channels[id] = channel }
-            return channels.count >= limit
+        let address = channel.remoteAddress?.ipAddress ?? "unknown"
+        let refusal: String? = open.withLock { open in
+            defer {
+                open.channels[id] = channel
+                open.perAddress[address, default: 0] += 1
+            }
+            if open.channels.count >= limit { return "too many connections" }
+            if open.perAddress[address, default: 0] >= perAddressLimit { return "too many connections from this address" }
+            return nil
         }
-        channel.closeFuture.whenComplete { [self] _ in _ = channels.withLock { $0.removeValue(forKey: id) } }
-        return over
+        channel.closeFuture.whenComplete { [self] _ in
+            open.withLock { open in
+                open.channels.removeValue(forKey: id)
+                let left = open.perAddress[address, default: 1] - 1
+                open.perAddress[address] = left > 0 ? left : nil
+            }
+        }
+        return refusal
     }
 
     /// Connections open now.
-    var count: Int { channels.withLock { $0.count } }
+    var count: Int { open.withLock { $0.channels.count } }
 
     /// Asks every connection to close once its current request is answered.
     func quiesce() {
-        for channel in channels.withLock({ Array($0.values) }) {
+        for channel in open.withLock({ Array($0.channels.values) }) {
             channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         }
     }
 
     /// Closes every connection now.
     func closeAll() {
-        for channel in channels.withLock({ Array($0.values) }) { channel.close(promise: nil) }
+        for channel in open.withLock({ Array($0.channels.values) }) { channel.close(promise: nil) }
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import KordonCore
 import Logging
+import NIOCore
 import Synchronization
 
 /// Bytes of message bodies all ICAP connections together may hold while they are
@@ -53,6 +54,8 @@ struct ICAPShared: Sendable {
     let queueBound: Int
     /// The service's logger.
     let logger: Logger
+    /// How long a whole head may take to arrive (`serve.icap.headTimeoutSeconds`).
+    let headTimeout: TimeAmount
 
     /// The service name clients address.
     var serviceName: String { responder.configuration.service }
