@@ -51,6 +51,34 @@ struct ClamUnopenedContainerTests {
         #expect(findings.stage(.unchecked).isEmpty, "\(name): \(findings)")
     }
 
+    /// A RAR 2.0 archive holding one stored file, written byte by byte (Debian has no RAR
+    /// writer; `unrar-free -x` extracts this one), and the `unrar-free` check of it.
+    private static func rar(_ payload: Data) throws -> Data {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try payload.write(to: directory.appendingPathComponent("payload"))
+        try Fixtures.run("python3", ["-c", """
+            import struct, zlib
+            def block(kind, flags, body):
+                head = struct.pack('<BHH', kind, flags, 7 + len(body)) + body
+                return struct.pack('<H', zlib.crc32(head) & 0xFFFF) + head
+            data = open('payload', 'rb').read()
+            name = b'payload.com'
+            member = struct.pack('<IIBIIBBHI', len(data), len(data), 3, zlib.crc32(data), 0x5A000000, 20, 0x30, len(name), 0x20) + name
+            archive = b'Rar!\\x1a\\x07\\x00' + block(0x73, 0, bytes(6)) + block(0x74, 0x8000, member) + data + block(0x7B, 0x4000, b'')
+            open('out.rar', 'wb').write(archive)
+            """], in: directory)
+        return try Data(contentsOf: directory.appendingPathComponent("out.rar"))
+    }
+
+    @Test("a RAR is unchecked: Debian's libclamav has no unrar, so it opens none")
+    func rarArchive() throws {
+        for payload in [Fixtures.eicar, Data(String(repeating: "a harmless line\n", count: 40).utf8)] {
+            let findings = try Fixtures.engine().scan(try Self.rar(payload), part: .message, filename: "a.rar")
+            #expect(findings.contains { $0.stage == .unchecked && $0.rule == "Kordon.Archive.Unopened.RAR" }, "\(findings)")
+        }
+    }
+
     @Test("a raw deflate stream (no header, as zlib.decompress(data, -15) reads) is decoded and scanned")
     func rawDeflate() throws {
         let directory = try Fixtures.temporaryDirectory()
