@@ -7,14 +7,14 @@ extension RuleSet {
     /// In prose a number touching a letter is part of a word, and the boundary checks
     /// drop it; a name has no spaces to put between a label and a value, so the name is
     /// scanned a second time with its ASCII letters read as spaces. The copy has the
-    /// same length, so its ranges are the name's; the name itself is the place, so its
-    /// words (`INN7707083893`) still count as context. Each match's `masked` is made
-    /// from the name's own bytes.
+    /// same length, so its ranges are the name's; the name itself, split where letters
+    /// meet digits, is the place, so its words (`INN7707083893`) still count as context.
+    /// Each match's `masked` is made from the name's own bytes.
     public func scanName(_ name: [UInt8]) -> [TextMatch] {
         let plain = scan(name)
         guard name.contains(where: Self.isASCIILetter), name.contains(where: Boundaries.isDigit) else { return plain }
         let separated = name.map { Self.isASCIILetter($0) ? UInt8(ascii: " ") : $0 }
-        let glued = scan(separated, context: String(decoding: name, as: UTF8.self)).map { match in
+        let glued = scan(separated, context: Self.splittingDigits(name)).map { match in
             var match = match
             if match.kind == .detector { match.masked = Masking.masked(name[match.range]) }
             return match
@@ -41,6 +41,23 @@ extension RuleSet {
             position = match.range.upperBound
         }
         result += bytes[position...]
+        return String(decoding: result, as: UTF8.self)
+    }
+
+    /// The name with a space wherever an ASCII letter and a digit meet, so that its words
+    /// count as the place's context: `INN7707083893` gives `INN 7707083893`.
+    static func splittingDigits(_ name: [UInt8]) -> String {
+        var result: [UInt8] = []
+        result.reserveCapacity(name.count + 4)
+        for (index, byte) in name.enumerated() {
+            if index > 0 {
+                let previous = name[index - 1]
+                if (isASCIILetter(previous) && Boundaries.isDigit(byte)) || (Boundaries.isDigit(previous) && isASCIILetter(byte)) {
+                    result.append(UInt8(ascii: " "))
+                }
+            }
+            result.append(byte)
+        }
         return String(decoding: result, as: UTF8.self)
     }
 
