@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "KordonCompression", dependencies: ["CZlib", "CBrotli", "CZstd", "CLZMA", "CBzip2"]),
         // Stages, one C library each.
         .target(name: "KordonScanning", dependencies: ["KordonCore", "KordonCompression", "CClamAV"]),
-        .target(name: "KordonXML", dependencies: ["KordonCore", "KordonCompression", "CLibXML2"]),
+        .target(name: "KordonXML", dependencies: ["KordonCore", "KordonCrypto", "KordonCompression", "CLibXML2"]),
         .target(name: "KordonMIME", dependencies: ["KordonCore", "KordonCompression", "CGMime"]),
         // Restricted data: national rule packs, validators, Hyperscan matching.
         .target(name: "KordonRules", dependencies: [

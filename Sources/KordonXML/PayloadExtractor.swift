@@ -73,20 +73,22 @@ struct PayloadExtractor {
             let name = node.qname
             let typed = index.base64Elements.contains(name)
             if typed || index.ambiguousElements.contains(name) {
-                let text = node.textBytes()
-                if let decoded = Base64.decode(text) {
-                    if !decoded.isEmpty {
-                        add(ExtractedPart(path: path.xml(tracker.path), data: decoded), base64Text: Base64.strippingWhitespace(text))
+                // Read in place, never copied: a payload's text can be most of the document.
+                let handled = node.withTextBytes { text -> Bool in
+                    if let decoded = Base64.decode(text) {
+                        if !decoded.isEmpty {
+                            add(ExtractedPart(path: path.xml(tracker.path), data: decoded), base64Text: PayloadText(stripping: text))
+                        }
+                        return true
                     }
-                    return
-                }
-                if typed {
+                    guard typed else { return false }
                     findings.append(Finding(stage: .unchecked, rule: "xml.base64-undecodable", part: path.xml(tracker.path),
                                             detail: "an element of type base64Binary does not hold valid base64, so its content could not be scanned"))
                     // Still scan what a forgiving decoder makes of it, so a payload is named.
-                    addDecoded(text.withUnsafeBufferPointer { EncodedText.decode($0) }, at: path.xml(tracker.path))
-                    return
+                    addDecoded(EncodedText.decode(text), at: path.xml(tracker.path))
+                    return true
                 }
+                if handled { return }
             }
             guard node.textLength >= EncodedText.minimumBase64Length else { return }
             let text = node.textBytes()
@@ -94,7 +96,7 @@ struct PayloadExtractor {
                 // Long strictly valid base64, the common payload: decoded without looking further.
                 let stripped = Base64.strippingWhitespace(text)
                 if stripped.count >= Self.minimumFallbackLength, let decoded = Base64.decode(stripped) {
-                    add(ExtractedPart(path: path.xml(tracker.path), data: decoded), base64Text: stripped)
+                    add(ExtractedPart(path: path.xml(tracker.path), data: decoded), base64Text: PayloadText(stripped))
                     if stripped.withUnsafeBufferPointer(EncodedText.mayBeHex),
                        let hex = stripped.withUnsafeBufferPointer(HexText.decode) {
                         add(ExtractedPart(path: path.xml(tracker.path), data: hex), base64Text: nil)
@@ -116,7 +118,7 @@ struct PayloadExtractor {
 
     /// Hands out a payload; `base64Text` is its text without whitespace, kept so the
     /// same run can be cut from the scan view.
-    private mutating func add(_ part: ExtractedPart, base64Text: [UInt8]?) {
+    private mutating func add(_ part: ExtractedPart, base64Text: PayloadText?) {
         guard payloads.count < maxPayloads else {
             if !limitReported {
                 limitReported = true
@@ -127,7 +129,7 @@ struct PayloadExtractor {
         }
         payloads.append(part)
         if let base64Text, base64Text.count >= XMLGuard.minimumRunLength {
-            payloadTexts.insert(PayloadText(base64Text))
+            payloadTexts.insert(base64Text)
         }
     }
 
@@ -142,8 +144,7 @@ struct PayloadExtractor {
         bytes.withUnsafeBytes { raw in
             let all = raw.bindMemory(to: UInt8.self)
             for run in runs {
-                let stripped = Base64.strippingWhitespace(UnsafeBufferPointer(rebasing: all[run]))
-                guard texts.contains(PayloadText(stripped)) else { continue }
+                guard texts.contains(PayloadText(stripping: UnsafeBufferPointer(rebasing: all[run]))) else { continue }
                 view.append(contentsOf: all[position..<run.lowerBound])
                 position = run.upperBound
                 cut = true
@@ -151,20 +152,5 @@ struct PayloadExtractor {
             view.append(contentsOf: all[position..<all.count])
         }
         return cut ? view : nil
-    }
-}
-
-/// A payload's whitespace-free base64 text, as a set member that hashes only its
-/// length and its first and last bytes (equality still compares every byte):
-/// hashing whole multi-megabyte payloads with SipHash cost a tenth of a scan.
-struct PayloadText: Hashable {
-    let bytes: [UInt8]
-
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-
-    func hash(into hasher: inout Hasher) {
-        hasher.combine(bytes.count)
-        bytes.prefix(32).forEach { hasher.combine($0) }
-        bytes.suffix(32).forEach { hasher.combine($0) }
     }
 }

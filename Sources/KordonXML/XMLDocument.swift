@@ -249,6 +249,24 @@ struct XMLNode: Hashable {
         return bytes
     }
 
+    /// Calls `body` with ``textBytes()``, read in place from libxml2's node when the
+    /// element has a single text child (a payload, usually), so that a large payload's
+    /// text is not copied to be decoded.
+    func withTextBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        var only: UnsafeMutablePointer<xmlChar>?
+        var texts = 0
+        var child = pointer.pointee.children
+        while let c = child {
+            if c.pointee.type == XML_TEXT_NODE || c.pointee.type == XML_CDATA_SECTION_NODE, let content = c.pointee.content {
+                only = content
+                texts += 1
+            }
+            child = c.pointee.next
+        }
+        guard texts == 1, let only else { return try textBytes().withUnsafeBufferPointer(body) }
+        return try body(UnsafeBufferPointer(start: only, count: Int(xmlStrlen(only))))
+    }
+
     /// Calls `body` for each text of this element's markup that is not element text —
     /// attribute values, namespace URIs it declares, the comments and processing
     /// instructions among its children — that is at least `minimumLength` bytes long.

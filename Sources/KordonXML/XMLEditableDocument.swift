@@ -23,7 +23,10 @@ public final class XMLEditableDocument {
 
     let document: XMLDocument
     private let original: Data
-    private let layout: SerializationLayout
+    private let prepared: PreparedXML
+    /// Worked out only when a changed document is written: it copies the document's
+    /// bytes, which an unchanged one (most) never needs.
+    private lazy var layout = SerializationLayout(original: original, prepared: prepared)
     /// Tells this document's handles from other documents'.
     private let identity = UInt64.random(in: .min ... .max)
     /// Elements handed out, by handle index; `nil` once freed.
@@ -61,7 +64,7 @@ public final class XMLEditableDocument {
         // XPath sorts node sets in document order without walking the tree.
         _ = xmlXPathOrderDocElems(document.handle)
         original = data
-        layout = SerializationLayout(original: data, prepared: prepared)
+        self.prepared = prepared
     }
 
     /// The elements `selector` chooses, in document order, without duplicates.

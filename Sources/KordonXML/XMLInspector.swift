@@ -85,12 +85,15 @@ public struct XMLInspector: Sendable {
 
         var extractor = PayloadExtractor(path: path, index: schemas.typeIndex, maxPayloads: limits.maxMIMEParts)
         extractor.resolveXOP(in: document, attachments: attachments)
+        // Validated before the payloads are decoded: libxml2 copies a base64Binary value to
+        // check it, so a large payload's copy and its decoded bytes are never held at once.
+        let schemaFindings = validate(document, root: root, path: path)
         extractor.extract(from: document)
         inspection.findings += extractor.findings
         inspection.payloads = extractor.payloads
         inspection.usedAttachments = extractor.usedAttachments
 
-        inspection.findings += validate(document, root: root, path: path)
+        inspection.findings += schemaFindings
         if let view = PayloadExtractor.scanView(of: prepared.bytes, runs: prepared.base64Runs, cutting: extractor.payloadTexts) {
             inspection.scanView = view
         }

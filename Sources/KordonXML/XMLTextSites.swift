@@ -50,7 +50,8 @@ extension XMLEditableDocument {
         func enter(_ element: xmlNodePtr, path: String, parentIsProtected: Bool) {
             let isProtected = parentIsProtected || isMarkedProtected(element)
             offerAttributes(of: element, in: path, isProtected: isProtected, body)
-            let text = XMLTree.ownText(of: element)
+            // A typed payload's text (as large as the document, at worst) is not even copied.
+            let text = payloads.isTypedPayload(element) ? [] : XMLTree.ownText(of: element)
             if !XMLTree.isWhitespace(text), !payloads.isPayload(element, text: text) {
                 offer(XMLTextSite(kind: .elementText, path: path, isProtected: isProtected), text, body) { replacement in
                     XMLTree.replaceOwnText(of: element, with: XMLReplacementText.characters(replacement))
@@ -118,6 +119,11 @@ private struct PayloadFilter {
 
     let index: SchemaTypeIndex
     let document: XMLDocument
+
+    /// Whether the element is typed `xs:base64Binary`: a payload whatever its text.
+    func isTypedPayload(_ element: xmlNodePtr) -> Bool {
+        !index.base64Elements.isEmpty && index.base64Elements.contains(XMLNode(document: document, pointer: element).qname)
+    }
 
     func isPayload(_ element: xmlNodePtr, text: [UInt8]) -> Bool {
         if !index.base64Elements.isEmpty || !index.ambiguousElements.isEmpty {

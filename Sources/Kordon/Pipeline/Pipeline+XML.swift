@@ -16,7 +16,9 @@ extension Pipeline {
     /// must validate again, or the message is held.
     func filterXML(_ data: Data, at path: PartPath, attachments: [String: Data], work: inout MessageWork) -> XMLOutcome {
         let inspector = XMLInspector(schemas: engines.schemas, limits: engines.limits)
-        let (inspection, parsed) = inspector.inspectForEditing(data, at: path, attachments: attachments)
+        var inspection: XMLInspection
+        let parsed: XMLEditableDocument?
+        (inspection, parsed) = inspector.inspectForEditing(data, at: path, attachments: attachments)
         var outcome = XMLOutcome(usedAttachments: inspection.usedAttachments)
         work.findings += inspection.findings
         work.findings += engines.clamav.scan(inspection.scanView, part: path, filename: nil)
@@ -25,6 +27,10 @@ extension Pipeline {
             scanHiddenPayloads(in: payload.data, at: payload.path, work: &work)
             work.keepIfText(payload.data, at: payload.path)
         }
+        // Scanned: the decoded payloads and the scan view (as large as the document
+        // together) are let go before the restricted-data stage walks and copies its text.
+        inspection.payloads = []
+        inspection.scanView = Data()
         if work.documentType == nil { work.documentType = inspection.documentType }
         // A document that did not parse is already held by the XML stage.
         guard inspection.documentType != nil else { return outcome }
