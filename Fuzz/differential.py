@@ -129,7 +129,7 @@ def main():
     ap.add_argument("--keep", metavar="DIR", help="write the samples, reports and defects.tsv here and keep them")
     ap.add_argument("--expect-pass", action="store_true", help="exit 1 on a defect, crash or hang not in --known-gaps")
     ap.add_argument("--known-gaps", default=os.path.join(HERE, "known-gaps.txt"))
-    ap.add_argument("--hang-seconds", type=float, default=15.0, help="a sample slower than this is a hang")
+    ap.add_argument("--hang-seconds", type=float, default=30.0, help="a sample slower than this is a hang (debug builds decode a 100 MB bomb in 1-11 s)")
     ap.add_argument("--jobs", type=int, help="kordon scan --jobs")
     ap.add_argument("--via", default="", metavar="T,T", help="also send every file sample through these transports of "
                     "kordon serve: http (POST /v1/filter), icap (RESPMOD), icap-reqmod, spool (inbox/ to outbox/)")

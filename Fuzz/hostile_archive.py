@@ -264,6 +264,18 @@ def _tool(name, args, data):
     return subprocess.run([name] + args, input=data, capture_output=True, check=True).stdout
 
 
+def bomb(data, wbits, rng):
+    """`data` followed by 101-300 MB of zeros, compressed a chunk at a time (a decoding bomb: over
+    Kordon's 100 MB limit once decoded, 0.1-0.3 MB on the wire)."""
+    c = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    out = [c.compress(data)]
+    zeros = bytes(1 << 20)
+    for _ in range(rng.randint(101, 300)):
+        out.append(c.compress(zeros))
+    out.append(c.flush())
+    return b"".join(out)
+
+
 def raw_deflate(data):
     c = zlib.compressobj(9, zlib.DEFLATED, -15)
     return c.compress(data) + c.flush()
@@ -287,6 +299,7 @@ ENCODINGS = {  # mutation -> (Content-Encoding value, encoder, a clean control m
     "identity": ("identity", lambda d: d, True),
     "gzip-whitespace": (" gzip ", lambda d: gzip.compress(d, mtime=0), True),
     "gzip-chunked": ("gzip", lambda d: gzip.compress(d, mtime=0), True),  # sent Transfer-Encoding: chunked
+    "gzip-bomb": ("gzip", None, False), "deflate-bomb": ("deflate", None, False),
 }
 
 
@@ -307,7 +320,7 @@ def encoding(rng, infected):
         body, media = payload(rng, infected), "text/plain"
     else:
         body, media = zip_bytes(inner_members(rng, infected, "deflate")), "application/zip"
-    encoded = encode(body)
+    encoded = bomb(body, 31 if mutation == "gzip-bomb" else 15, rng) if encode is None else encode(body)
     if encoded is None:  # the tool is not installed: send gzip so the sample still counts
         mutation, label, encoded = "gzip", "gzip", gzip.compress(body, mtime=0)
     transport = rng.choice(["http", "icap", "icap-reqmod"])
