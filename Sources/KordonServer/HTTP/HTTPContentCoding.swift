@@ -1,6 +1,7 @@
 import Foundation
 import KordonCompression
 import KordonCore
+import NIOPosix
 
 /// Undoes the content codings of an HTTP body (`Content-Encoding`, and any transfer
 /// coding other than `chunked`), so that the filter sees what a browser or an HTTP
@@ -38,6 +39,18 @@ enum HTTPContentCoding {
                 .filter { !$0.isEmpty && $0 != "identity" }
         }
         return tokens(contentEncoding) + tokens(transferEncoding).filter { $0 != "chunked" }
+    }
+
+    /// ``decode(_:codings:limit:)`` on NIO's threads for blocking work: decoding up to the
+    /// size limit takes tenths of a second, too long to hold one of Swift's few cooperative
+    /// threads (which every connection's tasks share).
+    static func decodeOffPool(_ body: Data, codings: [String], limit: Int) async -> Outcome {
+        guard !codings.isEmpty else { return .unencoded }
+        do {
+            return try await NIOThreadPool.singleton.runIfActive { decode(body, codings: codings, limit: limit) }
+        } catch {
+            return decode(body, codings: codings, limit: limit)  // the pool is shutting down: decode here
+        }
     }
 
     /// Decodes `body` (coded with `codings`, in the order applied) into at most `limit` bytes.

@@ -83,7 +83,7 @@ struct HTTPRoutes: Sendable {
         }
         // A Content-Encoding is undone first: the pipeline filters what the receiver would read.
         var decoded = message, held: [Finding] = []
-        switch HTTPContentCoding.decode(message, codings: parameters.codings, limit: limit) {
+        switch await HTTPContentCoding.decodeOffPool(message, codings: parameters.codings, limit: limit) {
         case .unencoded: break
         case .decoded(let data, _): decoded = data
         case .held(let finding): held = [finding]

@@ -52,7 +52,7 @@ struct ICAPResponder: Sendable {
         let received = Data(body.readableBytesView)
         let codings = (head.method == .reqmod ? head.requestHeader : head.responseHeader)?.bodyCodings ?? []
         var message = received, held: [Finding] = []
-        switch HTTPContentCoding.decode(received, codings: codings, limit: service.configuration.limits.maxMessageSize) {
+        switch await HTTPContentCoding.decodeOffPool(received, codings: codings, limit: service.configuration.limits.maxMessageSize) {
         case .unencoded: break
         case .decoded(let decoded, _): message = decoded
         case .held(let finding): held = [finding]
