@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Detectors over names: element and attribute names, namespace prefixes and URIs,
 /// header names, and the report strings that quote them.
 extension RuleSet {
@@ -10,7 +12,18 @@ extension RuleSet {
     /// same length, so its ranges are the name's; the name itself, split where letters
     /// meet digits, is the place, so its words (`INN7707083893`) still count as context.
     /// Each match's `masked` is made from the name's own bytes.
+    ///
+    /// A document has few distinct names and the next message of its kind the same ones,
+    /// so names found clean are remembered (up to ``CleanNameCache/capacity``); names
+    /// with a match are not, so no identifier is kept beyond the message.
     public func scanName(_ name: [UInt8]) -> [TextMatch] {
+        if cleanNames.contains(name) { return [] }
+        let found = scanNameUncached(name)
+        if found.isEmpty { cleanNames.insert(name) }
+        return found
+    }
+
+    private func scanNameUncached(_ name: [UInt8]) -> [TextMatch] {
         let plain = scan(name)
         guard name.contains(where: Self.isASCIILetter), name.contains(where: Boundaries.isDigit) else { return plain }
         let separated = name.map { Self.isASCIILetter($0) ? UInt8(ascii: " ") : $0 }
@@ -63,5 +76,25 @@ extension RuleSet {
 
     private static func isASCIILetter(_ byte: UInt8) -> Bool {
         (byte | 0x20) &- 0x61 < 26
+    }
+}
+
+/// Names a rule set has scanned and found nothing in. Beyond ``capacity`` names (a
+/// flood of distinct ones), new names are scanned every time but not kept.
+final class CleanNameCache: Sendable {
+    /// The most names kept.
+    static let capacity = 8192
+    private let names = Mutex<Set<[UInt8]>>([])
+
+    /// Whether `name` was found clean before.
+    func contains(_ name: [UInt8]) -> Bool {
+        names.withLock { $0.contains(name) }
+    }
+
+    /// Remembers a clean name, while there is room.
+    func insert(_ name: [UInt8]) {
+        names.withLock { names in
+            if names.count < Self.capacity { names.insert(name) }
+        }
     }
 }

@@ -23,6 +23,8 @@ public final class RuleSet: Sendable, CustomStringConvertible {
     let scope: Set<String>?
     /// Which detectors' context each place name (element path, header name) supplies.
     let placeContext = PlaceContextCache()
+    /// Names already scanned without a match (see ``scanName(_:)``).
+    let cleanNames = CleanNameCache()
 
     /// Compiles `packs` (through `cache` when given). A pattern Hyperscan refuses is a
     /// `rules.pack.invalid` error naming its file and line.
