@@ -208,7 +208,7 @@ def main():
 def report(outcomes, families, args, workdir, scan, note, oracle_s, scan_s, total_s):
     print("\n" + summary(outcomes, families))
     if scan:
-        print("\nkordon scan: %d files in %.1f s%s; oracle %.1f s; whole run %.1f s" % (
+        print("\nkordon scan: %d files in %.1f s%s; samples made and oracle done at %.1f s; whole run %.1f s" % (
             sum(o.sample.transport == "cli" for o in outcomes), scan.seconds,
             (", " + scan.batch_problem) if scan.batch_problem else "", oracle_s, total_s))
     transports = sorted({o.sample.transport for o in outcomes})

@@ -156,6 +156,15 @@ def _archive(rng, infected, mutation):
                 with archive.open(info, "w", force_zip64=True) as f:
                     f.write(data)
         return out.getvalue(), "zip", ""
+    if mutation in ("zip-bomb", "zip64-bomb"):  # one member: the payload, then 150-250 MB of zeros (~0.2 MB deflated)
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+            with archive.open("big.bin", "w", force_zip64=mutation == "zip64-bomb") as f:
+                f.write(payload(rng, infected))
+                zeros = bytes(1 << 20)
+                for _ in range(rng.randint(150, 250)):
+                    f.write(zeros)
+        return out.getvalue(), "zip", ""
     if mutation == "zip-streamed":
         return streamed_zip(inner_members(rng, infected, rng.choice(["deflate", "stored"]), xml)), "zip", ""
     if mutation.startswith("zip-lie-"):
@@ -223,7 +232,7 @@ ARCHIVE_MUTATIONS = {
     "zip-concat": False, "zip-after-junk": False, "zip-trailing-junk": False, "zip-duplicate-names": False,
     "nested": False, "gz": True, "gz-multi": False, "bz2": True, "xz": True, "lzma-alone": False,
     "tar": True, "tar-gz": True, "tar-bz2": True, "tar-xz": True,
-    "zip-streamed": True, "zip64": True, "gz-fields": True, "bz2-multi-stream": True, "xz-multi-stream": True, "tar-pax-longname": True,
+    "zip-streamed": True, "zip64": True, "zip-bomb": False, "zip64-bomb": False, "gz-fields": True, "bz2-multi-stream": True, "xz-multi-stream": True, "tar-pax-longname": True,
     # the member that carries EICAR is a declaration (EICAR as its base64 attachment)
     "zip-deflate+xml": True, "zip-stored+xml": True, "zip-lzma+xml": False, "zip-streamed+xml": True,
     "tar-gz+xml": True, "tar+xml": True, "gz+xml": True, "bz2+xml": True, "xz+xml": True,
@@ -233,7 +242,9 @@ ARCHIVE_MUTATIONS = {
 def archive(rng, infected):
     """Kind 2: an archive as a file, as a declaration's base64 attachment, or as a mail attachment."""
     from hostile_mime import mail_with_attachment  # a cycle otherwise
-    mutation = rng.choice(sorted(ARCHIVE_MUTATIONS))
+    mutation = rng.choice(sorted(m for m in ARCHIVE_MUTATIONS if "bomb" not in m))
+    if rng.random() < 0.01:  # a bomb costs seconds to scan: about one archive sample in a hundred
+        mutation = rng.choice(["zip-bomb", "zip64-bomb"])
     data, ext, detail = _archive(rng, infected, mutation)
     damage = rng.choice(["truncated", "flipped"]) if rng.random() < 0.15 else ""
     if damage == "truncated":  # cut somewhere in its last 40%: a download broken off
@@ -305,7 +316,9 @@ ENCODINGS = {  # mutation -> (Content-Encoding value, encoder, a clean control m
 
 def encoding(rng, infected):
     """Kind 1: a message under a Content-Encoding, POSTed to /v1/filter or sent in an ICAP RESPMOD."""
-    mutation = rng.choice(sorted(ENCODINGS))
+    mutation = rng.choice(sorted(m for m in ENCODINGS if "bomb" not in m))
+    if rng.random() < 0.02:  # a decoding bomb: seconds a sample, so a few in a hundred
+        mutation = rng.choice(["gzip-bomb", "deflate-bomb"])
     label, encode, valid = ENCODINGS[mutation]
     inner = rng.choice(["xml", "text", "zip", "form"])
     if inner == "form":  # an upload: multipart/form-data carrying the declaration

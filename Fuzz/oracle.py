@@ -28,7 +28,9 @@ from xml.etree import ElementTree
 from common import EICAR
 
 warnings.filterwarnings("ignore")
-MAX_DEPTH, MAX_NODES, MAX_OUTPUT = 8, 400, 64 << 20
+# What a decoder may put out (a bomb's payload sits at its start) and the size past which text
+# decoders are not run.
+MAX_DEPTH, MAX_NODES, MAX_OUTPUT, TEXT_LIMIT = 8, 400, 16 << 20, 4 << 20
 B64_RUN = re.compile(r"[A-Za-z0-9+/=]{16,}")
 URLSAFE_RUN = re.compile(r"[A-Za-z0-9_=-]{16,}")
 NOT_B64 = re.compile(r"[^A-Za-z0-9+/=]")
@@ -283,7 +285,8 @@ def children(blob, headers, depth):
         yield "gzip", inflate(blob, 31)
     if len(blob) > 2 and blob[0] & 0x0F == 8 and (blob[0] << 8 | blob[1]) % 31 == 0:
         yield "zlib", inflate(blob, 15)
-    yield "deflate-raw", inflate(blob, -15)
+    if len(blob) <= TEXT_LIMIT:
+        yield "deflate-raw", inflate(blob, -15)
     if blob.startswith(b"BZh"):
         yield "bz2", partial(bz2.BZ2Decompressor, blob)
     if blob.startswith(b"\xfd7zXZ\x00") or blob[:1] == b"\x5d":
@@ -294,6 +297,8 @@ def children(blob, headers, depth):
         yield from zip_members(blob)
     if blob[257:262] == b"ustar":
         yield from tar_members(blob)
+    if len(blob) > TEXT_LIMIT:  # a bomb's output: containers only, no text decoders over megabytes of zeros
+        return
     yield from mail_parts(blob)
     text, codec = to_text(blob)
     if codec != "utf-8":
