@@ -7,7 +7,7 @@ import re
 from email.message import EmailMessage
 from email.policy import SMTP
 
-from common import Sample, clean_declaration, declaration, payload, words, xml_bytes
+from common import Sample, b64, clean_declaration, declaration, payload, words, xml_bytes
 
 XOP_NS = "http://www.w3.org/2004/08/xop/include"
 
@@ -59,6 +59,16 @@ def build_mail(rng, infected, cte, nested):
         part.set_payload(uuencode(data, filename))
         del part["Content-Transfer-Encoding"]
         part["Content-Transfer-Encoding"] = "x-uuencode"
+        raw = mail.as_bytes()
+    elif cte in ("base64-one-line", "base64-indented"):  # one line of any length / lines led by spaces
+        mail = base_mail(rng)
+        mail.add_attachment(b"", maintype=media.split("/")[0], subtype=media.split("/")[1], filename=filename)
+        part = list(mail.iter_attachments())[0]
+        encoded = b64(data)
+        lines = [encoded] if cte == "base64-one-line" else ["  " + encoded[i:i + 72] for i in range(0, len(encoded), 72)]
+        part.set_payload("\r\n".join(lines) + "\r\n")
+        del part["Content-Transfer-Encoding"]
+        part["Content-Transfer-Encoding"] = "base64"
         raw = mail.as_bytes()
     else:
         use = cte if not (cte == "7bit" and kind != "file") else "base64"
@@ -173,7 +183,8 @@ SHAPES = {"plain": True, "from-line": False, "space-before-colon": False, "lower
           "duplicate-content-type": False, "delimiter-padding": True, "upper-boundary-param": True,
           "boundary-rfc2231": False, "content-type-comment": False, "huge-header-block": True,
           "very-long-header": True}
-CTES = {"base64": True, "quoted-printable": True, "7bit": True, "x-uuencode": False}
+CTES = {"base64": True, "quoted-printable": True, "7bit": True, "x-uuencode": False, "base64-one-line": True,
+        "base64-indented": False}
 
 
 def mime(rng, infected):

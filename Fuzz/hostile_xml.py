@@ -72,6 +72,8 @@ def stray(rng, s, how):
         return insert("-", rng.randint(1, 3))
     if how == "nbsp":
         return insert("\u00a0", rng.randint(1, 3))
+    if how == "unicode-space":  # zero-width, line separator, ideographic, thin space, soft hyphen, BOM
+        return insert("\u200b\u2028\u3000\u2009\u00ad\ufeff", rng.randint(1, 3))
     if how == "star-dot":
         return insert("*.", rng.randint(1, 3))
     if how == "spaces":
@@ -90,7 +92,7 @@ def stray(rng, s, how):
 
 
 STRAYS = ["plain", "bang", "dash", "nbsp", "star-dot", "spaces", "data-label", "trailing-junk", "two-blocks",
-          "urlsafe", "no-padding", "wrapped", "combo", "char-refs"]
+          "urlsafe", "no-padding", "wrapped", "combo", "char-refs", "unicode-space"]
 
 
 def b64stray(rng, infected):
