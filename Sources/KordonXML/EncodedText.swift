@@ -35,8 +35,8 @@ public struct DecodedText: Sendable, Equatable {
 ///   URL-safe alphabet, when it has any); when a label (`data:…;base64,`,
 ///   `base64:`, a namespace before a location) precedes the run, the run after it
 ///   is decoded as well;
-/// - unless the whole was exact, blocks of base64-looking lines inside the text are
-///   decoded one by one (a block pasted into prose);
+/// - unless the whole was exact, blocks of base64-looking lines inside the text, and
+///   base64-looking tokens between delimiters (JSON, CSV, `key=value`), one by one;
 /// - uuencoded blocks anywhere in it.
 ///
 /// Forgiving decoding never fails, so nothing here is "undecodable": what comes out is
@@ -51,33 +51,59 @@ public enum EncodedText {
     /// A label may end this far into the text at most.
     static let labelWindow = 128
 
+    /// Most payloads taken out of one text; past it the text is not fully checked.
+    public static let maxResults = 256
+
     /// What a receiver could decode out of `data`.
     public static func decode(_ data: Data) -> [DecodedText] {
-        data.withUnsafeBytes { decode($0.bindMemory(to: UInt8.self)) }
+        data.withUnsafeBytes { decodeAll($0.bindMemory(to: UInt8.self)).found }
     }
 
     /// What a receiver could decode out of `text`.
     public static func decode(_ text: UnsafeBufferPointer<UInt8>) -> [DecodedText] {
-        var found: [DecodedText] = []
+        decodeAll(text).found
+    }
+
+    /// What a receiver could decode out of `text`, and whether that is all of it:
+    /// `complete` is `false` when more than ``maxResults`` payloads were there.
+    public static func decodeAll(_ text: UnsafeBufferPointer<UInt8>) -> (found: [DecodedText], complete: Bool) {
+        var results = Results()
+        // uuencoded blocks first: they carry file names, which a base64 reading of the same lines lacks.
+        if UUDecode.mayHoldBlocks(text) {
+            results.add(UUDecode.blocks(in: text).filter { !$0.data.isEmpty }.map {
+                DecodedText(encoding: $0.base64 ? .base64Lenient : .uuencode, data: $0.data, name: $0.name)
+            })
+        }
         let trimmed = trimmingSpace(text)
         if trimmed.count >= minimumBase64Length {
             let shape = TextShape(trimmed)
             var exact = false
-            if shape.looksLikeBase64 { exact = decodeRun(trimmed, shape: shape, into: &found) }
-            if !exact, shape.lineBreaks > 0 {
-                // Prose around a pasted block garbles the whole text's decoding: the block alone.
-                var blocks: [DecodedText] = []
-                decodeLineBlocks(trimmed, into: &blocks)
-                let new = blocks.filter { block in !found.contains { $0.data == block.data } }
-                found += new
+            if shape.looksLikeBase64 {
+                var whole: [DecodedText] = []
+                exact = decodeRun(trimmed, shape: shape, into: &whole)
+                results.add(whole)
+            }
+            if !exact {
+                // Prose or structure around a payload garbles the whole text's decoding:
+                // pasted blocks of lines, and delimited tokens (JSON, CSV, key=value), alone.
+                if shape.lineBreaks > 0 { decodeLineBlocks(trimmed, into: &results) }
+                if shape.others + shape.spaces > 0 { decodeTokens(trimmed, into: &results) }
             }
         }
-        if UUDecode.mayHoldBlocks(text) {
-            for block in UUDecode.blocks(in: text) where !block.data.isEmpty {
-                found.append(DecodedText(encoding: block.base64 ? .base64Lenient : .uuencode, data: block.data, name: block.name))
+        return (results.found, results.complete)
+    }
+
+    /// Payloads found so far, each once, at most ``maxResults``.
+    struct Results {
+        private(set) var found: [DecodedText] = []
+        private(set) var complete = true
+
+        mutating func add(_ items: [DecodedText]) {
+            for item in items where !found.contains(where: { $0.data == item.data }) {
+                guard found.count < EncodedText.maxResults else { complete = false; return }
+                found.append(item)
             }
         }
-        return found
     }
 
     /// Whether strictly decoded base64 text might be hex digits instead: its first 64
@@ -125,7 +151,7 @@ public enum EncodedText {
 
     /// Runs of consecutive base64-looking lines inside text that is not base64 as a
     /// whole (a pasted block in a mail body, in an element's prose), each decoded as a run.
-    private static func decodeLineBlocks(_ text: UnsafeBufferPointer<UInt8>, into found: inout [DecodedText]) {
+    private static func decodeLineBlocks(_ text: UnsafeBufferPointer<UInt8>, into results: inout Results) {
         var lines = LineReader(text)
         var blockStart: Int?
         var blockEnd = 0
@@ -135,7 +161,10 @@ public enum EncodedText {
             guard let start = blockStart, hasLongLine, blockEnd - start >= minimumBase64Length else { return }
             let block = UnsafeBufferPointer(rebasing: text[start..<blockEnd])
             let shape = TextShape(block)
-            if shape.looksLikeBase64 { decodeRun(block, shape: shape, into: &found) }
+            guard shape.looksLikeBase64 else { return }
+            var found: [DecodedText] = []
+            decodeRun(block, shape: shape, into: &found)
+            results.add(found)
         }
         while true {
             let lineStart = lines.offset
@@ -150,6 +179,34 @@ public enum EncodedText {
             }
         }
         finish()
+    }
+
+    /// Tokens between delimiters (space, tab, quotes, `,` `;` brackets, `<>`, `|`, `\\`),
+    /// each 32+ bytes long and base64-looking decoded as a run: a JSON string, a CSV field,
+    /// a `key=value` pair. Not split at line breaks, so a wrapped block stays one token.
+    private static func decodeTokens(_ text: UnsafeBufferPointer<UInt8>, into results: inout Results) {
+        var start = 0
+        func finish(_ end: Int) {
+            guard end - start >= minimumBase64Length, end - start < text.count else { return }
+            let token = trimmingSpace(UnsafeBufferPointer(rebasing: text[start..<end]))
+            let shape = TextShape(token)
+            guard shape.looksLikeBase64 else { return }
+            var found: [DecodedText] = []
+            decodeRun(token, shape: shape, into: &found)
+            results.add(found)
+        }
+        Self.tokenDelimiters.withUnsafeBufferPointer { delimiters in
+            for k in 0..<text.count where delimiters[Int(text[k])] != 0 {
+                finish(k)
+                start = k + 1
+            }
+        }
+        finish(text.count)
+    }
+
+    /// 1 for the bytes that end a token.
+    private static let tokenDelimiters: [UInt8] = (0...255).map { (c: Int) -> UInt8 in
+        Array(" \t\r\"',;{}[]()<>|\\".utf8).contains(UInt8(c)) ? 1 : 0
     }
 
     /// A line of a base64 block: alphabet only, or 16+ bytes with no space and at most

@@ -63,11 +63,11 @@ struct PayloadExtractor {
     /// comments and processing instructions.
     mutating func extract(from document: XMLDocument) {
         document.forEachTopLevelCommentOrPI(minimumLength: EncodedText.minimumBase64Length) { kind, text in
-            addDecoded(EncodedText.decode(text), at: path.xml(kind.pathStep))
+            addDecoded(EncodedText.decodeAll(text), at: path.xml(kind.pathStep))
         }
         document.walk { node, tracker in
             node.forEachMarkupText(minimumLength: EncodedText.minimumBase64Length) { kind, text in
-                addDecoded(EncodedText.decode(text), at: path.xml(tracker.path + kind.pathStep))
+                addDecoded(EncodedText.decodeAll(text), at: path.xml(tracker.path + kind.pathStep))
             }
             guard !taken.contains(node) else { return }
             let name = node.qname
@@ -85,7 +85,7 @@ struct PayloadExtractor {
                     findings.append(Finding(stage: .unchecked, rule: "xml.base64-undecodable", part: path.xml(tracker.path),
                                             detail: "an element of type base64Binary does not hold valid base64, so its content could not be scanned"))
                     // Still scan what a forgiving decoder makes of it, so a payload is named.
-                    addDecoded(EncodedText.decode(text), at: path.xml(tracker.path))
+                    addDecoded(EncodedText.decodeAll(text), at: path.xml(tracker.path))
                     return true
                 }
                 if handled { return }
@@ -104,15 +104,19 @@ struct PayloadExtractor {
                     return
                 }
             }
-            addDecoded(text.withUnsafeBufferPointer { EncodedText.decode($0) }, at: path.xml(tracker.path))
+            addDecoded(text.withUnsafeBufferPointer { EncodedText.decodeAll($0) }, at: path.xml(tracker.path))
         }
     }
 
     /// Hands out what ``EncodedText`` decoded at `partPath`. Its text stays in the scan
     /// view: only strictly decoded runs the guard recorded are cut.
-    private mutating func addDecoded(_ decoded: [DecodedText], at partPath: PartPath) {
-        for item in decoded {
+    private mutating func addDecoded(_ decoded: (found: [DecodedText], complete: Bool), at partPath: PartPath) {
+        for item in decoded.found {
             add(ExtractedPart(path: partPath, data: item.data, filename: item.name), base64Text: nil)
+        }
+        if !decoded.complete {
+            findings.append(Finding(stage: .unchecked, rule: "xml.payload-limit", part: partPath,
+                                    detail: "more than \(EncodedText.maxResults) encoded payloads in one text; the rest were not decoded or scanned"))
         }
     }
 

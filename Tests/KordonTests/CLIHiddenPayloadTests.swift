@@ -148,6 +148,28 @@ struct CLIHiddenPayloadTests {
         #expect(try Self.scan(Data(hex.utf8), name: "digest.txt").verdict == .clean)
     }
 
+    @Test("a JSON file with an EICAR base64 string, and a base64 text file inside a zip or a gzip: virus")
+    func structuredAndUnpacked() throws {
+        let json = Data(#"{"name": "invoice.com", "content": "\#(Self.encoded)"}"#.utf8)
+        Self.expectVirus(try Self.scan(json, name: "upload.json"), at: "decoded:base64", "JSON")
+        let zip = try Self.python("""
+            import sys, io, zipfile, base64
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+                z.writestr("attachment.b64", base64.encodebytes(sys.stdin.buffer.read()))
+            sys.stdout.buffer.write(buffer.getvalue())
+            """)
+        let zipped = try Self.scan(zip, name: "files.zip")
+        #expect(zipped.verdict == .quarantined)
+        #expect(zipped.findings.contains { $0.stage == .virus && $0.part.description.hasPrefix("unpacked:") && $0.part.description.hasSuffix("/decoded:base64") },
+                "\(zipped.findings.map { "\($0.rule) \($0.part)" })")
+        let gz = try Self.python("import sys, gzip, base64; sys.stdout.buffer.write(gzip.compress(base64.encodebytes(sys.stdin.buffer.read())))")
+        let gzipped = try Self.scan(gz, name: "attachment.b64.gz")
+        #expect(gzipped.verdict == .quarantined)
+        #expect(gzipped.findings.contains { $0.stage == .virus && $0.part.description.hasSuffix("/decoded:base64") },
+                "\(gzipped.findings.map { "\($0.rule) \($0.part)" })")
+    }
+
     /// The ClamAV stage decodes these streams (`UndecodedStream`); this checks the whole
     /// path through the CLI.
     @Test("a bare zlib, zstd or .lzma stream of EICAR as a file: virus; a zlib stream cut short: unchecked")

@@ -15,6 +15,9 @@ struct MessageWork {
     var route: Report.Route?
     /// Text found where it cannot be changed: decoded attachments, files inside archives.
     var uneditableTexts: [(path: PartPath, text: [UInt8])] = []
+    /// Text files libclamav unpacked that are still to be looked into for encoded
+    /// payloads (``Pipeline/scanHiddenPayloads(in:at:work:depth:)`` takes them).
+    var unpackedTextsToDecode: [(path: PartPath, text: [UInt8])] = []
     /// The rule set, once chosen.
     private(set) var rules: RuleSet?
     /// Whether the caller fixed the route.
@@ -63,6 +66,8 @@ struct MessageWork {
     /// Adds a ClamAV scan's findings and keeps the text files it unpacked.
     mutating func add(_ scan: ClamScanResult) {
         findings += scan.findings
-        uneditableTexts += scan.unpackedTexts.map { ($0.path, $0.text) }
+        let texts = scan.unpackedTexts.map { (path: $0.path, text: $0.text) }
+        uneditableTexts += texts
+        unpackedTextsToDecode += texts
     }
 }

@@ -2,8 +2,8 @@ import Foundation
 import KordonCore
 import KordonXML
 
-/// What a receiver could decode out of a part that libclamav takes as text: base64,
-/// hex or uuencoded files in it (``EncodedText``). Each is decoded, scanned as a part of
+/// What a receiver could decode out of a part that libclamav takes as text, or out of a
+/// text file libclamav unpacked from it: base64, hex or uuencoded files (``EncodedText``). Each is decoded, scanned as a part of
 /// its own, and looked into again, a few levels deep (base64 of a text of base64 …).
 /// Compressed streams libclamav does not open (bare zlib, zstd, `.lzma`) are the ClamAV
 /// stage's own business (`UndecodedStream`), at every depth: not decoded twice here.
@@ -12,12 +12,30 @@ extension Pipeline {
     static let maxHiddenDepth = 4
 
     /// Decodes and scans what `data`, the part at `path` (already scanned as it is),
-    /// hides when it is text: what ``EncodedText`` finds in it.
+    /// hides when it is text, and what the text files libclamav unpacked from it (a base64
+    /// file in a zip, a gzipped one) hide: what ``EncodedText`` finds in them.
     func scanHiddenPayloads(in data: Data, at path: PartPath, work: inout MessageWork, depth: Int = 0) {
-        guard depth < Self.maxHiddenDepth, TextSniffer.isText(data) else { return }
-        for item in EncodedText.decode(data) {
-            scanDecoded(item.data, at: path.appending("decoded:\(item.encoding.rawValue)"), filename: item.name,
-                        work: &work, depth: depth)
+        let unpacked = work.unpackedTextsToDecode
+        work.unpackedTextsToDecode = []
+        guard depth < Self.maxHiddenDepth else { return }
+        if TextSniffer.isText(data) {
+            let decoded = data.withUnsafeBytes { EncodedText.decodeAll($0.bindMemory(to: UInt8.self)) }
+            scanDecoded(decoded, in: path, work: &work, depth: depth)
+        }
+        for text in unpacked {
+            scanDecoded(text.text.withUnsafeBufferPointer { EncodedText.decodeAll($0) }, in: text.path, work: &work, depth: depth)
+        }
+    }
+
+    /// Scans what ``EncodedText`` decoded out of the text at `path`, each at
+    /// `<path>/decoded:<encoding>`; more than it takes out of one text is `unchecked`.
+    private func scanDecoded(_ decoded: (found: [DecodedText], complete: Bool), in path: PartPath, work: inout MessageWork, depth: Int) {
+        for item in decoded.found {
+            scanDecoded(item.data, at: path.appending("decoded:\(item.encoding.rawValue)"), filename: item.name, work: &work, depth: depth)
+        }
+        if !decoded.complete {
+            work.findings.append(Finding(stage: .unchecked, rule: "kordon.decode-limit", part: path,
+                                         detail: "more than \(EncodedText.maxResults) encoded payloads in one text; the rest were not decoded or scanned"))
         }
     }
 
