@@ -141,6 +141,7 @@ final class ScanPool: @unchecked Sendable {
                 return
             }
             let job = jobs[head]
+            jobs[head] = {}  // its captures (a whole message) go when it is done, not at the next compaction
             head += 1
             if head > 1024, head * 2 > jobs.count {  // compact the consumed prefix now and then
                 jobs.removeFirst(head)
