@@ -38,6 +38,7 @@ INFECTED_SHARE = 0.7
 def sample(seed, family, index):
     """The index-th sample of a family for a seed."""
     rng = random.Random("%s/%s/%d" % (seed, family, index))
+    random.seed("%s/%s/%d/boundaries" % (seed, family, index))  # email draws its MIME boundaries from here
     infected = rng.random() < INFECTED_SHARE
     made = FAMILIES[family](rng, infected)
     made.name = "%s-%05d-%s.%s" % (family, index, made.mutation.replace(":", "_").replace("/", "_"), made.ext)
