@@ -126,16 +126,34 @@ struct MIMETreeWalker {
         case .leaf:
             checkTransferEncoding(of: entity, at: PartPath.message.mime(path))
             if Self.messageTypes.contains(entity.mediaType), !entity.isMessagePartial,
-               let decoded = entity.decodedContent(), let inner = GMimeDocument(bytes: decoded) {
+               let decoded = entity.decodedContent(), let inner = embeddedMessage(decoded, at: path) {
                 // GMime keeps a transfer-encoded message/rfc822 as a leaf (RFC 2046 forbids the
                 // encoding, readers decode it anyway): parse the decoded message and walk it in place.
                 walkEmbedded(inner, in: entity, under: path, depth: depth + 1)
             } else {
                 deliverLeaf(entity, at: path, isXOPRoot: isXOPRoot)
+                // A message sent as a file (an .eml labelled application/octet-stream): a mail reader
+                // opens it as mail, so it is also walked like message/rfc822, under the part's path.
+                // Text parts are left alone: a body quoting headers is still text.
+                if !entity.mediaType.hasPrefix("text/"), !entity.isMessagePartial, let content = result.leaves.last?.part.data,
+                   MIMEHeaderSniffer.looksLikeMessage(content), let inner = embeddedMessage(content, at: path) {
+                    walkEmbedded(inner, in: entity, under: path, depth: depth + 1)
+                }
             }
         case .other:
             add(.unchecked, "mime.unparsable", Self.findingPath(path), "a MIME entity of an unknown kind")
         }
+    }
+
+    /// A message inside a part, prepared for GMime the way a whole message is (see ``MIMEInput``);
+    /// a header block readers disagree on is flagged at the part.
+    private mutating func embeddedMessage(_ content: Data, at path: [Int]) -> GMimeDocument? {
+        let input = MIMEInput(content)
+        if input.sniff.shape == .malformedHeaders {
+            add(.unchecked, "mime.malformed-header", Self.findingPath(path),
+                "a header line of an attached message is not a valid header field; MIME readers disagree on where its headers end")
+        }
+        return GMimeDocument(bytes: input.message)
     }
 
     private mutating func deliverLeaf(_ entity: GMimeEntity, at path: [Int], isXOPRoot: Bool) {

@@ -297,4 +297,34 @@ struct CLIFormDetectionTests {
         let sibling = Self.formData([("file", "decl.xml", "application/xml", clean), ("photo", "photo.bin", "application/octet-stream", binary)])
         Self.expectPassed(try Self.filter(sibling), sibling, format: "mime", "clean upload")
     }
+
+    // MARK: - Nested messages
+
+    /// A message carrying `inner` as an attached file labelled `type`.
+    static func forwarding(_ inner: Data, as type: String) throws -> Data {
+        try python("""
+            import sys, email.policy
+            from email.message import EmailMessage
+            m = EmailMessage(policy=email.policy.SMTP)
+            m['From'] = 'kz-gateway@customs.example.kz'
+            m['Subject'] = 'Forwarded'
+            m.set_content('forwarded')
+            maintype, subtype = sys.argv[1].split('/')
+            m.add_attachment(sys.stdin.buffer.read(), maintype=maintype, subtype=subtype, filename='fwd.eml')
+            sys.stdout.buffer.write(m.as_bytes(policy=email.policy.SMTP))
+            """, [type], input: inner)
+    }
+
+    @Test("a bare-CR message attached as a file or as base64 message/rfc822 is opened like mail: its attachment is scanned")
+    func attachedMessagesAreOpened() throws {
+        let hostile = try Self.mutate(try Self.mail(attaching: eicar), "m.replace(b'\\r\\n', b'\\r')")
+        let clean = try Self.mutate(try Self.mail(attaching: Data("an ordinary attachment".utf8)), "m.replace(b'\\r\\n', b'\\r')")
+        for type in ["application/octet-stream", "message/rfc822"] {
+            let message = try Self.forwarding(hostile, as: type)
+            if type == "message/rfc822" { #expect(message.range(of: Data("base64".utf8)) != nil, "Python no longer base64-encodes it") }
+            Self.expectHeld(try Self.filter(message), format: "mime", under: "mime/2/", type)
+            let sibling = try Self.forwarding(clean, as: type)
+            Self.expectPassed(try Self.filter(sibling), sibling, format: "mime", type)
+        }
+    }
 }
