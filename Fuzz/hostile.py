@@ -16,6 +16,8 @@ same shapes. A (seed, family, index) gives the same sample every time.
                       PDF; multipart/form-data without a header block
     b64places   7     base64 in short runs, CDATA, comments, PIs, schemaLocation, namespace URIs;
                       uuencode; text files of base64; raw zlib / deflate streams
+    clean       -     false-positive probes, all clean: long URLs and tokens, hex digests, PEM, JWT,
+                      PNG and PDF (zlib inside), mail with inline images, HTML, PDF attachments
 
 Run `python3 Fuzz/hostile.py OUTDIR --count N` to write the samples of every family."""
 
@@ -27,11 +29,12 @@ import sys
 sys.dont_write_bytecode = True  # no __pycache__ in fixtures/ or Benchmarks/
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hostile_archive import archive, encoding  # noqa: E402
+from hostile_clean import clean  # noqa: E402
 from hostile_mime import mime, mislabel  # noqa: E402
 from hostile_xml import b64places, b64stray, utf  # noqa: E402
 
 FAMILIES = {"encoding": encoding, "archive": archive, "utf": utf, "mime": mime,
-            "b64stray": b64stray, "mislabel": mislabel, "b64places": b64places}
+            "b64stray": b64stray, "mislabel": mislabel, "b64places": b64places, "clean": clean}
 INFECTED_SHARE = 0.7
 
 
