@@ -16,6 +16,7 @@ same shapes. A (seed, family, index) gives the same sample every time.
                       PDF; multipart/form-data without a header block
     b64places   7     base64 in short runs, CDATA, comments, PIs, schemaLocation, namespace URIs;
                       uuencode; text files of base64; raw zlib / deflate streams
+    havoc       -     a sample of another family with random byte edits (crashes, hangs)
     clean       -     false-positive probes, all clean: long URLs and tokens, hex digests, PEM, JWT,
                       PNG and PDF (zlib inside), mail with inline images, HTML, PDF attachments
 
@@ -36,6 +37,35 @@ from hostile_xml import b64places, b64stray, utf  # noqa: E402
 FAMILIES = {"encoding": encoding, "archive": archive, "utf": utf, "mime": mime,
             "b64stray": b64stray, "mislabel": mislabel, "b64places": b64places, "clean": clean}
 INFECTED_SHARE = 0.7
+
+
+def havoc(rng, infected):
+    """Robustness: a sample of another family with 1-8 random byte edits (flip, insert, delete,
+    duplicate or cut a run): for crashes and hangs first; a defect when EICAR still comes out."""
+    family = rng.choice(["archive", "utf", "mime", "b64stray", "mislabel", "b64places"])
+    base = FAMILIES[family](rng, infected)
+    data = bytearray(base.data)
+    for _ in range(rng.randint(1, 8)):
+        if len(data) < 8:
+            break
+        at, op = rng.randrange(len(data)), rng.choice(["flip", "insert", "delete", "duplicate", "cut"])
+        if op == "flip":
+            data[at] ^= 1 << rng.randrange(8)
+        elif op == "insert":
+            data[at:at] = bytes(rng.choice([0, 10, 13, 60, 62, 38, 34, 45, 61, 255, rng.getrandbits(8)]) for _ in range(rng.randint(1, 4)))
+        elif op == "delete":
+            del data[at:at + rng.randint(1, 16)]
+        elif op == "duplicate":
+            data[at:at] = data[at:at + rng.randint(1, 256)]
+        else:
+            del data[at + (len(data) - at) // 2:]
+    origin = "%s.%s" % (family, base.mutation)
+    base.family, base.mutation, base.data = "havoc", family, bytes(data)
+    base.variant, base.expect_clean = origin + " " + base.variant, False
+    return base
+
+
+FAMILIES["havoc"] = havoc
 
 
 def sample(seed, family, index):

@@ -153,6 +153,8 @@ def shape(rng, raw, how):
         value = b"\r\n\t".join(("".join(rng.choice("abcdef0123456789") for _ in range(70))).encode()
                                  for _ in range(rng.randint(100, 600)))
         return b"X-Signature: " + value + b"\r\n" + raw
+    if how == "garbled-boundary-param":  # `boundary="` lost: multipart/mixed;=====N== (found by havoc)
+        return head.replace(b'boundary="', b"", 1) + sep + body
     if how == "upper-boundary-param":  # parameter names are case-insensitive
         return head.replace(b"boundary=", b"BOUNDARY=", 1) + sep + body
     if how == "boundary-rfc2231":  # the boundary as an RFC 2231 extended parameter
@@ -182,7 +184,7 @@ SHAPES = {"plain": True, "from-line": False, "space-before-colon": False, "lower
           "unquoted-boundary": True, "upper-content-type": True, "cte-upper": True, "cte-unknown": False,
           "duplicate-content-type": False, "delimiter-padding": True, "upper-boundary-param": True,
           "boundary-rfc2231": False, "content-type-comment": False, "huge-header-block": True,
-          "very-long-header": True}
+          "very-long-header": True, "garbled-boundary-param": False}
 CTES = {"base64": True, "quoted-printable": True, "7bit": True, "x-uuencode": False, "base64-one-line": True,
         "base64-indented": False}
 

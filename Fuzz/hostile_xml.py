@@ -100,7 +100,11 @@ def b64stray(rng, infected):
     label, junk, two padded blocks, the URL-safe alphabet or no padding, in a Name300 element; a
     few in the base64Binary Content or a mail's base64 body instead."""
     mutation = rng.choice(STRAYS)
-    hows = [mutation] if mutation != "combo" else rng.sample(["bang", "dash", "nbsp", "data-label", "trailing-junk", "no-padding", "spaces"], 2)
+    hows = [mutation] if mutation != "combo" else rng.sample(
+        ["bang", "dash", "nbsp", "data-label", "trailing-junk", "no-padding", "spaces", "star-dot", "unicode-space",
+         "wrapped", "char-refs"], rng.randint(2, 3))
+    if "char-refs" in hows:  # last: it turns characters into markup the others would cut into
+        hows = [h for h in hows if h != "char-refs"] + ["char-refs"]
     size = rng.randint(192, 200)
     if "no-padding" in hows and size % 3 == 0:
         size += 1
@@ -141,7 +145,9 @@ PLACES = {"element": True, "element-cdata": True, "comment": True, "comment-labe
           "element-split-by-comment": True, "comment-long": True, "schema-location-long": True,
           "double-base64-content": True, "b64-text-gz": True, "b64-in-zip-member": True, "b64-csv-file": True,
           "data-uri-html-file": False, "nested-declaration-content": True, "mail-in-content": True,
-          "anyuri-data-uri": True, "signature-value": True}
+          "anyuri-data-uri": True, "signature-value": True, "uu-in-zip-member": True, "b64-in-tar-member": True, "b64-text-file-stray": False,
+          "b64-text-file-high-byte": False, "b64-text-file-nul": False,
+          "b64-in-bz2": True}
 
 
 def b64places(rng, infected):
@@ -180,9 +186,19 @@ def b64places(rng, infected):
     elif mutation == "data-uri-html-file":
         out, ext = ('<!DOCTYPE html>\n<html><body><p>Invoice</p><a href="data:application/octet-stream;base64,%s">'
                     "download</a></body></html>\n" % s).encode(), "html"
-    elif mutation == "nested-declaration-content":  # Content holds a declaration whose Content holds EICAR
-        inner = declaration(rng, payload(rng, True)) if infected else clean_declaration(rng)
-        doc = declaration(rng, xml_bytes(inner), "application/xml", "original.xml")
+    elif mutation == "nested-declaration-content":  # Content holds a declaration whose Content holds ... EICAR
+        doc = declaration(rng, payload(rng, True)) if infected else clean_declaration(rng)
+        for _ in range(rng.randint(1, 3)):
+            doc = declaration(rng, xml_bytes(doc), "application/xml", "original.xml")
+    elif mutation in ("uu-in-zip-member", "b64-in-tar-member", "b64-in-bz2"):  # text encodings inside containers
+        from hostile_archive import tar_bytes, zip_bytes
+        import bz2
+        if mutation == "uu-in-zip-member":
+            out, ext = zip_bytes([("attachment.uue", uuencode(data, "eicar.com").encode(), "deflate")]), "zip"
+        elif mutation == "b64-in-tar-member":
+            out, ext = tar_bytes([("attachment.b64", (wrap76(s) + "\n").encode())], rng.choice(["w", "w:gz"])), "tar"
+        else:
+            out, ext = bz2.compress((wrap76(s) + "\n").encode()), "bz2"
     elif mutation == "mail-in-content":  # Content holds a mail with the file attached
         doc = declaration(rng, mail_with_attachment(rng, data, "application/octet-stream", "a.bin"), "message/rfc822", "mail.eml")
     elif mutation == "anyuri-data-uri":  # SignatureAlgorithmId is xs:anyURI: a data: URI is valid there
@@ -216,6 +232,16 @@ def b64places(rng, infected):
         out, ext = (s + "\n").encode(), "txt"
     elif mutation == "b64-text-file-wrapped":
         out, ext = (wrap76(b64(data + clean_text(rng, 300)), 76) + "\n").encode(), "txt"
+    elif mutation == "b64-text-file-stray":  # a wrapped base64 text file with a stray character (found by havoc)
+        text = list(wrap76(b64(data + clean_text(rng, 300)), 76))
+        for _ in range(rng.randint(1, 3)):
+            text.insert(rng.randrange(100, len(text)), rng.choice("]!*#-\u00a0"))
+        out, ext = ("".join(text) + "\n").encode(), "txt"
+    elif mutation in ("b64-text-file-high-byte", "b64-text-file-nul"):  # one byte that is not text (found by havoc)
+        text = (wrap76(b64(data + clean_text(rng, 300)), 76) + "\n").encode()
+        at = rng.randrange(len(text))
+        junk = bytes([rng.randint(0x80, 0xff)]) if mutation.endswith("high-byte") else b"\x00"
+        out, ext = text[:at] + junk + text[at:], "txt"
     elif mutation == "b64-mime-text-body":
         mail = base_mail(rng)
         mail.set_content("The file, base64:\n\n" + wrap76(s, 76) + "\n")

@@ -269,10 +269,10 @@ def uu_blocks(text):
                 continue
             try:
                 out += binascii.a2b_uu(line)
-            except binascii.Error:
+            except (binascii.Error, ValueError):  # ValueError: not ASCII
                 try:
                     out += binascii.a2b_uu(line[:((ord(line[0]) - 32) & 63) * 4 // 3 + 5])
-                except (binascii.Error, IndexError):
+                except (binascii.Error, ValueError, IndexError):
                     pass
         found.append(("uudecode", bytes(out)))
     return found
@@ -324,9 +324,12 @@ def recover(data, headers=None):
             continue
         seen.add(digest)
         nodes += 1
-        for label, child in children(blob, headers, depth):
-            if child and len(child) >= 16 and child != blob:
-                if EICAR in child:
-                    return True, chain + [label]
-                queue.append((child, depth + 1, chain + [label]))
+        try:
+            for label, child in children(blob, headers, depth):
+                if child and len(child) >= 16 and child != blob:
+                    if EICAR in child:
+                        return True, chain + [label]
+                    queue.append((child, depth + 1, chain + [label]))
+        except Exception:  # a decoder tripped on hostile bytes: what it gave before still counts
+            pass
     return False, []
