@@ -36,6 +36,7 @@ URLSAFE_RUN = re.compile(r"[A-Za-z0-9_=-]{16,}")
 NOT_B64 = re.compile(r"[^A-Za-z0-9+/=]")
 UU_BLOCK = re.compile(r"^begin [0-7]{3,4} [^\r\n]*[\r\n]+(.*?)^end\b", re.M | re.S)
 HEADER_LINE = re.compile(rb"^(From |[!-9;-~]+[ \t]*:)")
+CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffd]")  # what text has none of
 FORM_START = re.compile(rb"^--([!-~]{1,70})\r?\n")
 
 
@@ -301,6 +302,8 @@ def children(blob, headers, depth):
         return
     yield from mail_parts(blob)
     text, codec = to_text(blob)
+    if len(CONTROL.findall(text, 0, 1 << 20)) > 0.1 * min(len(text), 1 << 20):
+        return  # binary, not text: no reader base64-decodes or parses it as it stands
     if codec != "utf-8":
         yield "transcode:" + codec, text.encode("utf-8")
     if text.lstrip().startswith("<"):
