@@ -123,6 +123,24 @@ struct ICAPContentEncodingTests {
         }
     }
 
+    @Test("a decoded body counts against the bound on bodies held at once: over it, 503 and try again")
+    func decodedBodyCountsAgainstTheBudget() async throws {
+        let server = try await ICAPTestServer.start(bufferBudget: 1 << 20)
+        do {
+            // 300 KB on the wire, 2 MB decoded: the body fits the budget, the decoded message does not.
+            let response = try await Self.respmod(server.port, body: try await gzipBomb(size: 2 << 20), encoding: "gzip")
+            #expect(response.status == 503)
+            #expect(response.header("Retry-After") == "1")
+            // Decoded within the budget, the same kind of body passes.
+            let fits = try await Self.respmod(server.port, body: try await contentCoded(Self.cleanPage, "gzip"), encoding: "gzip")
+            #expect(fits.status == 204)
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
+
     @Test("a decoding bomb (gzip of more zeros than limits.maxMessageSize) is held, and decoding stops at the limit")
     func bomb() async throws {
         try await withICAPServer({ $0.limits.maxMessageSize = 4 << 20 }) { server in

@@ -27,8 +27,9 @@ final class ICAPTestServer: Sendable {
         self.task = task
     }
 
-    /// Starts a server; `configure` adjusts the configuration (limits, queue, ICAP settings).
-    static func start(_ configure: (inout Configuration) throws -> Void = { _ in }) async throws -> ICAPTestServer {
+    /// Starts a server; `configure` adjusts the configuration (limits, queue, ICAP settings);
+    /// `bufferBudget` bounds the body bytes all connections hold (the service's default when `nil`).
+    static func start(bufferBudget: Int? = nil, _ configure: (inout Configuration) throws -> Void = { _ in }) async throws -> ICAPTestServer {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("kordon-icap-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
         var configuration = Configuration()
@@ -40,7 +41,7 @@ final class ICAPTestServer: Sendable {
         var logger = Logger(label: "kordon.icap.test")
         logger.logLevel = .warning
         let filter = try FilterService(configuration: configuration, logger: logger)
-        let icap = ICAPService(service: filter, configuration: configuration.service, logger: logger)
+        let icap = ICAPService(service: filter, configuration: configuration.service, logger: logger, bufferBudget: bufferBudget)
         let group = ServiceGroup(configuration: .init(services: [icap], logger: logger))
         let task = Task { try await group.run() }
         let address = try await icap.boundAddress()

@@ -12,6 +12,8 @@ struct ICAPResponder: Sendable {
     let service: FilterService
     let configuration: ServiceConfiguration.ICAP
     let logger: Logger
+    /// The bound on body bytes all connections hold: a decoded body counts against it too.
+    var budget: ICAPBufferBudget?
 
     /// Options-TTL: the ISTag in every answer tells clients of a reload sooner.
     static let optionsTTL = 300
@@ -51,12 +53,20 @@ struct ICAPResponder: Sendable {
     func answer(_ head: ICAPRequestHead, body: ByteBuffer, route: Report.Route?, may204: Bool) async -> ICAPAnswer {
         let received = Data(body.readableBytesView)
         let codings = (head.method == .reqmod ? head.requestHeader : head.responseHeader)?.bodyCodings ?? []
-        var message = received, held: [Finding] = []
+        var message = received, held: [Finding] = [], reserved = 0
         switch await HTTPContentCoding.decodeOffPool(received, codings: codings, limit: service.configuration.limits.maxMessageSize) {
         case .unencoded: break
-        case .decoded(let decoded, _): message = decoded
+        case .decoded(let decoded, _):
+            message = decoded
+            // It waits for its scan beside the body it came in (each up to the size limit).
+            reserved = decoded.count
         case .held(let finding): held = [finding]
         }
+        guard budget?.reserve(reserved) ?? true else {
+            service.metrics.recordBusy()
+            return .error(.serviceUnavailable, "too many bodies are being received at once; try again", headers: [("Retry-After", "1")])
+        }
+        defer { budget?.release(reserved) }
         let outcome: FilterService.Outcome
         do {
             outcome = try await service.filter(message, source: Self.source(head), route: route, transport: "icap", held: held)

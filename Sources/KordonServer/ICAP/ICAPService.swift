@@ -131,8 +131,9 @@ public final class ICAPService: Service, Sendable {
 
     private func makeShared() throws -> ICAPShared {
         let authorization = try configuration.http.bearerTokenFile.map { try BearerTokenFile(path: $0, logger: logger) }
-        return ICAPShared(responder: ICAPResponder(service: service, configuration: configuration.icap, logger: logger),
-                          limits: ICAPLimits(), budget: ICAPBufferBudget(limit: bufferBudget), authorization: authorization,
+        let budget = ICAPBufferBudget(limit: bufferBudget)
+        return ICAPShared(responder: ICAPResponder(service: service, configuration: configuration.icap, logger: logger, budget: budget),
+                          limits: ICAPLimits(), budget: budget, authorization: authorization,
                           maxBody: service.configuration.limits.maxMessageSize, queueBound: configuration.queue, logger: logger,
                           headTimeout: .seconds(Int64(configuration.icap.headTimeoutSeconds)))
     }
