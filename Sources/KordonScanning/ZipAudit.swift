@@ -23,6 +23,9 @@ struct ZipAudit {
         case unlistedMember
         /// More than one end-of-central-directory record outside member data.
         case severalDirectories
+        /// A local header that leaves its sizes to a zip64 extra field (`0xFFFFFFFF`):
+        /// libclamav 1.4 takes them as 4 GB, finds the member "out of file" and skips it.
+        case zip64LocalSizes
 
         /// The rule name reported for the problem (mapped to `unchecked`).
         var rule: String {
@@ -31,6 +34,7 @@ struct ZipAudit {
             case .inconsistentHeaders: "Kordon.Archive.Zip.InconsistentHeaders"
             case .unlistedMember: "Kordon.Archive.Zip.UnlistedMember"
             case .severalDirectories: "Kordon.Archive.Zip.SeveralDirectories"
+            case .zip64LocalSizes: "Kordon.Archive.Zip.Zip64LocalSizes"
             }
         }
     }
@@ -45,15 +49,15 @@ struct ZipAudit {
     private let bytes: UnsafeRawBufferPointer
 
     /// The problems of the zip in `bytes`; none when it reads the same for libclamav
-    /// and for a receiver, or when `bytes` has no end-of-central-directory record at
-    /// all (then neither `zipfile` nor Info-ZIP opens it, and libclamav walks its local
-    /// headers as it always does).
+    /// and for a receiver. A zip with no end-of-central-directory record (cut short, or
+    /// never finished) is read by libclamav and by streaming readers from its local
+    /// headers alone: those are checked for methods libclamav skips.
     static func problems(in bytes: UnsafeRawBufferPointer) -> Set<Problem> {
         ZipAudit(bytes: bytes).problems()
     }
 
     private func problems() -> Set<Problem> {
-        guard let end = endOfCentralDirectory() else { return [] }
+        guard let end = endOfCentralDirectory() else { return localHeaderProblems() }
         var problems: Set<Problem> = []
         // Offsets in the directory are relative to the archive's start; a zip appended
         // to other bytes (a self-extractor, or a concatenation) starts later. Python's
@@ -78,6 +82,7 @@ struct ZipAudit {
             if local.method != entry.method || (!local.sizesDeferred && !local.agrees(with: entry)) {
                 problems.insert(.inconsistentHeaders)
             }
+            if !local.sizesDeferred && local.hasZip64Sizes { problems.insert(.zip64LocalSizes) }
             if !entry.isEmptyDirectory, !Self.unpackedMethods.contains(entry.method) {
                 problems.insert(.unsupportedMethod(entry.method))
             }
@@ -97,6 +102,17 @@ struct ZipAudit {
         }
         if occurrences(of: 0x0605_4B50).filter({ !insideData($0) }).count > 1 {
             problems.insert(.severalDirectories)
+        }
+        return problems
+    }
+
+    /// The problems a walk of the local headers finds, for a zip without a central directory.
+    private func localHeaderProblems() -> Set<Problem> {
+        var problems: Set<Problem> = []
+        for offset in occurrences(of: 0x0403_4B50).prefix(Self.maxEntries) {
+            guard let local = localHeader(at: offset), !local.isEmpty else { continue }
+            if !Self.unpackedMethods.contains(local.method) { problems.insert(.unsupportedMethod(local.method)) }
+            if !local.sizesDeferred && local.hasZip64Sizes { problems.insert(.zip64LocalSizes) }
         }
         return problems
     }
@@ -128,6 +144,11 @@ struct ZipAudit {
         /// General-purpose bit 3: CRC and sizes follow the data in a descriptor.
         var sizesDeferred: Bool
         var dataStart: Int
+
+        /// Whether the sizes are left to a zip64 extra field.
+        var hasZip64Sizes: Bool { compressedSize == 0xFFFF_FFFF || size == 0xFFFF_FFFF }
+        /// Whether the header announces no data at all (a directory, an empty file).
+        var isEmpty: Bool { !sizesDeferred && compressedSize == 0 && size == 0 }
 
         /// Whether CRC and sizes agree with the central directory (a zip64 local
         /// header keeps its sizes in an extra field: `0xFFFFFFFF` defers to the directory).

@@ -45,15 +45,22 @@ struct ClamContainerTests {
         out('local-sizes-lie.zip', bytes(lying))
         inner = make(zipfile.ZIP_LZMA)
         out('nested-lzma-member.zip', make(zipfile.ZIP_DEFLATED, 'inner.zip', inner))
+        b = io.BytesIO()
+        with zipfile.ZipFile(b, 'w', zipfile.ZIP_DEFLATED) as z:
+            with z.open('e.com', 'w', force_zip64=True) as f: f.write(EICAR + bytes(4096))
+        out('zip64-local-sizes.zip', b.getvalue())
         for name in os.listdir('out'):
             z = zipfile.ZipFile(os.path.join('out', name))
             data = z.read(z.namelist()[-1])
             if name.startswith('nested'): data = zipfile.ZipFile(io.BytesIO(data)).read('e.com')
-            assert data == EICAR, name
+            assert data.startswith(EICAR), name
+        # Cut short: no central directory; streaming readers still read the local header.
+        out('cut-lzma-member.zip', make(zipfile.ZIP_LZMA, 'e.com', EICAR + bytes(2000))[:-40])
         """
 
     @Test("a zip whose member libclamav cannot unpack, or reads otherwise than unzip, is held as unchecked",
-          arguments: ["lzma-member.zip", "concatenated.zip", "local-sizes-lie.zip", "nested-lzma-member.zip"])
+          arguments: ["lzma-member.zip", "concatenated.zip", "local-sizes-lie.zip", "nested-lzma-member.zip",
+                      "zip64-local-sizes.zip", "cut-lzma-member.zip"])
     func hostileZip(_ name: String) throws {
         let data = try #require(try Self.python(Self.hostile)[name])
         // The same bytes twice: a flagged zip must not be cached as clean by libclamav.
@@ -75,10 +82,12 @@ struct ClamContainerTests {
         #expect(try rules("lzma-member.zip").contains("Kordon.Archive.Zip.UnsupportedMethod.14"))
         #expect(try rules("concatenated.zip").contains("Kordon.Archive.Zip.UnlistedMember"))
         #expect(try rules("local-sizes-lie.zip").contains("Kordon.Archive.Zip.InconsistentHeaders"))
+        #expect(try rules("zip64-local-sizes.zip").contains("Kordon.Archive.Zip.Zip64LocalSizes"))
+        #expect(try rules("cut-lzma-member.zip").contains("Kordon.Archive.Zip.UnsupportedMethod.14"))
     }
 
     /// Ordinary zips, written the ways real tools write them: none is held.
-    @Test("ordinary zips pass: stored, deflated, bzip2, zip64, data descriptors, directories, a stored zip inside")
+    @Test("ordinary zips pass: stored, deflated, bzip2, data descriptors, directories, a stored zip inside")
     func ordinaryZips() throws {
         let files = try Self.python("""
             text = b'Declaration of goods, nothing restricted. ' * 50
@@ -87,10 +96,10 @@ struct ClamContainerTests {
             out('bzip2.zip', make(zipfile.ZIP_BZIP2, 'a.txt', text))
             b = io.BytesIO()
             with zipfile.ZipFile(b, 'w', zipfile.ZIP_DEFLATED) as z:
-                with z.open('big.txt', 'w', force_zip64=True) as f: f.write(text)
+                z.writestr('a.txt', text)
                 z.mkdir('folder')
                 z.writestr('folder/b.txt', text)
-            out('zip64-and-directory.zip', b.getvalue())
+            out('with-directory.zip', b.getvalue())
             class Unseekable(io.RawIOBase):
                 def __init__(self): self.data = bytearray()
                 def writable(self): return True
