@@ -99,10 +99,16 @@ enum MIMEHeaderSniffer {
             // Blank and continuation lines before the first field: Python's `email` skips them
             // (or takes everything for a body); either way readers disagree.
             var oddStart = false
+            var onlyBlankLines = true
             while index < bytes.count, let current = line(at: index),
                   current.end == index || bytes[index] == 0x20 || bytes[index] == 0x09 {
                 oddStart = true
+                onlyBlankLines = onlyBlankLines && current.end == index
                 index = current.next
+            }
+            // Form parsers skip blank lines before the first delimiter (a preamble); so does GMime.
+            if oddStart, onlyBlankLines, let boundary = headerlessBoundary(at: index) {
+                return Sniff(shape: .headerlessMultipart(boundary: boundary), prefixLength: 0, bareCRLineEnds: bareCR)
             }
             let prefix = index
             guard index < bytes.count, bytes[index] != UInt8(ascii: "<") else { return notMessage }
@@ -145,7 +151,8 @@ enum MIMEHeaderSniffer {
             var end = first.end
             while end > start + 2, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
             let length = end - start - 2
-            guard (1...70).contains(length),
+            // RFC 2046 allows 70 characters; readers take longer ones too.
+            guard (1...200).contains(length),
                   (start + 2..<end).allSatisfy({ Self.isBoundaryCharacter(bytes[$0]) }),
                   let header = line(at: first.next), header.end > first.next,
                   fieldNameEnd(first.next, header.end) != nil else { return nil }
@@ -179,9 +186,14 @@ enum MIMEHeaderSniffer {
         }
 
         func isTelltale(_ start: Int, _ end: Int) -> Bool {
-            guard end - start <= 40 else { return false }
-            let name = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self).lowercased()
-            return name.hasPrefix("content-") || telltales.contains(name)
+            // Compared as lowercased ASCII bytes: no string is made per header line.
+            let name = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            let lower = { (k: Int) -> UInt8 in (65...90).contains(name[k]) ? name[k] | 0x20 : name[k] }
+            let equals = { (word: [UInt8]) -> Bool in word.count <= name.count && word.indices.allSatisfy { lower($0) == word[$0] } }
+            return equals(MIMEHeaderSniffer.contentPrefix) || MIMEHeaderSniffer.telltaleBytes.contains { $0.count == name.count && equals($0) }
         }
     }
+
+    private static let contentPrefix = Array("content-".utf8)
+    private static let telltaleBytes = telltales.map { Array($0.utf8) }
 }

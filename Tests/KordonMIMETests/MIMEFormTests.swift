@@ -46,6 +46,14 @@ import Testing
         #expect(input.output(fromWritten: input.message) == body)
     }
 
+    @Test func headerlessMultipartAfterABlankPreambleIsStillAMultipart() {
+        let body = Data("\r\n--XyZ\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nvalue\r\n--XyZ--\r\n".utf8)
+        #expect(MIMEHeaderSniffer.shape(of: body) == .headerlessMultipart(boundary: "XyZ"))
+        let result = parser.parse(body)
+        #expect(result.findings.isEmpty)
+        #expect(result.leaf("mime/1")?.part.data == Data("value".utf8))
+    }
+
     @Test func aDelimiterWithoutPartHeadersIsNotAMultipart() {
         #expect(!MIMEMessageParser.looksLikeMIME(Data("--\n".utf8)))
         #expect(!MIMEMessageParser.looksLikeMIME(Data("--- a list\n- item\n".utf8)))
