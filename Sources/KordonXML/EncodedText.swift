@@ -106,6 +106,21 @@ public enum EncodedText {
         }
     }
 
+    /// Whether `data` is ASCII text but for one byte in a hundred at most (or one: a stray high
+    /// byte or NUL that makes it "binary" to a sniffer, and that `base64 -di` or Python's
+    /// `b64decode` skip). Stops at the first few bytes of a binary file.
+    public static func isNearlyASCII(_ data: Data) -> Bool {
+        data.withUnsafeBytes { raw in
+            let allowed = max(1, raw.count / 100)
+            var strays = 0
+            for byte in raw where byte >= 0x7F || (byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D && byte != 0x0C) {
+                strays += 1
+                if strays > allowed { return false }
+            }
+            return !raw.isEmpty
+        }
+    }
+
     /// Whether strictly decoded base64 text might be hex digits instead: its first 64
     /// bytes are (random base64 has a letter past `f` within a few characters).
     static func mayBeHex(_ text: UnsafeBufferPointer<UInt8>) -> Bool {

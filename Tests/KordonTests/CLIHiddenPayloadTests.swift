@@ -133,7 +133,7 @@ struct CLIHiddenPayloadTests {
                 "\(report.findings.map { "\($0.rule) \($0.part)" })")
     }
 
-    @Test("a text file of base64 EICAR, wrapped or with a stray character: virus; a text file of prose or hex: clean")
+    @Test("a text file of base64 EICAR, wrapped, with a stray character or a stray NUL or high byte: virus; a text file of prose or hex: clean")
     func textFiles() throws {
         let wrapped = eicar.base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed]) + "\n"
         let report = try Self.scan(Data(wrapped.utf8), name: "payload.txt")
@@ -141,6 +141,13 @@ struct CLIHiddenPayloadTests {
         Self.expectVirus(report, at: "decoded:base64", "wrapped base64")
         let stray = try Self.scan(Data((Self.inserting("!") + "\n").utf8), name: "stray.txt")
         Self.expectVirus(stray, at: "decoded:base64-lenient", "base64 with a `!`")
+
+        for junk: UInt8 in [0x00, 0xE9] {
+            // One byte that makes a sniffer call the file binary; base64 -di skips it.
+            var bytes = Data(wrapped.utf8)
+            bytes.insert(junk, at: 30)
+            Self.expectVirus(try Self.scan(bytes, name: "junk.txt"), at: "decoded:base64-lenient", "a 0x\(String(junk, radix: 16)) byte")
+        }
 
         let prose = "Shipping note\n\nTwelve cartons of routers, model ABC-1234, leave Almaty on 3 March.\n"
         #expect(try Self.scan(Data(prose.utf8), name: "note.txt").verdict == .clean)

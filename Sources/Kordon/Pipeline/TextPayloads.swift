@@ -18,7 +18,8 @@ extension Pipeline {
         let unpacked = work.unpackedTextsToDecode
         work.unpackedTextsToDecode = []
         guard depth < Self.maxHiddenDepth else { return }
-        if TextSniffer.isText(data) {
+        // Text, or ASCII with a stray byte in it that makes a sniffer call it binary.
+        if EncodedText.isNearlyASCII(data) || TextSniffer.isText(data) {
             let decoded = data.withUnsafeBytes { EncodedText.decodeAll($0.bindMemory(to: UInt8.self)) }
             scanDecoded(decoded, in: path, work: &work, depth: depth)
         }
