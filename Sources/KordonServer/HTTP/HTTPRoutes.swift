@@ -82,12 +82,20 @@ struct HTTPRoutes: Sendable {
             return HTTPReply.error(.badRequest, code: "http.body", message: "the request body could not be read")
         }
         // A Content-Encoding is undone first: the pipeline filters what the receiver would read.
-        var decoded = message, held: [Finding] = []
+        var decoded = message, held: [Finding] = [], reserved = 0
         switch await HTTPContentCoding.decodeOffPool(message, codings: parameters.codings, limit: limit) {
         case .unencoded: break
-        case .decoded(let data, _): decoded = data
+        case .decoded(let data, _):
+            decoded = data
+            // It waits for its scan beside the body it came in: the same budget bounds both.
+            reserved = data.count
         case .held(let finding): held = [finding]
         }
+        guard budget.reserve(reserved) else {
+            service.metrics.recordBusy()
+            return HTTPReply.unavailable(ServiceUnavailable(code: "busy", description: "too many message bodies are held in memory; try again"))
+        }
+        defer { budget.release(reserved) }
         let outcome: FilterService.Outcome
         do {
             outcome = try await service.filter(decoded, source: parameters.source, route: parameters.route, transport: "http", held: held)
