@@ -35,15 +35,28 @@ def from_report(report, seconds=None):
             "rules": sorted({"%s:%s" % (f.get("stage"), f.get("rule")) for f in report.get("findings", [])})}
 
 
+def kill_group(process):
+    """Ends a kordon started here and whatever it started (its own process group), so that no
+    child keeps the pipes open."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
 def filter_one(kordon, config, path, bound):
     """One sample through `kordon filter` (to find which one crashed or hung a batch)."""
     report_path = path + ".report.json"
     start = time.monotonic()
+    process = subprocess.Popen([kordon, "filter", "--config", config, "--report", report_path, path],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     try:
-        done = subprocess.run([kordon, "filter", "--config", config, "--report", report_path, path],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=bound)
+        _, stderr = process.communicate(timeout=bound)
     except subprocess.TimeoutExpired:
+        kill_group(process)
         return {"verdict": "hang", "seconds": bound, "format": "?", "rules": []}
+    done = subprocess.CompletedProcess(process.args, process.returncode, None, stderr)
     seconds = time.monotonic() - start
     try:
         with open(report_path) as f:
@@ -68,14 +81,15 @@ class ScanRun:
         if jobs:
             command += ["--jobs", str(jobs)]
         self.started = time.monotonic()
-        self.process = subprocess.Popen(command + [directory], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.process = subprocess.Popen(command + [directory], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        start_new_session=True)
 
     def results(self, names):
         try:
             out, err = self.process.communicate(timeout=max(1, self.bound - (time.monotonic() - self.started)))
             timed_out = False
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            kill_group(self.process)
             out, err = self.process.communicate()
             timed_out = True
         self.seconds = time.monotonic() - self.started
