@@ -42,3 +42,13 @@ struct ReportMasking {
         string.utf8.contains { $0 >= 0x80 || ($0 &- 0x30) < 10 }
     }
 }
+
+extension Pipeline {
+    /// `text` with every personal identifier masked as in reports, for a name a transport
+    /// gives a message that came with it: an ICAP request's URL, a spool file's name, an
+    /// HTTP client's label. (A CLI user's own file path is left as typed.)
+    public func maskingIdentifiers(in text: String) -> String {
+        guard ReportMasking.mayHoldIdentifier(text) else { return text }
+        return engines.rules.everyPack.maskedName(text) ?? text
+    }
+}

@@ -210,7 +210,8 @@ public final class FilterService: Sendable {
         let head = Self.head(of: path)
         var decided: FilterResult?
         let record = try store.put(id: id, file: path) { sha256, size in
-            let result = pipeline.oversized(size: size, sha256: sha256, form: MessageForm.detect(head), source: source, route: route)
+            let result = pipeline.oversized(size: size, sha256: sha256, form: MessageForm.detect(head),
+                                            source: pipeline.maskingIdentifiers(in: source), route: route)
             decided = result
             return result.report
         }
@@ -248,6 +249,7 @@ public final class FilterService: Sendable {
     private func prepare(_ data: Data, source: String, route: Report.Route?, id: String?, held: [Finding] = []) throws -> Request {
         let current = try inUse()
         let pipeline = current.pipeline, cache = current.cache
+        let source = pipeline.maskingIdentifiers(in: source)  // a URL or file name the sender chose: no raw identifier in reports
         let started = ContinuousClock.now
         // Small messages are hashed where they arrive, so a cache hit never waits for a scanning thread.
         let digest = data.count <= Self.inlineDigestLimit ? SHA256Digest.hex(data) : nil
