@@ -45,13 +45,14 @@ struct HTTPMaskedNamesTests {
     @Test("Accept: application/json: 403, the kz.iin finding and the schema finding both masked, in the answer and the stored record")
     func jsonAnswerAndRecord() async throws {
         let server = try await HTTPSharedServer.get()
-        let answer = try await httpSend(server.url("/v1/filter?source=names.xml"), body: try Self.declaration(),
+        let answer = try await httpSend(server.url("/v1/filter?source=person-\(Self.iin).xml"), body: try Self.declaration(),
                                         headers: ["Accept": "application/json", "Content-Type": "application/xml"])
         #expect(answer.status == 403)
         #expect(!answer.text.contains(Self.iin), "\(answer.text)")
         #expect(!answer.headers.values.contains { $0.contains(Self.iin) })
         let report = try answer.report()
         #expect(report.verdict == .quarantined)
+        #expect(report.message.source == "person-\(Self.maskedIIN).xml", "the client's label is the sender's name for the message")
         #expect(report.findings.contains { $0.rule == "kz.iin" && $0.detail.contains("namespace URI") && $0.masked == Self.maskedIIN })
         #expect(report.findings.contains { $0.rule == "schema.invalid" && $0.part == "xml:/GoodsDeclaration/IIN_\(Self.maskedIIN)" },
                 "\(report.findings)")
