@@ -60,10 +60,28 @@ public enum MessageReader {
 
     private static func read(_ fd: Int32, limit: Int, buffering: Bool, capacity: Int) throws(FileDescriptorIO.Failure) -> MessageInput {
         let digest = SHA256Digest.Running()
-        var kept: Data? = buffering ? Data(capacity: min(capacity, limit)) : nil
-        var head = Data()
+        var kept: Data? = buffering ? Data() : nil
         var size = 0
-        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
+        if buffering, capacity > 0 {
+            // A file of known size is read straight into its buffer; the loop below only
+            // finds its end (or what was appended since `fstat`).
+            var data = Data(count: min(capacity, limit))
+            var failure: FileDescriptorIO.Failure?
+            size = data.withUnsafeMutableBytes { raw in
+                do throws(FileDescriptorIO.Failure) {
+                    return try FileDescriptorIO.read(fd, into: raw.baseAddress!, count: raw.count)
+                } catch {
+                    failure = error
+                    return 0
+                }
+            }
+            if let failure { throw failure }
+            data.count = size
+            data.withUnsafeBytes { digest.update($0) }
+            kept = data
+        }
+        var head = Data(kept?.prefix(headSize) ?? Data())
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: buffering && capacity > 0 ? 1 << 16 : chunkSize, alignment: 16)
         defer { chunk.deallocate() }
         while true {
             let count = try FileDescriptorIO.read(fd, into: chunk.baseAddress!, count: chunk.count)
