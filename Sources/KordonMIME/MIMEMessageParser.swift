@@ -46,7 +46,8 @@ public struct MIMEParseResult: Sendable {
 /// `mime.undecodable`, `mime.partial`, `mime.encrypted`, `mime.ambiguous`
 /// (a MIME header or parameter given twice with different values),
 /// `mime.encoded-container` (a transfer-encoded multipart or message/rfc822),
-/// `mime.malformed-header`, `mime.line-endings` (bare CRs where they change the parts).
+/// `mime.malformed-header`, `mime.line-endings` (bare CRs where they change the parts),
+/// `mime.no-boundary` (a multipart that lost its boundary parameter but is divided into parts).
 /// A part labelled as something else whose content is XML is inspected as XML and reported
 /// (`mime.type-mismatch`, a `policy` finding with action `report`).
 public struct MIMEMessageParser: Sendable {

@@ -203,6 +203,13 @@ struct MIMETreeWalker {
     /// Delivers a non-blank preamble or epilogue as a text leaf.
     private mutating func deliverFace(_ face: Data?, of multipart: GMimeEntity, at path: [Int], named name: String) {
         guard let face, face.contains(where: { ![0x20, 0x09, 0x0D, 0x0A].contains($0) }) else { return }
+        if name == "preamble", multipart.contentTypeParameter("boundary") == nil,
+           case .headerlessMultipart = MIMEHeaderSniffer.shape(of: face) {
+            // The boundary parameter is lost, but the body is delimited: a reader that takes the
+            // first delimiter for the boundary (as form parsers do) sees parts GMime did not split.
+            add(.unchecked, "mime.no-boundary", Self.findingPath(path),
+                "a multipart without a boundary parameter whose body is divided into parts; readers disagree on them")
+        }
         let part = ExtractedPart(path: PartPath.message.mime(path).appending(name), data: face,
                                  contentType: "text/plain", filename: nil)
         let leaf = MIMELeaf(part: part, contentID: nil, isXML: XMLSniffer.isXMLDocument(face), isXOPRoot: false)

@@ -71,6 +71,15 @@ import Testing
         }
     }
 
+    /// `boundary="` lost from the Content-Type while the body keeps its delimiters: readers that
+    /// take the first delimiter for the boundary see parts; held. A plain body is not.
+    @Test func multipartThatLostItsBoundaryIsHeldWhenItsBodyHasParts() {
+        let head = "From: a@example.kz\nSubject: s\nMIME-Version: 1.0\nContent-Type: multipart/mixed; ==Q==\"\n\n"
+        let parts = "--==Q==\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\nWDVP\n--==Q==--\n"
+        #expect(parser.parse(Data((head + parts).utf8)).rules.contains("mime.no-boundary"))
+        #expect(!parser.parse(Data((head + "just text\n").utf8)).rules.contains("mime.no-boundary"))
+    }
+
     @Test func contentTransferEncodingAloneMarksMail() {
         #expect(MIMEMessageParser.looksLikeMIME(Data("X-A: 1\nContent-Transfer-Encoding: base64\n\nWDVP\n".utf8)))
     }
