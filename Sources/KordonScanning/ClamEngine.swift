@@ -166,9 +166,7 @@ public final class ClamEngine: @unchecked Sendable {
                 result.unpackedTexts += inner.unpackedTexts
             case .overLimit:
                 result.findings.append(unchecked(UndecodedStream.overLimitRule, "decodes to more than MaxFileSize (\(limits.clamMaxFileSize) bytes)"))
-            case .truncated where stream.bytes.count >= UndecodedStream.minimumTruncatedSize:
-                result.findings.append(unchecked(UndecodedStream.truncatedRule, "is cut short"))
-            case .truncated where stream.mustDecode:
+            case .truncated where stream.cutShortMeansStream:
                 result.findings.append(unchecked(UndecodedStream.truncatedRule, "is cut short"))
             case .corrupt where stream.mustDecode:
                 result.findings.append(unchecked(UndecodedStream.corruptRule, "could not be opened by ClamAV nor decoded by Kordon"))

@@ -41,6 +41,17 @@ struct UndecodedStream {
     /// it either, it is `unchecked` (a stream merely sniffed is left alone then).
     var mustDecode = false
 
+    /// Whether input that ends before the stream does marks a stream cut short (held), not
+    /// bytes that only started like one (left alone). LZMA decodes random bytes without
+    /// complaint until they run out, so a .lzma header counts only with the unknown size
+    /// (eight `0xFF` bytes) that streaming writers put there, which binary formats do not.
+    var cutShortMeansStream: Bool {
+        if mustDecode { return true }
+        guard bytes.count >= Self.minimumTruncatedSize else { return false }
+        guard format == .lzmaAlone else { return true }
+        return bytes[bytes.startIndex + 5 ..< bytes.startIndex + 13].allSatisfy { $0 == 0xFF }
+    }
+
     /// Reported when a file libclamav could not open does not decode for Kordon either.
     static let corruptRule = "Kordon.Archive.Stream.Corrupt"
 
