@@ -47,6 +47,25 @@ struct ICAPContentEncodingTests {
         }
     }
 
+    @Test("a transfer coding other than chunked on the encapsulated response is undone too")
+    func transferCoding() async throws {
+        try await withSharedICAPServer { server in
+            let port = server.port
+            // brotli, which libclamav does not unpack on its own (it does gzip).
+            let body = [UInt8](try await contentCoded(Self.infectedPage, "br"))
+            let header = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: br, chunked\r\n\r\n"
+            let request = ICAPTestRequest.respmod(port: port, bodyLength: body.count, headers: ["Allow: 204"], responseHeader: header)
+                + ICAPTestRequest.chunked(body)
+            let response = try await icapBlocking {
+                let connection = try ICAPTestConnection(port: port)
+                try connection.send(request)
+                return try connection.readResponse()
+            }
+            #expect(response.httpStatus == 403)
+            #expect(response.header("X-Infection-Found")?.contains("EICAR") == true)
+        }
+    }
+
     @Test("REQMOD: an upload sent gzip-encoded with EICAR inside is blocked")
     func infectedUpload() async throws {
         try await withSharedICAPServer { server in
