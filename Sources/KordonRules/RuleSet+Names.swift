@@ -43,7 +43,9 @@ extension RuleSet {
     /// that could not be checked is masked whole.
     public func maskedName(_ name: String) -> String? {
         let bytes = Array(name.utf8)
-        let matches = scanName(bytes).filter { ($0.kind == .detector && $0.category != .publicRegistry) || $0.ruleID == "kordon.scan-failed" }
+        // Not through the clean-name cache: report strings (a detail with its line number)
+        // rarely repeat, and would crowd out the names that do.
+        let matches = scanNameUncached(bytes).filter { ($0.kind == .detector && $0.category != .publicRegistry) || $0.ruleID == "kordon.scan-failed" }
         guard !matches.isEmpty else { return nil }
         var result: [UInt8] = []
         result.reserveCapacity(bytes.count + 8 * matches.count)
