@@ -52,7 +52,10 @@ public enum EncodedText {
     static let labelWindow = 128
 
     /// Most payloads taken out of one text; past it the text is not fully checked.
-    public static let maxResults = 256
+    public static let maxResults = 1000
+    /// The shortest token of structured text considered (a 48-byte file): a file
+    /// list, a MIME type table or a URL holds shorter base64-looking tokens by the hundred.
+    static let minimumTokenLength = 64
 
     /// What a receiver could decode out of `data`.
     public static func decode(_ data: Data) -> [DecodedText] {
@@ -97,10 +100,14 @@ public enum EncodedText {
     struct Results {
         private(set) var found: [DecodedText] = []
         private(set) var complete = true
+        /// The bytes handed out, hashed whole: comparing each new payload with every
+        /// earlier one would be quadratic in a text of many near-equal runs.
+        private var seen: Set<Data> = []
 
         mutating func add(_ items: [DecodedText]) {
-            for item in items where !found.contains(where: { $0.data == item.data }) {
+            for item in items where !seen.contains(item.data) {
                 guard found.count < EncodedText.maxResults else { complete = false; return }
+                seen.insert(item.data)
                 found.append(item)
             }
         }
@@ -133,7 +140,7 @@ public enum EncodedText {
     /// exact (strict base64 or hex as a whole), so that nothing else needs trying.
     @discardableResult
     private static func decodeRun(_ run: UnsafeBufferPointer<UInt8>, shape: TextShape, afterLabel: Bool = false,
-                                  into found: inout [DecodedText]) -> Bool {
+                                  requireMixing: Bool = false, into found: inout [DecodedText]) -> Bool {
         if shape.isHex {
             if shape.hexDigits >= minimumHexLength, let data = HexText.decode(run) {
                 found.append(DecodedText(encoding: .hex, data: data, name: nil))
@@ -144,6 +151,9 @@ public enum EncodedText {
             if !data.isEmpty { found.append(DecodedText(encoding: .base64, data: data, name: nil)) }
             return true
         }
+        // A piece of a larger text (a token, a block of lines) is read forgivingly only when
+        // it mixes case and digits as base64 does: paths, URLs and MIME types do not.
+        guard !requireMixing || shape.isMixed else { return false }
         let whole = LenientBase64.decode(run, urlSafe: false)
         found.append(DecodedText(encoding: .base64Lenient, data: whole, name: nil))
         if shape.dashUnderscore > 0 {
@@ -178,7 +188,7 @@ public enum EncodedText {
             let shape = TextShape(block)
             guard shape.looksLikeBase64 else { return }
             var found: [DecodedText] = []
-            decodeRun(block, shape: shape, into: &found)
+            decodeRun(block, shape: shape, requireMixing: true, into: &found)
             results.add(found)
         }
         while true {
@@ -197,17 +207,18 @@ public enum EncodedText {
     }
 
     /// Tokens between delimiters (space, tab, quotes, `,` `;` brackets, `<>`, `|`, `\\`),
-    /// each 32+ bytes long and base64-looking decoded as a run: a JSON string, a CSV field,
+    /// each ``minimumTokenLength`` bytes long or more and base64-looking decoded as a run
+    /// (strict, or forgiving when mixed like base64): a JSON string, a CSV field,
     /// a `key=value` pair. Not split at line breaks, so a wrapped block stays one token.
     private static func decodeTokens(_ text: UnsafeBufferPointer<UInt8>, into results: inout Results) {
         var start = 0
         func finish(_ end: Int) {
-            guard end - start >= minimumBase64Length, end - start < text.count else { return }
+            guard end - start >= minimumTokenLength, end - start < text.count else { return }
             let token = trimmingSpace(UnsafeBufferPointer(rebasing: text[start..<end]))
             let shape = TextShape(token)
             guard shape.looksLikeBase64 else { return }
             var found: [DecodedText] = []
-            decodeRun(token, shape: shape, into: &found)
+            decodeRun(token, shape: shape, afterLabel: true, requireMixing: true, into: &found)
             results.add(found)
         }
         Self.tokenDelimiters.withUnsafeBufferPointer { delimiters in
@@ -333,6 +344,10 @@ struct TextShape {
         alphabet >= EncodedText.minimumBase64Length && alphabet * 10 >= (alphabet + others) * 9
             && (longestRun >= EncodedText.minimumRun || changes * 10 >= letters * 3)
     }
+
+    /// Case and digits change at one letter in four or more: random base64 changes at
+    /// about 0.6, base64 of ASCII text at 0.35 or more; paths, URLs, MIME types under 0.15.
+    var isMixed: Bool { changes * 4 >= letters }
 
     /// Hex digits (and the dashes of a UUID) and whitespace only.
     var isHex: Bool { notHex == 0 }

@@ -100,13 +100,31 @@ struct LenientPayloadTests {
         #expect(Self.recovers(text), "\(text)")
     }
 
+    @Test("a MIME type table, a file list and URLs by the hundred: complete, next to nothing decoded")
+    func structuredClean() {
+        let lines = (0..<400).map { i in
+            ["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\(i)\t\txlsx",
+             "libs/outcome/doc/src/themes/boostdoc/styles/github\(i)/highlight.min.css",
+             "https://www.debian.org/doc/packaging-manuals/copyright-format/\(i).0/"][i % 3]
+        }
+        let result = Array(lines.joined(separator: "\n").utf8).withUnsafeBufferPointer { EncodedText.decodeAll($0) }
+        #expect(result.complete)
+        // The whole text, read forgivingly both ways and after its first "label": no token, no line.
+        #expect(result.found.count <= 4)
+    }
+
     @Test("more payloads in one text than are taken out: not complete")
     func limit() {
-        let tokens = (0..<(EncodedText.maxResults + 1)).map { i in Data((0..<24).map { UInt8(truncatingIfNeeded: $0 &+ i &* 7) }).base64EncodedString() }
+        let tokens = (0..<(EncodedText.maxResults + 1)).map { (i: Int) -> String in
+            var bytes: [UInt8] = [UInt8(i >> 8), UInt8(i & 0xFF)]
+            for k in 0..<46 { bytes.append(UInt8(truncatingIfNeeded: k &* 31 &+ i &* 7)) }
+            return Data(bytes).base64EncodedString()
+        }
         let text = tokens.joined(separator: ", ")
         let result = Array(text.utf8).withUnsafeBufferPointer { EncodedText.decodeAll($0) }
-        #expect(result.found.count == EncodedText.maxResults)
-        #expect(!result.complete)
+        let count = result.found.count, complete = result.complete
+        #expect(count == EncodedText.maxResults)
+        #expect(!complete)
         let fewer = Array(tokens.prefix(10).joined(separator: ", ").utf8).withUnsafeBufferPointer { EncodedText.decodeAll($0) }
         #expect(fewer.complete)
         #expect(tokens.prefix(10).allSatisfy { token in fewer.found.contains { $0.data == Data(base64Encoded: token) } })
