@@ -156,3 +156,30 @@ struct CLIMemoryTests {
         Self.expectRefused(try Self.report(at: filterReport), size: file.size, sha256: file.sha256, format: "xml")
     }
 }
+
+/// A message within the limit costs a bounded multiple of its size, not six copies of it.
+@Suite("CLI: memory of a large message within the limit")
+struct CLILargeMessageMemoryTests {
+    @Test("kordon filter passes a 30 MB declaration with one attachment using at most 3.2 times its size above the engines")
+    func largeDeclaration() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let large = directory.appendingPathComponent("large"), small = directory.appendingPathComponent("small")
+        try makeCorpus(in: large, ["--count", "1", "--attachment-size", String(22_500_000)])
+        try makeCorpus(in: small, ["--count", "1", "--attachment-size", "1024"])
+        let document = try #require(try FileManager.default.contentsOfDirectory(atPath: large.path).first)
+        let path = large.appendingPathComponent(document).path
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+        let tiny = small.appendingPathComponent(try #require(try FileManager.default.contentsOfDirectory(atPath: small.path).first)).path
+
+        let engines = try CLIMemoryTests.measured(["filter", tiny])
+        let filtered = try CLIMemoryTests.measured(["filter", "--report", directory.appendingPathComponent("r.json").path, path])
+        #expect(engines.status == 0)
+        #expect(filtered.status == 0)
+        let report = try CLIMemoryTests.report(at: directory.appendingPathComponent("r.json").path)
+        #expect(report.verdict == .clean)
+        #expect(report.message.size == size)
+        let perByte = Double(filtered.peak - engines.peak) / Double(size)
+        #expect(perByte <= 3.2, "peak RSS \(filtered.peak / 1_048_576) MB, engines \(engines.peak / 1_048_576) MB: \(perByte)x the message")
+    }
+}
