@@ -314,6 +314,9 @@ ENCODINGS = {  # mutation -> (Content-Encoding value, encoder, a clean control m
     "identity": ("identity", lambda d: d, True),
     "gzip-whitespace": (" gzip ", lambda d: gzip.compress(d, mtime=0), True),
     "gzip-chunked": ("gzip", lambda d: gzip.compress(d, mtime=0), True),  # sent Transfer-Encoding: chunked
+    # a transfer coding besides chunked, no Content-Encoding: Transfer-Encoding: gzip, chunked
+    "te-gzip": (None, lambda d: gzip.compress(d, mtime=0), True), "te-deflate": (None, zlib.compress, True),
+    "te-br": (None, lambda d: _tool("brotli", ["-c"], d), True),
     "gzip-bomb": ("gzip", None, False), "deflate-bomb": ("deflate", None, False),
 }
 
@@ -339,11 +342,14 @@ def encoding(rng, infected):
         body, media = zip_bytes(inner_members(rng, infected, "deflate")), "application/zip"
     encoded = bomb(body, 31 if mutation == "gzip-bomb" else 15, rng) if encode is None else encode(body)
     if encoded is None:  # the tool is not installed: send gzip so the sample still counts
-        mutation, label, encoded = "gzip", "gzip", gzip.compress(body, mtime=0)
+        mutation, label, encoded = ("te-gzip", None) if mutation.startswith("te-") else ("gzip", "gzip")
+        encoded = gzip.compress(body, mtime=0)
     transport = rng.choice(["http", "icap", "icap-reqmod"])
     headers = {"Content-Encoding": label, "Content-Type": media}
     if mutation == "gzip-chunked":
         transport = rng.choice(["http", "icap-reqmod"])
         headers["Transfer-Encoding"] = "chunked"
+    elif mutation.startswith("te-"):
+        headers = {"Content-Type": media, "Transfer-Encoding": "%s, chunked" % mutation[3:]}
     return Sample("encoding", mutation, encoded, infected, "body", "%s %s" % (transport, inner), transport,
                   headers, expect_clean=valid)

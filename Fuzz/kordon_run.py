@@ -159,7 +159,9 @@ class Server:
     def _http(self, sample, bound):
         c = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=bound)
         headers = dict(sample.headers, Accept="application/json")
-        if headers.pop("Transfer-Encoding", None) == "chunked":  # http.client writes the chunks
+        if "chunked" in headers.get("Transfer-Encoding", ""):  # http.client writes the chunks
+            if headers["Transfer-Encoding"] == "chunked":
+                del headers["Transfer-Encoding"]
             pieces = [sample.data[i:i + 1000] for i in range(0, len(sample.data), 1000)]
             c.request("POST", "/v1/filter", body=iter(pieces), headers=headers, encode_chunked=True)
         else:
@@ -178,9 +180,9 @@ class Server:
 
     def _icap(self, sample, bound):
         """RESPMOD (a download: the sample is the response body) or REQMOD (an upload: a POST)."""
-        chunked = sample.headers.get("Transfer-Encoding") == "chunked"
+        coding = sample.headers.get("Transfer-Encoding")  # "chunked", or "gzip, chunked": ICAP chunks it anyway
         fields = "".join("%s: %s\r\n" % item for item in sample.headers.items() if item[0] != "Transfer-Encoding")
-        length = "Transfer-Encoding: chunked\r\n" if chunked else "Content-Length: %d\r\n" % len(sample.data)
+        length = "Transfer-Encoding: %s\r\n" % coding if coding else "Content-Length: %d\r\n" % len(sample.data)
         if sample.transport == "icap-reqmod":
             request_head = ("POST http://origin.test/upload HTTP/1.1\r\nHost: origin.test\r\n%s%s\r\n" % (fields, length)).encode()
             head = ("REQMOD icap://127.0.0.1/kordon ICAP/1.0\r\nHost: 127.0.0.1\r\nAllow: 204\r\n"

@@ -282,6 +282,8 @@ def uu_blocks(text):
 def children(blob, headers, depth):
     if depth == 0 and headers.get("Content-Encoding"):
         yield "content-encoding", content_encoding(blob, headers["Content-Encoding"])
+    if depth == 0 and headers.get("Transfer-Encoding", "chunked") != "chunked":  # chunks are the transport's
+        yield "transfer-encoding", content_encoding(blob, headers["Transfer-Encoding"].replace("chunked", ""))
     if blob.startswith(b"\x1f\x8b"):
         yield "gzip", inflate(blob, 31)
     if len(blob) > 2 and blob[0] & 0x0F == 8 and (blob[0] << 8 | blob[1]) % 31 == 0:
