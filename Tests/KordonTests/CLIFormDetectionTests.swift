@@ -298,6 +298,20 @@ struct CLIFormDetectionTests {
         Self.expectPassed(try Self.filter(sibling), sibling, format: "mime", "clean upload")
     }
 
+    @Test("a sanitized form-data upload is written back as a body without a header block, in its own line ends")
+    func sanitizedUploadKeepsItsShape() throws {
+        let note = try Data(contentsOf: repositoryRoot.appendingPathComponent("fixtures/restricted/note-person.txt"))
+        for newline in ["\r\n", "\n"] {
+            let crlf = Self.formData([("note", nil, "text/plain; charset=utf-8", note)])
+            let body = newline == "\r\n" ? crlf : Data(String(decoding: crlf, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n").utf8)
+            let result = try Self.filter(body)
+            #expect(result.status == 0, "\(result.report.findings)")
+            #expect(result.report.verdict == .sanitized)
+            #expect(result.output.starts(with: Data("------WebKitFormBoundary7MA4YWxkTrZu0gW\(newline)Content-Disposition".utf8)))
+            #expect(result.output.range(of: Data("multipart/form-data".utf8)) == nil)
+        }
+    }
+
     // MARK: - Nested messages
 
     /// A message carrying `inner` as an attached file labelled `type`.
