@@ -26,6 +26,10 @@ struct ZipAudit {
         /// A local header that leaves its sizes to a zip64 extra field (`0xFFFFFFFF`):
         /// libclamav 1.4 takes them as 4 GB, finds the member "out of file" and skips it.
         case zip64LocalSizes
+        /// Local headers but no end-of-central-directory record: a zip cut short. Streaming
+        /// readers (and Python's `zlib.decompressobj` on a member) still recover the start of
+        /// its members; libclamav recovers nothing of a member whose stream breaks off.
+        case noCentralDirectory
 
         /// The rule name reported for the problem (mapped to `unchecked`).
         var rule: String {
@@ -35,6 +39,7 @@ struct ZipAudit {
             case .unlistedMember: "Kordon.Archive.Zip.UnlistedMember"
             case .severalDirectories: "Kordon.Archive.Zip.SeveralDirectories"
             case .zip64LocalSizes: "Kordon.Archive.Zip.Zip64LocalSizes"
+            case .noCentralDirectory: "Kordon.Archive.Zip.NoCentralDirectory"
             }
         }
     }
@@ -50,8 +55,8 @@ struct ZipAudit {
 
     /// The problems of the zip in `bytes`; none when it reads the same for libclamav
     /// and for a receiver. A zip with no end-of-central-directory record (cut short, or
-    /// never finished) is read by libclamav and by streaming readers from its local
-    /// headers alone: those are checked for methods libclamav skips.
+    /// never finished) but with a member is not vouched for (`noCentralDirectory`), and its
+    /// local headers say what else libclamav would miss.
     static func problems(in bytes: UnsafeRawBufferPointer) -> Set<Problem> {
         ZipAudit(bytes: bytes).problems()
     }
@@ -110,7 +115,10 @@ struct ZipAudit {
     private func localHeaderProblems() -> Set<Problem> {
         var problems: Set<Problem> = []
         for offset in occurrences(of: 0x0403_4B50).prefix(Self.maxEntries) {
-            guard let local = localHeader(at: offset), !local.isEmpty else { continue }
+            guard let local = localHeader(at: offset) else { continue }
+            // Even a header that says "empty": sizes are what a zip that lies changes.
+            problems.insert(.noCentralDirectory)
+            guard !local.isEmpty else { continue }
             if !Self.unpackedMethods.contains(local.method) { problems.insert(.unsupportedMethod(local.method)) }
             if !local.sizesDeferred && local.hasZip64Sizes { problems.insert(.zip64LocalSizes) }
         }

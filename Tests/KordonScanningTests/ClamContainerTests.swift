@@ -56,11 +56,13 @@ struct ClamContainerTests {
             assert data.startswith(EICAR), name
         # Cut short: no central directory; streaming readers still read the local header.
         out('cut-lzma-member.zip', make(zipfile.ZIP_LZMA, 'e.com', EICAR + bytes(2000))[:-40])
+        whole = make(zipfile.ZIP_DEFLATED, 'e.com', EICAR + os.urandom(3000))
+        out('cut-deflate-member.zip', whole[:whole.find(b'PK\\x01\\x02') - 100])
         """
 
     @Test("a zip whose member libclamav cannot unpack, or reads otherwise than unzip, is held as unchecked",
           arguments: ["lzma-member.zip", "concatenated.zip", "local-sizes-lie.zip", "nested-lzma-member.zip",
-                      "zip64-local-sizes.zip", "cut-lzma-member.zip"])
+                      "zip64-local-sizes.zip", "cut-lzma-member.zip", "cut-deflate-member.zip"])
     func hostileZip(_ name: String) throws {
         let data = try #require(try Self.python(Self.hostile)[name])
         // The same bytes twice: a flagged zip must not be cached as clean by libclamav.
@@ -84,6 +86,7 @@ struct ClamContainerTests {
         #expect(try rules("local-sizes-lie.zip").contains("Kordon.Archive.Zip.InconsistentHeaders"))
         #expect(try rules("zip64-local-sizes.zip").contains("Kordon.Archive.Zip.Zip64LocalSizes"))
         #expect(try rules("cut-lzma-member.zip").contains("Kordon.Archive.Zip.UnsupportedMethod.14"))
+        #expect(try rules("cut-deflate-member.zip").contains("Kordon.Archive.Zip.NoCentralDirectory"))
     }
 
     /// Ordinary zips, written the ways real tools write them: none is held.
