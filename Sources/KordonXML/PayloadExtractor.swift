@@ -91,20 +91,22 @@ struct PayloadExtractor {
                 if handled { return }
             }
             guard node.textLength >= EncodedText.minimumBase64Length else { return }
-            let text = node.textBytes()
-            if text.count >= Self.minimumFallbackLength {
-                // Long strictly valid base64, the common payload: decoded without looking further.
-                let stripped = Base64.strippingWhitespace(text)
-                if stripped.count >= Self.minimumFallbackLength, let decoded = Base64.decode(stripped) {
-                    add(ExtractedPart(path: path.xml(tracker.path), data: decoded), base64Text: PayloadText(stripped))
-                    if stripped.withUnsafeBufferPointer(EncodedText.mayBeHex),
-                       let hex = stripped.withUnsafeBufferPointer(HexText.decode) {
-                        add(ExtractedPart(path: path.xml(tracker.path), data: hex), base64Text: nil)
+            // Read in place too: an untyped payload can be as large as a typed one. The
+            // decoders skip XML whitespace themselves, so the text is not stripped first.
+            node.withTextBytes { text in
+                if text.count >= Self.minimumFallbackLength, let decoded = Base64.decode(text) {
+                    // Long strictly valid base64, the common payload: decoded without looking further.
+                    let payloadText = PayloadText(stripping: text)
+                    if payloadText.count >= Self.minimumFallbackLength {
+                        add(ExtractedPart(path: path.xml(tracker.path), data: decoded), base64Text: payloadText)
+                        if EncodedText.mayBeHex(text), let hex = HexText.decode(text) {
+                            add(ExtractedPart(path: path.xml(tracker.path), data: hex), base64Text: nil)
+                        }
+                        return
                     }
-                    return
                 }
+                addDecoded(EncodedText.decodeAll(text), at: path.xml(tracker.path))
             }
-            addDecoded(text.withUnsafeBufferPointer { EncodedText.decodeAll($0) }, at: path.xml(tracker.path))
         }
     }
 
