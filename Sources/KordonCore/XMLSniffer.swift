@@ -44,9 +44,9 @@ public struct XMLSniff: Sendable, Equatable {
 ///
 /// One detector for the whole message (`MessageForm`), for MIME parts (whose label does not
 /// decide) and for the XML stage's own encoding handling, so that the three agree.
-/// Reads at most the first and last 4 KB.
+/// Reads the leading whitespace and a few units after it, and at most the last 4 KB.
 public enum XMLSniffer {
-    /// How many bytes at each end are looked at.
+    /// How many bytes at the end are looked at, and how much whitespace may follow leading junk.
     static let window = 4096
 
     /// How the data starts, when it starts like XML; `nil` otherwise.
@@ -57,8 +57,10 @@ public enum XMLSniffer {
     /// Data that has only NULs and byte order marks before an ASCII `<?xml ` declaration
     /// is XML with ``XMLSniff/hasLeadingJunk``.
     public static func sniff(_ data: Data) -> XMLSniff? {
-        data.prefix(window).withUnsafeBytes { raw in
-            sniff(Array(raw.bindMemory(to: UInt8.self)))
+        // The whole buffer, not a window: XML may start with any amount of whitespace before
+        // its root element, and every loop below stops at the first unit that is not whitespace.
+        data.withUnsafeBytes { raw in
+            sniff(raw.bindMemory(to: UInt8.self))
         }
     }
 
@@ -81,8 +83,8 @@ public enum XMLSniffer {
 
     // MARK: - Start
 
-    private static func sniff(_ head: [UInt8]) -> XMLSniff? {
-        let b = head + [UInt8](repeating: 0xA5, count: max(0, 4 - head.count))  // padding no rule matches
+    private static func sniff(_ head: UnsafeBufferPointer<UInt8>) -> XMLSniff? {
+        let b = Array(head.prefix(4)) + [UInt8](repeating: 0xA5, count: max(0, 4 - head.count))  // padding no rule matches
         let candidates: [(XMLByteForm, Int)]
         switch (b[0], b[1], b[2], b[3]) {
         case (0x00, 0x00, 0xFE, 0xFF): candidates = [(.utf32(littleEndian: false), 4)]
@@ -104,7 +106,7 @@ public enum XMLSniffer {
     }
 
     /// The sniff when, in `form` after `byteOrderMarkLength` bytes, whitespace and then `<` come.
-    private static func start(of head: [UInt8], form: XMLByteForm, byteOrderMarkLength bom: Int) -> XMLSniff? {
+    private static func start(of head: UnsafeBufferPointer<UInt8>, form: XMLByteForm, byteOrderMarkLength bom: Int) -> XMLSniff? {
         var k = 0
         while let unit = unit(head, form, bom, k), isSpace(unit) { k += 1 }
         guard unit(head, form, bom, k) == 0x3C else { return nil }
@@ -118,17 +120,17 @@ public enum XMLSniffer {
     }
 
     /// NULs and byte order marks (of any form), then whitespace and an ASCII `<?xml ` declaration.
-    private static func junkBeforeDeclaration(_ head: [UInt8]) -> XMLSniff? {
+    private static func junkBeforeDeclaration(_ head: UnsafeBufferPointer<UInt8>) -> XMLSniff? {
         var k = 0
         while k < min(head.count, 64), [0x00, 0xEF, 0xBB, 0xBF, 0xFE, 0xFF].contains(head[k]) { k += 1 }
         guard k > 0 else { return nil }
-        while k < head.count, isSpace(UInt32(head[k])) { k += 1 }
-        guard head[k...].starts(with: Array("<?xml".utf8)), head.count > k + 5, isSpace(UInt32(head[k + 5])) else { return nil }
+        while k < head.count, k < window, isSpace(UInt32(head[k])) { k += 1 }
+        guard head.count > k + 5, head[k..<(k + 5)].elementsEqual("<?xml".utf8), isSpace(UInt32(head[k + 5])) else { return nil }
         return XMLSniff(form: .ascii, byteOrderMarkLength: 0, hasDeclaration: true, hasLeadingJunk: true)
     }
 
     /// The `index`-th code unit after the byte order mark, `nil` past the end.
-    private static func unit(_ bytes: [UInt8], _ form: XMLByteForm, _ bom: Int, _ index: Int) -> UInt32? {
+    private static func unit(_ bytes: UnsafeBufferPointer<UInt8>, _ form: XMLByteForm, _ bom: Int, _ index: Int) -> UInt32? {
         let width = form.unitWidth
         let at = bom + index * width
         guard at + width <= bytes.count else { return nil }
@@ -160,7 +162,7 @@ public enum XMLSniffer {
         guard (data.count - bom) % width == 0 else { return false }
         let tailLength = min(data.count - bom, window - window % width)
         return data.suffix(tailLength).withUnsafeBytes { raw -> Bool in
-            let tail = Array(raw.bindMemory(to: UInt8.self))
+            let tail = raw.bindMemory(to: UInt8.self)
             var k = tail.count / width - 1
             while k >= 0, let unit = unit(tail, form, 0, k), isSpace(unit) { k -= 1 }
             return k >= 0 && unit(tail, form, 0, k) == 0x3E

@@ -135,6 +135,19 @@ struct CLIFormDetectionTests {
         }
     }
 
+    @Test("XML after 20 KB of whitespace (allowed before the root element) is still XML")
+    func longLeadingWhitespaceIsXML() throws {
+        let hostile = try Self.declaration(embedding: eicar)
+        for codec in ["utf-8", "utf-32-be"] {
+            let document = try Self.python("""
+                import re, sys
+                text = re.sub(r'^<\\?xml[^>]*\\?>\\s*', '', sys.stdin.buffer.read().decode('utf-8'))
+                sys.stdout.buffer.write((' \\n' * 10000 + text).encode(sys.argv[1]))
+                """, [codec], input: hostile)
+            Self.expectHeld(try Self.filter(document), format: "xml", under: "xml:/", codec)
+        }
+    }
+
     @Test("XML in an encoding Kordon does not read (EBCDIC, UCS-4 2143) is held as XML, never passed as a clean file")
     func unreadableEncodingsAreHeld() throws {
         let hostile = try Self.declaration(embedding: eicar)

@@ -60,6 +60,14 @@ struct XMLEncodingFormTests {
         return Data(output)
     }
 
+    @Test("any amount of whitespace may come before the root element, in every form")
+    func longLeadingWhitespace() {
+        let text = String(repeating: " \n", count: 10_000) + "<a/>"
+        #expect(XMLSniffer.sniff(Data(text.utf8))?.form == .ascii)
+        #expect(XMLSniffer.sniff(Self.utf32(text, littleEndian: false, byteOrderMark: false))?.form == .utf32(littleEndian: false))
+        #expect(XMLSniffer.isXMLDocument(Self.utf32(text, littleEndian: true, byteOrderMark: true)))
+    }
+
     @Test("EBCDIC and UCS-4 in the unusual orders are XML, and refused with xml.encoding")
     func unreadableFormsAreRefused() {
         let ebcdic = Data([0x4C, 0x6F, 0xA7, 0x94, 0x93, 0x40])  // "<?xml " in IBM037
