@@ -30,9 +30,9 @@ public struct DecodedText: Sendable, Equatable {
 /// - hex digits only (with `-`: UUIDs) are never read as base64; ``minimumHexLength``
 ///   digits or more are decoded as hex;
 /// - "mostly base64" text — 90% of its non-space bytes in the alphabet (`+/`, `-_`, `=`),
-///   and either a run of 24 such bytes or the case-and-digit mixing random base64 has,
-///   which prose lacks — is decoded forgivingly (with `-_` both dropped and read as the
-///   URL-safe alphabet, when it has any); when a label (`data:…;base64,`,
+///   and the case-and-digit mixing base64 has (``TextShape/isMixed``), which prose, codes,
+///   URLs and paths lack — is decoded forgivingly (with `-_` dropped or read as the
+///   URL-safe alphabet, whichever `+/` against `-_` says, both when it cannot tell); when a label (`data:…;base64,`,
 ///   `base64:`, a namespace before a location) precedes the run, the run after it
 ///   is decoded as well;
 /// - unless the whole was exact, blocks of base64-looking lines inside the text, and
@@ -46,8 +46,6 @@ public enum EncodedText {
     public static let minimumBase64Length = 32
     /// The fewest hex digits considered (64 bytes): shorter hex is a digest or an identifier.
     public static let minimumHexLength = 128
-    /// The shortest alphabet run that by itself makes text look like base64.
-    static let minimumRun = 24
     /// A label may end this far into the text at most.
     static let labelWindow = 128
 
@@ -140,7 +138,7 @@ public enum EncodedText {
     /// exact (strict base64 or hex as a whole), so that nothing else needs trying.
     @discardableResult
     private static func decodeRun(_ run: UnsafeBufferPointer<UInt8>, shape: TextShape, afterLabel: Bool = false,
-                                  requireMixing: Bool = false, into found: inout [DecodedText]) -> Bool {
+                                  into found: inout [DecodedText]) -> Bool {
         if shape.isHex {
             if shape.hexDigits >= minimumHexLength, let data = HexText.decode(run) {
                 found.append(DecodedText(encoding: .hex, data: data, name: nil))
@@ -151,16 +149,16 @@ public enum EncodedText {
             if !data.isEmpty { found.append(DecodedText(encoding: .base64, data: data, name: nil)) }
             return true
         }
-        // A piece of a larger text (a token, a block of lines) is read forgivingly only when
-        // it mixes case and digits as base64 does: paths, URLs and MIME types do not.
-        guard !requireMixing || shape.isMixed else { return false }
-        let whole = LenientBase64.decode(run, urlSafe: false)
+        // `-` and `_` are strays to `b64decode` and the alphabet to `urlsafe_b64decode`. A
+        // payload of some size has `+/` (one character in 32) unless written URL-safe; a
+        // short one may have none, and then both readings are decoded.
+        let standard = shape.dashUnderscore == 0 || shape.plusSlash >= shape.dashUnderscore || shape.plusSlash == 0
+        let urlSafe = shape.dashUnderscore > 0 && (shape.plusSlash == 0 || shape.dashUnderscore > shape.plusSlash)
+        let whole = LenientBase64.decode(run, urlSafe: !standard)
         found.append(DecodedText(encoding: .base64Lenient, data: whole, name: nil))
-        if shape.dashUnderscore > 0 {
-            // `-` and `_` are strays to `b64decode` and the alphabet to `urlsafe_b64decode`;
-            // a short payload has too few `+/` to tell which, so both are decoded.
-            let urlSafe = LenientBase64.decode(run, urlSafe: true)
-            if urlSafe != whole { found.append(DecodedText(encoding: .base64Lenient, data: urlSafe, name: nil)) }
+        if standard, urlSafe {
+            let other = LenientBase64.decode(run, urlSafe: true)
+            if other != whole { found.append(DecodedText(encoding: .base64Lenient, data: other, name: nil)) }
         }
         // One label at most: a text of nothing but labels must not cost a decode each.
         if !afterLabel, let start = labelEnd(in: run) {
@@ -188,7 +186,7 @@ public enum EncodedText {
             let shape = TextShape(block)
             guard shape.looksLikeBase64 else { return }
             var found: [DecodedText] = []
-            decodeRun(block, shape: shape, requireMixing: true, into: &found)
+            decodeRun(block, shape: shape, into: &found)
             results.add(found)
         }
         while true {
@@ -208,7 +206,7 @@ public enum EncodedText {
 
     /// Tokens between delimiters (space, tab, quotes, `,` `;` brackets, `<>`, `|`, `\\`),
     /// each ``minimumTokenLength`` bytes long or more and base64-looking decoded as a run
-    /// (strict, or forgiving when mixed like base64): a JSON string, a CSV field,
+    /// (mixed like base64, as ``TextShape/looksLikeBase64`` asks): a JSON string, a CSV field,
     /// a `key=value` pair. Not split at line breaks, so a wrapped block stays one token.
     private static func decodeTokens(_ text: UnsafeBufferPointer<UInt8>, into results: inout Results) {
         var start = 0
@@ -218,7 +216,7 @@ public enum EncodedText {
             let shape = TextShape(token)
             guard shape.looksLikeBase64 else { return }
             var found: [DecodedText] = []
-            decodeRun(token, shape: shape, afterLabel: true, requireMixing: true, into: &found)
+            decodeRun(token, shape: shape, afterLabel: true, into: &found)
             results.add(found)
         }
         Self.tokenDelimiters.withUnsafeBufferPointer { delimiters in
@@ -304,11 +302,10 @@ struct TextShape {
 
     var letters = 0, plusSlash = 0, dashUnderscore = 0, pads = 0, spaces = 0, others = 0
     var notHex = 0, hexDigits = 0, lineBreaks = 0
-    var longestRun = 0, changes = 0
+    var changes = 0
 
     init(_ text: UnsafeBufferPointer<UInt8>) {
         Self.classes.withUnsafeBufferPointer { table in
-            var run = 0
             var last: UInt8 = 0xFF
             for byte in text {
                 let entry = table[Int(byte)]
@@ -326,12 +323,6 @@ struct TextShape {
                 case Self.space: spaces += 1; if byte == 0x0A { lineBreaks += 1 }
                 default: others += 1; notHex += 1
                 }
-                if cls <= Self.pad {
-                    run += 1
-                    if run > longestRun { longestRun = run }
-                } else {
-                    run = 0
-                }
             }
         }
     }
@@ -339,10 +330,11 @@ struct TextShape {
     /// Base64 alphabet bytes, `-_` and `=` included.
     var alphabet: Int { letters + plusSlash + dashUnderscore + pads }
 
-    /// Enough alphabet, nine in ten non-space bytes in it, and a long run or random-looking mixing.
+    /// Enough alphabet, nine in ten non-space bytes in it, and the mixing of case and
+    /// digits base64 has (a CSV of codes and amounts, a URL, a path list has the alphabet
+    /// but not the mixing).
     var looksLikeBase64: Bool {
-        alphabet >= EncodedText.minimumBase64Length && alphabet * 10 >= (alphabet + others) * 9
-            && (longestRun >= EncodedText.minimumRun || changes * 10 >= letters * 3)
+        alphabet >= EncodedText.minimumBase64Length && alphabet * 10 >= (alphabet + others) * 9 && isMixed
     }
 
     /// Case and digits change at one letter in four or more: random base64 changes at
