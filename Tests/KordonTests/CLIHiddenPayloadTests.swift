@@ -177,6 +177,19 @@ struct CLIHiddenPayloadTests {
                 "\(gzipped.findings.map { "\($0.rule) \($0.part)" })")
     }
 
+    @Test("base64 of base64 EICAR in a typed attachment: the inner run is decoded and named")
+    func doubleBase64() throws {
+        let url = repositoryRoot.appendingPathComponent("fixtures/clean/declaration-attachments.xml")
+        let text = String(decoding: try Data(contentsOf: url), as: UTF8.self)
+        let open = #"<Content mediaType="application/pdf">"#
+        let start = try #require(text.range(of: open)).upperBound
+        let end = try #require(text.range(of: "</Content>", range: start..<text.endIndex)).lowerBound
+        let twice = Data(Self.encoded.utf8).base64EncodedString(options: [.lineLength76Characters, .endLineWithLineFeed])
+        let document = text.replacingCharacters(in: start..<end, with: "\n" + twice + "\n      ")
+        let report = try Self.scan(Data(document.utf8), name: "twice.xml")
+        Self.expectVirus(report, at: "xml:/GoodsDeclaration/AttachedDocument[1]/Content/decoded:base64", "base64 of base64")
+    }
+
     /// The ClamAV stage decodes these streams (`UndecodedStream`); this checks the whole
     /// path through the CLI.
     @Test("a bare zlib, zstd or .lzma stream of EICAR as a file: virus; a zlib stream cut short: unchecked")
