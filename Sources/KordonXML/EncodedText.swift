@@ -181,7 +181,9 @@ public enum EncodedText {
         var hasLongLine = false
         func finish() {
             defer { blockStart = nil; hasLongLine = false }
-            guard let start = blockStart, hasLongLine, blockEnd - start >= minimumBase64Length else { return }
+            // A block that is the whole text was decoded as the whole text already.
+            guard let start = blockStart, hasLongLine, blockEnd - start >= minimumBase64Length,
+                  blockEnd - start < text.count else { return }
             let block = UnsafeBufferPointer(rebasing: text[start..<blockEnd])
             let shape = TextShape(block)
             guard shape.looksLikeBase64 else { return }
