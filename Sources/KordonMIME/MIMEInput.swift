@@ -40,7 +40,8 @@ struct MIMEInput {
             message = header + body
         } else {
             syntheticHeader = nil
-            message = Data(body)
+            // Unchanged, the message shares the received bytes: a copy cost its whole size.
+            message = sniff.prefixLength == 0 && !normalizedLineEnds && data.startIndex == 0 ? data : Data(body)
         }
     }
 
