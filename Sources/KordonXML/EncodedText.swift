@@ -306,25 +306,37 @@ struct TextShape {
     var notHex = 0, hexDigits = 0, lineBreaks = 0
     var changes = 0
 
+    /// One pass that only counts bytes (a histogram) and class changes between letters,
+    /// without branches on the data; the class totals are summed from the histogram.
     init(_ text: UnsafeBufferPointer<UInt8>) {
+        var histogram = [Int](repeating: 0, count: 256)
+        var changes = 0
         Self.classes.withUnsafeBufferPointer { table in
-            var last: UInt8 = 0xFF
-            for byte in text {
-                let entry = table[Int(byte)]
-                let cls = entry & 7
-                if entry & Self.hexFlag != 0 { hexDigits += 1 }
-                switch cls {
-                case Self.upper, Self.lower, Self.digit:
-                    letters += 1
-                    if last != 0xFF, last != cls { changes += 1 }
-                    last = cls
-                    if entry & Self.hexFlag == 0 { notHex += 1 }
-                case Self.plusSlash: plusSlash += 1; notHex += 1
-                case Self.dashUnderscore: dashUnderscore += 1; if byte != UInt8(ascii: "-") { notHex += 1 }
-                case Self.pad: pads += 1; notHex += 1
-                case Self.space: spaces += 1; if byte == 0x0A { lineBreaks += 1 }
-                default: others += 1; notHex += 1
+            histogram.withUnsafeMutableBufferPointer { counts in
+                var last: UInt8 = 0xFF
+                for byte in text {
+                    counts[Int(byte)] &+= 1
+                    let cls = table[Int(byte)] & 7
+                    let isLetter = cls <= Self.digit
+                    changes &+= isLetter && cls != last ? 1 : 0
+                    last = isLetter ? cls : last
                 }
+            }
+        }
+        // The first letter is counted as a change from "none".
+        self.changes = max(0, changes - 1)
+        for (byte, count) in histogram.enumerated() where count > 0 {
+            let entry = Self.classes[byte]
+            if entry & Self.hexFlag != 0 { hexDigits += count }
+            switch entry & 7 {
+            case Self.upper, Self.lower, Self.digit:
+                letters += count
+                if entry & Self.hexFlag == 0 { notHex += count }
+            case Self.plusSlash: plusSlash += count; notHex += count
+            case Self.dashUnderscore: dashUnderscore += count; if byte != 0x2D { notHex += count }
+            case Self.pad: pads += count; notHex += count
+            case Self.space: spaces += count; if byte == 0x0A { lineBreaks += count }
+            default: others += count; notHex += count
             }
         }
     }
