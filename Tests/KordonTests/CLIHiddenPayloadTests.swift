@@ -133,6 +133,24 @@ struct CLIHiddenPayloadTests {
                 "\(report.findings.map { "\($0.rule) \($0.part)" })")
     }
 
+    @Test("EICAR base64 pasted into a mail's text body (written by Python's email): virus at the body's decoded block")
+    func base64InMailBody() throws {
+        let mail = try Self.python("""
+            import sys, base64, email.policy
+            from email.message import EmailMessage
+            encoded = base64.encodebytes(sys.stdin.buffer.read()).decode()
+            m = EmailMessage(policy=email.policy.SMTP)
+            m["From"] = "broker@kordon.example"; m["To"] = "customs@kordon.example"; m["Subject"] = "The file"
+            m.set_content("Good day,\\n\\nthe file, base64:\\n\\n" + encoded + "\\nRegards\\n")
+            sys.stdout.buffer.write(m.as_bytes())
+            """)
+        let report = try Self.scan(mail, name: "pasted.eml")
+        #expect(report.message.format == "mime")
+        #expect(report.verdict == .quarantined)
+        #expect(report.findings.contains { $0.stage == .virus && $0.rule.contains("EICAR") && $0.part.description.hasSuffix("decoded:base64") },
+                "\(report.findings.map { "\($0.rule) \($0.part)" })")
+    }
+
     @Test("a text file of base64 EICAR, wrapped, with a stray character or a stray NUL or high byte: virus; a text file of prose or hex: clean")
     func textFiles() throws {
         let wrapped = eicar.base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed]) + "\n"
