@@ -37,6 +37,14 @@ struct CLIArchiveTests {
                 open('payload.txt', 'wb').write(data)
                 subprocess.run(['7zz', 'a', '-bso0', '-m0=BZip2', f'{tag}-bzip2.7z', 'payload.txt'], check=True)
                 os.remove('payload.txt')
+            from email.message import EmailMessage
+            for tag, data in (('infected', PAYLOAD), ('clean', CLEAN)):
+                mail = EmailMessage()
+                mail['From'], mail['To'], mail['Subject'] = 'post@customs.kz', 'post@customs.ru', 'declaration'
+                mail.set_content('see the attachment')
+                mail.add_attachment(data, maintype='application', subtype='octet-stream', filename='a.bin')
+                bare_cr = mail.as_bytes().replace(b'\\r\\n', b'\\n').replace(b'\\n', b'\\r')
+                out(f'{tag}-bare-cr-mail.zip', zipped(zipfile.ZIP_DEFLATED, 'm.eml', bare_cr))
             first = zipped(zipfile.ZIP_DEFLATED, 'a.txt', CLEAN)
             out('infected-concatenated.zip', first + zipped(zipfile.ZIP_DEFLATED, 'b.txt', PAYLOAD))
             out('clean-deflated.zip', zipped(zipfile.ZIP_DEFLATED, 'a.txt', CLEAN))
@@ -55,6 +63,8 @@ struct CLIArchiveTests {
         "infected-raw.deflate": (.virus, "EICAR"),
         "infected-two-streams.bz2": (.virus, "EICAR"),
         "infected-zlib-member.zip": (.virus, "EICAR"),
+        // libclamav's mail parser reads nothing of a bare-CR message; Kordon's MIME stage opens it.
+        "infected-bare-cr-mail.zip": (.virus, "EICAR"),
     ]
 
     @Test("kordon scan holds every hostile archive, says why, and passes the ordinary ones")

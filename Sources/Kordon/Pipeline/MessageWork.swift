@@ -17,7 +17,7 @@ struct MessageWork {
     var uneditableTexts: [(path: PartPath, text: [UInt8])] = []
     /// Text files libclamav unpacked that are still to be looked into for encoded
     /// payloads (``Pipeline/scanHiddenPayloads(in:at:work:depth:)`` takes them).
-    var unpackedTextsToDecode: [(path: PartPath, text: [UInt8])] = []
+    var unpackedTextsToDecode: [(path: PartPath, text: [UInt8], clamType: String?)] = []
     /// The rule set, once chosen.
     private(set) var rules: RuleSet?
     /// Whether the caller fixed the route.
@@ -66,8 +66,7 @@ struct MessageWork {
     /// Adds a ClamAV scan's findings and keeps the text files it unpacked.
     mutating func add(_ scan: ClamScanResult) {
         findings += scan.findings
-        let texts = scan.unpackedTexts.map { (path: $0.path, text: $0.text) }
-        uneditableTexts += texts
-        unpackedTextsToDecode += texts
+        uneditableTexts += scan.unpackedTexts.map { (path: $0.path, text: $0.text) }
+        unpackedTextsToDecode += scan.unpackedTexts.map { (path: $0.path, text: $0.text, clamType: $0.clamType) }
     }
 }

@@ -25,6 +25,7 @@ extension Pipeline {
         }
         for text in unpacked {
             scanDecoded(text.text.withUnsafeBufferPointer { EncodedText.decodeAll($0) }, in: text.path, work: &work, depth: depth)
+            scanUnpackedMail(text.text, at: text.path, clamType: text.clamType, work: &work, depth: depth)
         }
     }
 
