@@ -93,11 +93,14 @@ struct HTTPContentEncodingTests {
     func bomb() async throws {
         let server = try await HTTPTestServer.start { configuration, _ in configuration.limits.maxMessageSize = 4 << 20 }
         do {
+            let bomb = try await gzipBomb(size: 256 << 20)
             let started = ContinuousClock.now
-            let refused = try await Self.post(server, try await gzipBomb(size: 256 << 20), encoding: "gzip")
+            let refused = try await Self.post(server, bomb, encoding: "gzip")
             #expect(refused.status == 403)
             #expect(try refused.report().findings.contains { $0.rule == "http.content-encoding-bomb" && $0.stage == .unchecked })
-            #expect(ContinuousClock.now - started < .seconds(10))
+            // A hang guard, not a speed target: libclamav still unpacks the raw gzip it is sent
+            // (a few seconds of a debug build on a loaded 2-core machine).
+            #expect(ContinuousClock.now - started < .seconds(30))
             let fits = try await Self.post(server, try await gzipBomb(size: 2 << 20), encoding: "gzip")
             #expect(fits.status == 200)
             #expect(fits.headers["kordon-verdict"] == "clean")
