@@ -31,7 +31,8 @@ enum MIMEText {
     /// file name; otherwise by content, whatever the label (``XMLSniffer/isXMLDocument(_:)``:
     /// any encoding a reader detects, opening with a declaration or ending with `>`). HTML
     /// (`text/html`) is XML only with an XML declaration and no `<html` element in its first
-    /// kilobyte: HTML mail bodies are not documents of an agreed format.
+    /// kilobyte: HTML mail bodies are not documents of an agreed format; `text/plain` only
+    /// with a declaration or a namespace declaration in its first kilobyte.
     static func form(mediaType: String, filename: String?, body: Data) -> PartForm {
         if mediaType == "text/xml" || mediaType == "application/xml" || mediaType.hasSuffix("+xml") {
             return .xml
@@ -42,6 +43,13 @@ enum MIMEText {
             guard XMLSniffer.sniff(body)?.hasDeclaration == true,
                   body.prefix(1024).range(of: Data("<html".utf8)) == nil,
                   body.prefix(1024).range(of: Data("<HTML".utf8)) == nil else { return .notXML }
+        }
+        // A plain-text body that opens with a tag (`<p>Hello</p>`, `<note>`) is text to a mail
+        // reader; it is a document only with a declaration or a namespace, as every agreed
+        // format has. Base64 inside a text body is decoded and scanned either way.
+        if mediaType == "text/plain", XMLSniffer.sniff(body)?.hasDeclaration != true,
+           body.prefix(1024).range(of: Data("xmlns".utf8)) == nil {
+            return .notXML
         }
         return genericTypes.contains(mediaType) ? .xml : .xmlDespiteLabel
     }

@@ -29,6 +29,15 @@ import Testing
         #expect(result.leaf("mime/2")?.part.data == PythonMail.binary)
     }
 
+    /// A mail reader shows a text/plain body as text, tags and all: only a declaration or a
+    /// namespace (which every agreed format has) makes it a document for the XML stage.
+    @Test(arguments: [("<p>Hello</p>\n", false), ("<note>Hello</note>\n", false),
+                      ("<?xml version=\"1.0\"?><note>Hello</note>", true),
+                      ("<GoodsDeclaration xmlns=\"urn:EEC:R:055:GoodsDeclaration:v1.0.0\"/>", true)])
+    func plainTextIsXMLOnlyWithADeclarationOrANamespace(_ body: String, _ isXML: Bool) {
+        #expect(MIMEText.isXML(mediaType: "text/plain", filename: nil, body: Data(body.utf8)) == isXML)
+    }
+
     @Test func bareCRBecomesCRLFAndNothingElseChanges() {
         #expect(MIMEInput.crlfForBareCR(Data("a\rb\r\nc\n\r".utf8)) == Data("a\r\nb\r\nc\n\r\n".utf8))
         #expect(MIMEInput.crlfForBareCR(Data()) == Data())
