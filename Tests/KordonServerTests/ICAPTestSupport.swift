@@ -115,7 +115,10 @@ final class ICAPTestConnection {
     /// Connects to 127.0.0.1:`port`; from `source` (another loopback address, `127.0.0.2`)
     /// when given, so that a test can be several clients.
     init(port: Int, timeout: Double = 15, source: String? = nil) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // Set up on a local descriptor and stored only once connected: a throw after `fd`
+        // is stored runs deinit, whose close would be a second one, and a second close can
+        // shut another test's descriptor that reused the number in between.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ICAPTestError(description: "socket failed") }
         if let source {
             var local = sockaddr_in()
@@ -125,8 +128,9 @@ final class ICAPTestConnection {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
             guard bound == 0 else {
+                let failure = errno
                 close(fd)
-                throw ICAPTestError(description: "bind to \(source) failed: errno \(errno)")
+                throw ICAPTestError(description: "bind to \(source) failed: errno \(failure)")
             }
         }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1e6))
@@ -141,9 +145,11 @@ final class ICAPTestConnection {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard result == 0 else {
+            let failure = errno
             close(fd)
-            throw ICAPTestError(description: "connect failed: errno \(errno)")
+            throw ICAPTestError(description: "connect failed: errno \(failure)")
         }
+        self.fd = fd
     }
 
     deinit { close(fd) }
