@@ -9,31 +9,18 @@ import Testing
 /// itself still reads the EICAR member out of each hostile one.
 @Suite("Zips libclamav cannot fully open are unchecked")
 struct ClamContainerTests {
-    /// Runs a Python script with `EICAR` (bytes) and `OUT` (a directory) defined, and
-    /// returns the files it wrote there by name.
+    /// Runs a Python script (``Fixtures/pythonFiles(helpers:_:)``) with this suite's helpers.
     private static func python(_ body: String) throws -> [String: Data] {
-        let directory = try Fixtures.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try Fixtures.eicar.write(to: directory.appendingPathComponent("eicar"))
-        let script = """
-            import io, os, struct, zipfile, zlib, lzma, bz2
-            EICAR = open('eicar', 'rb').read()
-            def make(method, name='e.com', data=EICAR, **kw):
-                b = io.BytesIO()
-                with zipfile.ZipFile(b, 'w', method, **kw) as z: z.writestr(name, data)
-                return b.getvalue()
-            def out(name, data): open(os.path.join('out', name), 'wb').write(data)
-            os.mkdir('out')
-            \(body)
-            """
-        try Fixtures.run("python3", ["-c", script], in: directory)
-        let out = directory.appendingPathComponent("out")
-        var files: [String: Data] = [:]
-        for name in try FileManager.default.contentsOfDirectory(atPath: out.path) {
-            files[name] = try Data(contentsOf: out.appendingPathComponent(name))
-        }
-        return files
+        try Fixtures.pythonFiles(helpers: helpers, body)
     }
+
+    /// Python definitions the scripts of this suite share.
+    private static let helpers = """
+        def make(method, name='e.com', data=EICAR, **kw):
+            b = io.BytesIO()
+            with zipfile.ZipFile(b, 'w', method, **kw) as z: z.writestr(name, data)
+            return b.getvalue()
+        """
 
     /// The hostile archives, and the check that Python really recovers EICAR from each.
     private static let hostile = """

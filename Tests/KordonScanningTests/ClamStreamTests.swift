@@ -9,33 +9,20 @@ import Testing
 /// here is written by Python's standard library or the `zstd` tool, which also read them back.
 @Suite("Compressed streams libclamav does not decode are decoded and scanned")
 struct ClamStreamTests {
-    /// Runs a Python script with `EICAR` defined and `out(name, bytes)` writing a file;
-    /// returns the files by name.
+    /// Runs a Python script (``Fixtures/pythonFiles(helpers:_:)``) with this suite's helpers.
     private static func python(_ body: String) throws -> [String: Data] {
-        let directory = try Fixtures.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try Fixtures.eicar.write(to: directory.appendingPathComponent("eicar"))
-        let script = """
-            import io, os, zipfile, zlib, lzma, bz2, subprocess
-            EICAR = open('eicar', 'rb').read()
-            def out(name, data): open(os.path.join('out', name), 'wb').write(data)
-            def zipped(name, data):
-                b = io.BytesIO()
-                with zipfile.ZipFile(b, 'w', zipfile.ZIP_STORED) as z: z.writestr(name, data)
-                return b.getvalue()
-            def zstd(data):
-                return subprocess.run(['zstd', '-q', '-c', '--no-check'], input=data, capture_output=True, check=True).stdout
-            os.mkdir('out')
-            \(body)
-            """
-        try Fixtures.run("python3", ["-c", script], in: directory)
-        let out = directory.appendingPathComponent("out")
-        var files: [String: Data] = [:]
-        for name in try FileManager.default.contentsOfDirectory(atPath: out.path) {
-            files[name] = try Data(contentsOf: out.appendingPathComponent(name))
-        }
-        return files
+        try Fixtures.pythonFiles(helpers: helpers, body)
     }
+
+    /// Python definitions the scripts of this suite share.
+    private static let helpers = """
+        def zipped(name, data):
+            b = io.BytesIO()
+            with zipfile.ZipFile(b, 'w', zipfile.ZIP_STORED) as z: z.writestr(name, data)
+            return b.getvalue()
+        def zstd(data):
+            return subprocess.run(['zstd', '-q', '-c', '--no-check'], input=data, capture_output=True, check=True).stdout
+        """
 
     /// 4 KB of text around EICAR, so that no compressor stores it verbatim.
     private static let hostile = """

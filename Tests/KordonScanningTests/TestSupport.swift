@@ -62,6 +62,32 @@ enum Fixtures {
         return url
     }
 
+    /// Runs a Python script that writes test inputs, and returns them by file name.
+    ///
+    /// The script runs in a fresh directory with `EICAR` (bytes) defined, the standard
+    /// modules for archives and compression imported, and `out(name, data)` writing a file;
+    /// `helpers` (Python definitions) go before `body`.
+    static func pythonFiles(helpers: String = "", _ body: String) throws -> [String: Data] {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try eicar.write(to: directory.appendingPathComponent("eicar"))
+        let script = """
+            import io, os, struct, subprocess, zipfile, zlib, lzma, bz2
+            EICAR = open('eicar', 'rb').read()
+            def out(name, data): open(os.path.join('out', name), 'wb').write(data)
+            os.mkdir('out')
+            \(helpers)
+            \(body)
+            """
+        try run("python3", ["-c", script], in: directory)
+        let out = directory.appendingPathComponent("out")
+        var files: [String: Data] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: out.path) {
+            files[name] = try Data(contentsOf: out.appendingPathComponent(name))
+        }
+        return files
+    }
+
     /// Runs a tool to completion and fails the test on a non-zero exit.
     static func run(_ executable: String, _ arguments: [String], in directory: URL) throws {
         let process = Process()
