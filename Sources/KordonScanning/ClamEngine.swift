@@ -147,8 +147,8 @@ public final class ClamEngine: @unchecked Sendable {
     private func scanDecoded(_ streams: [UndecodedStream], of part: PartPath, textBudget: Int?, depth: Int,
                              into result: inout ClamScanResult) {
         for (index, stream) in streams.enumerated() {
-            let path = part.appending(streams.count == 1 ? "decoded:\(stream.format.rawValue)"
-                                                          : "decoded:\(stream.format.rawValue)[\(index + 1)]")
+            let name = stream.label ?? "decoded:\(stream.format.rawValue)"
+            let path = part.appending(streams.count == 1 ? name : "\(name)[\(index + 1)]")
             let unchecked = { (rule: String, why: String) in
                 Finding(stage: .unchecked, rule: rule, part: path, action: .quarantine,
                         detail: "a \(stream.format.rawValue) stream \(why); what it holds was not scanned")

@@ -89,7 +89,13 @@ final class ClamMatchCollector {
         // A zip that libclamav would read otherwise than the receiver's unzip: flagged,
         // so that libclamav caches neither it nor its parents as clean.
         if Self.zipTypes.contains(described.type), let bytes = described.bytes {
-            let problems = ZipAudit.problems(in: bytes)
+            var (problems, zip64Members) = ZipAudit.audit(bytes)
+            // Members libclamav cannot read only for their zip64 local header (what Info-ZIP
+            // writes for a file read from a pipe) are unpacked by Kordon and scanned instead.
+            if problems.contains(.zip64LocalSizes), let unpacked = unpack(zip64Members, of: bytes) {
+                problems.remove(.zip64LocalSizes)
+                unpacked.forEach(keepUndecoded)
+            }
             if !problems.isEmpty {
                 problems.map(\.rule).sorted().forEach(record)
                 flaggedByInspection = true
@@ -114,6 +120,27 @@ final class ClamMatchCollector {
         }
         undecodedBytes += stream.bytes.count + (stream.decoded?.count ?? 0)
         undecodedStreams.append(stream)
+    }
+
+    /// The members of a zip unpacked by Kordon (stored, deflate, bzip2), each at most
+    /// MaxFileSize; `nil` when one of them cannot be, and the zip stays not vouched for.
+    private func unpack(_ members: [ZipAudit.Member], of zip: UnsafeRawBufferPointer) -> [UndecodedStream]? {
+        var streams: [UndecodedStream] = []
+        for member in members {
+            let data = UnsafeRawBufferPointer(rebasing: zip[member.data])
+            let format: Compression
+            switch member.method {
+            case 0:
+                streams.append(UndecodedStream(format: .rawDeflate, bytes: Data(), decoded: Data(data), label: "zip-member"))
+                continue
+            case 8: format = .rawDeflate
+            case 12: format = .bzip2
+            default: return nil
+            }
+            guard case .decoded(let decoded) = Decompressor.decode(data, as: format, limit: maxFileSize) else { return nil }
+            streams.append(UndecodedStream(format: format, bytes: Data(), decoded: decoded, label: "zip-member"))
+        }
+        return streams
     }
 
     /// Called once libclamav's scan has returned: the containers it did not open are

@@ -37,6 +37,8 @@ struct UndecodedStream {
     /// What the stream decoded to, for a raw deflate stream (decoded while libclamav's
     /// buffer was at hand, to tell a stream from bytes that are none: see ``rawDeflate(_:clamType:limit:)``).
     var decoded: Data?
+    /// The path component its content is scanned under, when not `decoded:FORMAT`.
+    var label: String?
     /// A file libclamav took for this format and could not open: if Kordon cannot decode
     /// it either, it is `unchecked` (a stream merely sniffed is left alone then).
     var mustDecode = false

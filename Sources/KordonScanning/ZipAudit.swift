@@ -58,17 +58,32 @@ struct ZipAudit {
     /// never finished) but with a member is not vouched for (`noCentralDirectory`), and its
     /// local headers say what else libclamav would miss.
     static func problems(in bytes: UnsafeRawBufferPointer) -> Set<Problem> {
-        ZipAudit(bytes: bytes).problems()
+        ZipAudit(bytes: bytes).audit().problems
     }
 
-    private func problems() -> Set<Problem> {
-        guard let end = endOfCentralDirectory() else { return localHeaderProblems() }
+    /// A member whose local header libclamav cannot read (zip64 sizes), located by the
+    /// central directory, for Kordon to unpack itself: its method and compressed bytes.
+    struct Member {
+        /// Its compression method (0 stored, 8 deflate, 12 bzip2, …).
+        let method: UInt16
+        /// Where its compressed data lies in the zip.
+        let data: Range<Int>
+    }
+
+    /// The problems, and the members of the `zip64LocalSizes` problem.
+    static func audit(_ bytes: UnsafeRawBufferPointer) -> (problems: Set<Problem>, zip64Members: [Member]) {
+        ZipAudit(bytes: bytes).audit()
+    }
+
+    private func audit() -> (problems: Set<Problem>, zip64Members: [Member]) {
+        guard let end = endOfCentralDirectory() else { return (localHeaderProblems(), []) }
         var problems: Set<Problem> = []
+        var zip64Members: [Member] = []
         // Offsets in the directory are relative to the archive's start; a zip appended
         // to other bytes (a self-extractor, or a concatenation) starts later. Python's
         // zipfile computes the same correction.
         let shift = end.directoryStart - end.directoryOffset
-        guard shift >= 0 else { return [.inconsistentHeaders] }
+        guard shift >= 0 else { return ([.inconsistentHeaders], []) }
         var listedHeaders: Set<Int> = []
         var dataRanges: [Range<Int>] = []
         var position = end.directoryStart
@@ -87,11 +102,16 @@ struct ZipAudit {
             if local.method != entry.method || (!local.sizesDeferred && !local.agrees(with: entry)) {
                 problems.insert(.inconsistentHeaders)
             }
-            if !local.sizesDeferred && local.hasZip64Sizes { problems.insert(.zip64LocalSizes) }
+            let dataEnd = local.dataStart.addingReportingOverflow(entry.compressedSize)
+            if !local.sizesDeferred && local.hasZip64Sizes {
+                problems.insert(.zip64LocalSizes)
+                if !dataEnd.overflow, dataEnd.partialValue <= bytes.count {
+                    zip64Members.append(Member(method: entry.method, data: local.dataStart..<dataEnd.partialValue))
+                }
+            }
             if !entry.isEmptyDirectory, !Self.unpackedMethods.contains(entry.method) {
                 problems.insert(.unsupportedMethod(entry.method))
             }
-            let dataEnd = local.dataStart.addingReportingOverflow(entry.compressedSize)
             if !dataEnd.overflow, dataEnd.partialValue <= bytes.count {
                 dataRanges.append(local.dataStart..<dataEnd.partialValue)
             }
@@ -108,7 +128,7 @@ struct ZipAudit {
         if occurrences(of: 0x0605_4B50).filter({ !insideData($0) }).count > 1 {
             problems.insert(.severalDirectories)
         }
-        return problems
+        return (problems, zip64Members)
     }
 
     /// The problems a walk of the local headers finds, for a zip without a central directory.
@@ -179,12 +199,18 @@ struct ZipAudit {
         }
         guard offset >= lowest, let entries = u16(offset + 10), let size = u32(offset + 12),
               let directory = u32(offset + 16) else { return nil }
-        if entries == 0xFFFF || size == 0xFFFF_FFFF || directory == 0xFFFF_FFFF,
-           offset >= 20, u32(offset - 20) == 0x0706_4B50, let zip64 = u64(offset - 12).flatMap(Int.init(exactly:)),
-           u32(zip64) == 0x0606_4B50, let count = u64(zip64 + 32), let size64 = u64(zip64 + 40),
-           let start64 = u64(zip64 + 48),
-           let count = Int(exactly: count), let size64 = Int(exactly: size64), let start64 = Int(exactly: start64) {
-            return EndRecord(entries: count, directoryOffset: start64, directoryStart: zip64 - size64)
+        // A zip64 end record sits before its locator whether or not the classic record's
+        // fields overflow (Info-ZIP writes one for a member read from a pipe): the directory
+        // then ends where the zip64 record starts. Like Python's zipfile, it is looked for
+        // right before the locator (its 56 bytes), else where the locator says.
+        if offset >= 20, u32(offset - 20) == 0x0706_4B50 {
+            let candidates = [offset - 20 - 56, u64(offset - 12).flatMap(Int.init(exactly:)) ?? -1]
+            if let zip64 = candidates.first(where: { u32($0) == 0x0606_4B50 }),
+               let count = u64(zip64 + 32).flatMap(Int.init(exactly:)),
+               let size64 = u64(zip64 + 40).flatMap(Int.init(exactly:)),
+               let start64 = u64(zip64 + 48).flatMap(Int.init(exactly:)) {
+                return EndRecord(entries: count, directoryOffset: start64, directoryStart: zip64 - size64)
+            }
         }
         return EndRecord(entries: Int(entries), directoryOffset: Int(directory), directoryStart: offset - Int(size))
     }

@@ -32,10 +32,6 @@ struct ClamContainerTests {
         out('local-sizes-lie.zip', bytes(lying))
         inner = make(zipfile.ZIP_LZMA)
         out('nested-lzma-member.zip', make(zipfile.ZIP_DEFLATED, 'inner.zip', inner))
-        b = io.BytesIO()
-        with zipfile.ZipFile(b, 'w', zipfile.ZIP_DEFLATED) as z:
-            with z.open('e.com', 'w', force_zip64=True) as f: f.write(EICAR + bytes(4096))
-        out('zip64-local-sizes.zip', b.getvalue())
         for name in os.listdir('out'):
             z = zipfile.ZipFile(os.path.join('out', name))
             data = z.read(z.namelist()[-1])
@@ -49,7 +45,7 @@ struct ClamContainerTests {
 
     @Test("a zip whose member libclamav cannot unpack, or reads otherwise than unzip, is held as unchecked",
           arguments: ["lzma-member.zip", "concatenated.zip", "local-sizes-lie.zip", "nested-lzma-member.zip",
-                      "zip64-local-sizes.zip", "cut-lzma-member.zip", "cut-deflate-member.zip"])
+                      "cut-lzma-member.zip", "cut-deflate-member.zip"])
     func hostileZip(_ name: String) throws {
         let data = try #require(try Self.python(Self.hostile)[name])
         // The same bytes twice: a flagged zip must not be cached as clean by libclamav.
@@ -71,7 +67,6 @@ struct ClamContainerTests {
         #expect(try rules("lzma-member.zip").contains("Kordon.Archive.Zip.UnsupportedMethod.14"))
         #expect(try rules("concatenated.zip").contains("Kordon.Archive.Zip.UnlistedMember"))
         #expect(try rules("local-sizes-lie.zip").contains("Kordon.Archive.Zip.InconsistentHeaders"))
-        #expect(try rules("zip64-local-sizes.zip").contains("Kordon.Archive.Zip.Zip64LocalSizes"))
         #expect(try rules("cut-lzma-member.zip").contains("Kordon.Archive.Zip.UnsupportedMethod.14"))
         #expect(try rules("cut-deflate-member.zip").contains("Kordon.Archive.Zip.NoCentralDirectory"))
     }
@@ -105,6 +100,32 @@ struct ClamContainerTests {
             let findings = try Fixtures.engine().scan(data, part: .message, filename: name)
             #expect(findings.isEmpty, "\(name): \(findings)")
         }
+    }
+
+    /// libclamav finds a member "out of file" when its local header leaves the sizes to zip64,
+    /// as Info-ZIP's `zip` writes a file it reads from a pipe: Kordon unpacks such members
+    /// itself (stored, deflate, bzip2) and scans them; one it cannot unpack holds the zip.
+    @Test("a member behind a zip64 local header is unpacked by Kordon and scanned")
+    func zip64LocalHeaders() throws {
+        let files = try Self.python("""
+            for method, tag in ((zipfile.ZIP_DEFLATED, 'deflate'), (zipfile.ZIP_BZIP2, 'bzip2'), (zipfile.ZIP_LZMA, 'lzma')):
+                for kind, data in (('infected', EICAR + bytes(4096)), ('clean', b'harmless line\\n' * 300)):
+                    b = io.BytesIO()
+                    with zipfile.ZipFile(b, 'w', method) as z:
+                        with z.open('a.bin', 'w', force_zip64=True) as f: f.write(data)
+                    out(f'{kind}-{tag}.zip', b.getvalue())
+            subprocess.run(['zip', '-q', '-9', 'piped.zip', '-'], input=EICAR + bytes(3000), check=True)
+            out('infected-info-zip-from-pipe.zip', open('piped.zip', 'rb').read())
+            """)
+        for name in ["infected-deflate.zip", "infected-bzip2.zip", "infected-info-zip-from-pipe.zip"] {
+            let findings = try Fixtures.engine().scan(try #require(files[name]), part: .message)
+            #expect(findings.contains { $0.stage == .virus && $0.part == "zip-member" }, "\(name): \(findings)")
+        }
+        for name in ["clean-deflate.zip", "clean-bzip2.zip"] {
+            #expect(try Fixtures.engine().scan(try #require(files[name]), part: .message).isEmpty, "\(name)")
+        }
+        let lzma = try Fixtures.engine().scan(try #require(files["clean-lzma.zip"]), part: .message)
+        #expect(lzma.contains { $0.rule == "Kordon.Archive.Zip.Zip64LocalSizes" }, "\(lzma)")
     }
 
     @Test("ClamAV's own zipped test files are still found as viruses, not merely unchecked",
