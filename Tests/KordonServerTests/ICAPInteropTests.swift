@@ -209,7 +209,6 @@ final class ICAPOrigin: Sendable {
     }
 
     static func start(directory: String) async throws -> ICAPOrigin {
-        let python = try #require(icapExecutable("python3"))
         let script = """
         import functools, http.server, sys
         handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
@@ -217,26 +216,34 @@ final class ICAPOrigin: Sendable {
         print(server.server_address[1], flush=True)
         server.serve_forever()
         """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", script, directory]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let line = try await icapBlocking { () -> String in
-            var bytes: [UInt8] = []
-            while let byte = try pipe.fileHandleForReading.read(upToCount: 1)?.first, byte != 0x0A { bytes.append(byte) }
-            return String(decoding: bytes, as: UTF8.self)
-        }
-        guard let port = Int(line) else {
-            icapKill(process)
-            throw ICAPTestError(description: "the origin web server did not start")
-        }
+        let (process, port) = try await startPythonWebServer(script, directory: directory, name: "the origin web server")
         return ICAPOrigin(process: process, port: port)
     }
 
     func stop() { icapKill(process) }
+}
+
+/// Starts a Python web server on 127.0.0.1 from `script`, which serves `directory` (its
+/// first argument) and prints the port it bound as its first line; returns it running.
+func startPythonWebServer(_ script: String, directory: String, name: String) async throws -> (Process, Int) {
+    let python = try #require(icapExecutable("python3"))
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: python)
+    process.arguments = ["-c", script, directory]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let line = try await icapBlocking { () -> String in
+        var bytes: [UInt8] = []
+        while let byte = try pipe.fileHandleForReading.read(upToCount: 1)?.first, byte != 0x0A { bytes.append(byte) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+    guard let port = Int(line) else {
+        icapKill(process)
+        throw ICAPTestError(description: "\(name) did not start")
+    }
+    return (process, port)
 }
 
 /// Squid on 127.0.0.1 with RESPMOD (precache) through Kordon.

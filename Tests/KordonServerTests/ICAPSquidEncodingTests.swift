@@ -52,7 +52,6 @@ final class CodingOrigin: Sendable {
     }
 
     static func start(directory: String) async throws -> CodingOrigin {
-        let python = try #require(icapExecutable("python3"))
         let script = """
         import http.server, os, sys
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -72,22 +71,7 @@ final class CodingOrigin: Sendable {
         print(server.server_address[1], flush=True)
         server.serve_forever()
         """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", script, directory]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let line = try await icapBlocking { () -> String in
-            var bytes: [UInt8] = []
-            while let byte = try pipe.fileHandleForReading.read(upToCount: 1)?.first, byte != 0x0A { bytes.append(byte) }
-            return String(decoding: bytes, as: UTF8.self)
-        }
-        guard let port = Int(line) else {
-            icapKill(process)
-            throw ICAPTestError(description: "the coding origin did not start")
-        }
+        let (process, port) = try await startPythonWebServer(script, directory: directory, name: "the coding origin")
         return CodingOrigin(process: process, port: port)
     }
 
