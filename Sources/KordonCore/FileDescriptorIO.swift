@@ -13,6 +13,11 @@ public enum FileDescriptorIO {
         public let code: Int32
         /// `strerror`'s words for it.
         public var reason: String { String(cString: strerror(code)) }
+
+        /// A failure of a call that set `errno` to `code`.
+        public init(code: Int32) {
+            self.code = code
+        }
     }
 
     /// Writes every byte of `bytes` to `fd`.

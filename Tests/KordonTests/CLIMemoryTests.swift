@@ -95,6 +95,20 @@ struct CLIMemoryTests {
         #expect(run.peak < Self.boundedResident, "peak RSS \(run.peak / 1_048_576) MB")
     }
 
+    /// At the default limit (100 MiB) a stream is not held in memory while it arrives either:
+    /// it goes through an unlinked temporary file, truncated once it passes the limit.
+    @Test("kordon filter refuses 200 MB streamed through a pipe over the default limit in bounded memory")
+    func filterStreamOverDefaultLimit() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let reportPath = directory.appendingPathComponent("report.json").path
+        let size = 200 * 1024 * 1024
+        let run = try Self.measured(["filter", "--report", reportPath], stream: size)
+        #expect(run.status == 1)
+        Self.expectRefused(try Self.report(at: reportPath), size: size, sha256: run.sha256, format: "xml")
+        #expect(run.peak < Self.boundedResident, "peak RSS \(run.peak / 1_048_576) MB")
+    }
+
     @Test("kordon filter on a stream just inside the limit filters it whole, with the same digest")
     func filterStreamInsideLimit() throws {
         let directory = try temporaryDirectory()

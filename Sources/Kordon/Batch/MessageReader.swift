@@ -50,6 +50,11 @@ public enum MessageReader {
         var status = stat()
         let isRegular = fstat(fd, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG
         let known = isRegular ? Int(status.st_size) : nil
+        // A stream of unknown size goes through a temporary file, so that an oversized one
+        // costs no memory however long it is (see SpooledStream).
+        if !isRegular, let input = try SpooledStream.read(fd, limit: limit, chunkSize: chunkSize, headSize: headSize) {
+            return input
+        }
         let input = try read(fd, limit: limit, buffering: known.map { $0 <= limit } ?? true, capacity: known ?? 0)
         // A file that shrank below the limit while it was read unbuffered: read it again, buffered.
         if case .oversized(let size, _, _) = input, size <= limit, lseek(fd, 0, SEEK_SET) == 0 {
