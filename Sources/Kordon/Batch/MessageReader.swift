@@ -52,7 +52,7 @@ public enum MessageReader {
         let known = isRegular ? Int(status.st_size) : nil
         // A stream of unknown size goes through a temporary file, so that an oversized one
         // costs no memory however long it is (see SpooledStream).
-        if !isRegular, let input = try SpooledStream.read(fd, limit: limit, chunkSize: chunkSize, headSize: headSize) {
+        if !isRegular, let input = try SpooledStream.read(fd, limit: limit, chunkSize: chunkSize) {
             return input
         }
         let input = try read(fd, limit: limit, buffering: known.map { $0 <= limit } ?? true, capacity: known ?? 0)
@@ -64,15 +64,14 @@ public enum MessageReader {
     }
 
     private static func read(_ fd: Int32, limit: Int, buffering: Bool, capacity: Int) throws(FileDescriptorIO.Failure) -> MessageInput {
-        let digest = SHA256Digest.Running()
+        var tally = MessageTally()
         var kept: Data? = buffering ? Data() : nil
-        var size = 0
         if buffering, capacity > 0 {
             // A file of known size is read straight into its buffer; the loop below only
             // finds its end (or what was appended since `fstat`).
             var data = Data(count: min(capacity, limit))
             var failure: FileDescriptorIO.Failure?
-            size = data.withUnsafeMutableBytes { raw in
+            let size = data.withUnsafeMutableBytes { raw in
                 do throws(FileDescriptorIO.Failure) {
                     return try FileDescriptorIO.read(fd, into: raw.baseAddress!, count: raw.count)
                 } catch {
@@ -82,27 +81,18 @@ public enum MessageReader {
             }
             if let failure { throw failure }
             data.count = size
-            data.withUnsafeBytes { digest.update($0) }
+            data.withUnsafeBytes { tally.add($0) }
             kept = data
         }
-        var head = Data(kept?.prefix(headSize) ?? Data())
-        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: buffering && capacity > 0 ? 1 << 16 : chunkSize, alignment: 16)
-        defer { chunk.deallocate() }
-        while true {
-            let count = try FileDescriptorIO.read(fd, into: chunk.baseAddress!, count: chunk.count)
-            if count == 0 { break }
-            let bytes = UnsafeRawBufferPointer(rebasing: chunk[0..<count])
-            digest.update(bytes)
-            if head.count < headSize { head.append(contentsOf: bytes.prefix(headSize - head.count)) }
-            size += count
-            if size > limit {
+        try tally.readToEnd(fd, chunkSize: buffering && capacity > 0 ? 1 << 16 : chunkSize) { bytes, before in
+            if before + bytes.count > limit {
                 kept = nil  // released now: the rest of the input is never held
             } else {
                 kept?.append(contentsOf: bytes)
             }
         }
-        guard let kept else { return .oversized(size: size, sha256: digest.finish(), head: head) }
-        return .whole(kept, sha256: digest.finish())
+        guard let kept else { return .oversized(size: tally.size, sha256: tally.digest.finish(), head: tally.head) }
+        return .whole(kept, sha256: tally.digest.finish())
     }
 }
 

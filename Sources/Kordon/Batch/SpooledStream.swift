@@ -20,34 +20,24 @@ enum SpooledStream {
     /// Reads `fd` to its end; `nil` when no temporary file can be made (the caller then
     /// reads into memory). A failed write to the file (a full disk) is thrown: the bytes
     /// already read cannot be read again.
-    static func read(_ fd: Int32, limit: Int, chunkSize: Int, headSize: Int) throws(FileDescriptorIO.Failure) -> MessageInput? {
+    static func read(_ fd: Int32, limit: Int, chunkSize: Int) throws(FileDescriptorIO.Failure) -> MessageInput? {
         var template = Array((NSTemporaryDirectory() as NSString).appendingPathComponent("kordon-stream-XXXXXX").utf8CString)
         let file = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard file >= 0 else { return nil }
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         defer { close(file) }
 
-        let digest = SHA256Digest.Running()
-        var head = Data()
-        var size = 0
-        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
-        defer { chunk.deallocate() }
-        while true {
-            let count = try FileDescriptorIO.read(fd, into: chunk.baseAddress!, count: chunk.count)
-            if count == 0 { break }
-            let bytes = UnsafeRawBufferPointer(rebasing: chunk[0..<count])
-            digest.update(bytes)
-            if head.count < headSize { head.append(contentsOf: bytes.prefix(headSize - head.count)) }
-            let before = size
-            size += count
-            if size <= limit {
+        var tally = MessageTally()
+        try tally.readToEnd(fd, chunkSize: chunkSize) { (bytes, before) throws(FileDescriptorIO.Failure) in
+            if before + bytes.count <= limit {
                 try FileDescriptorIO.writeAll(file, bytes)
             } else if before <= limit {
                 _ = ftruncate(file, 0)  // over the limit: what was kept is let go at once
             }
         }
-        let sha256 = digest.finish()
-        guard size <= limit else { return .oversized(size: size, sha256: sha256, head: head) }
+        let size = tally.size
+        let sha256 = tally.digest.finish()
+        guard size <= limit else { return .oversized(size: size, sha256: sha256, head: tally.head) }
         guard size > 0 else { return .whole(Data(), sha256: sha256) }
         guard let mapped = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, file, 0), mapped != MAP_FAILED else {
             throw FileDescriptorIO.Failure(code: errno)
