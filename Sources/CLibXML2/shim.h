@@ -15,6 +15,8 @@
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
 #include <libxml/xmlsave.h>
+#include <libxml/xmlreader.h>
+#include <libxml/xmlregexp.h>
 #include <libxml/encoding.h>
 
 /* xmlFree is a global function pointer, which Swift 6 sees as shared mutable state. */

@@ -1,25 +1,30 @@
 import Foundation
 import KordonCore
+import Synchronization
 
-/// The agreed schemas, compiled once and shared, keyed by target namespace.
+/// The agreed schemas, keyed by target namespace: indexed at once, compiled on first use.
 ///
-/// Every `.xsd` under the given folders (recursively) is read. A file that another file
-/// includes or redefines is part of that schema, not a root of its own; the other files
-/// are roots, one per target namespace. Imports and includes are resolved locally: a
-/// remote `schemaLocation` (`http://…/common.xsd`) is served by the registered file of
-/// that name, and nothing is ever fetched over the network. A document's schema is
-/// chosen by its root element's namespace only; `xsi:schemaLocation` is ignored.
-public final class SchemaRegistry: @unchecked Sendable {
-    // @unchecked Sendable: every stored property is immutable after init, and
-    // CompiledSchema is safe to share (see there).
-    private let schemas: [String: CompiledSchema]
-    private let files: [String: URL]
-    /// Elements with base64Binary content across all registered schemas.
-    let typeIndex: SchemaTypeIndex
+/// Every `.xsd` under the given folders (recursively) is indexed by its head only (see
+/// ``SchemaHead``). A file that another file includes or redefines is part of that
+/// schema, not a root of its own; the other files are roots, one per target namespace.
+/// A root is compiled the first time a document of its namespace is validated, then kept
+/// for the registry's lifetime: `kordon filter` on one document compiles one schema, not
+/// an album of seven hundred, and `kordon serve` compiles each family once. A reload
+/// builds a new registry and swaps it in, like the other engines.
+///
+/// Imports and includes are resolved locally: a remote `schemaLocation`
+/// (`http://…/common.xsd`) is served by the registered file of that name, and nothing
+/// is ever fetched over the network. A document's schema is chosen by its root
+/// element's namespace only; `xsi:schemaLocation` is ignored.
+public final class SchemaRegistry: Sendable {
+    private let roots: [String: LazySchema]
+    private let catalog: [String: String]
+    private let typeIndexes = Mutex<[String: SchemaTypeIndex]>([:])
 
-    /// Registers every `.xsd` under the directories. Throws a ``KordonError`` naming the
-    /// file: unreadable, not well-formed, two root files for one namespace, or a schema
-    /// that does not compile.
+    /// Indexes every `.xsd` under the directories. Throws a ``KordonError`` naming the
+    /// file: unreadable, refused, not an XML Schema, or a second, different definition of
+    /// a namespace already registered (two identical copies — one album in two folders
+    /// during a change of album — are registered once).
     public init(directories: [URL]) throws {
         XMLRuntime.initialize()
         let paths = try Self.schemaFiles(in: directories)
@@ -33,49 +38,76 @@ public final class SchemaRegistry: @unchecked Sendable {
         // A remote location whose file name matches two local files cannot be mapped safely.
         for name in ambiguousNames { catalog[name] = nil }
 
-        let reader = SchemaFileReader(catalog: catalog)
-        var included: Set<String> = []
-        for path in paths { included.formUnion(try reader.references(of: path).includes) }
+        let resolver = SchemaFileReader(catalog: catalog)
+        let heads = try paths.map { try SchemaHead(path: $0, resolver: resolver) }
+        let included = Set(heads.flatMap(\.includes))
         var roots: [String: String] = [:]
-        for path in paths where !included.contains(path) {
-            let namespace = try reader.document(at: path).root?.attribute("targetNamespace") ?? ""
-            if let other = roots[namespace] {
-                throw KordonError(code: "schema.duplicate-namespace",
-                                  message: "\(other) and \(path) both define namespace \(namespace.isEmpty ? "(no namespace)" : namespace); keep one, or include one from the other")
+        for head in heads where !included.contains(head.path) {
+            let namespace = head.targetNamespace
+            guard let other = roots[namespace] else {
+                roots[namespace] = head.path
+                continue
             }
-            roots[namespace] = path
+            guard try SchemaEquivalence.sameDefinition(other, head.path, reader: resolver) else {
+                throw KordonError(code: "schema.duplicate-namespace",
+                                  message: "\(other) and \(head.path) define namespace \(namespace.isEmpty ? "(no namespace)" : namespace) differently; keep one, or include one from the other")
+            }
         }
-        var schemas: [String: CompiledSchema] = [:]
-        for (namespace, path) in roots {
-            schemas[namespace] = try CompiledSchema(path: path, catalog: catalog)
-        }
-        self.schemas = schemas
-        self.files = roots.mapValues { URL(fileURLWithPath: $0) }
-        self.typeIndex = try SchemaTypeIndex(roots: roots.values.sorted(), reader: reader)
+        self.catalog = catalog
+        self.roots = roots.mapValues { LazySchema(path: $0) }
     }
 
     /// Registered target namespaces, sorted.
-    public var namespaces: [String] { schemas.keys.sorted() }
+    public var namespaces: [String] { roots.keys.sorted() }
 
     /// Whether an agreed schema exists for documents whose root is in `namespace`.
     public func hasSchema(for namespace: String) -> Bool {
-        schemas[namespace] != nil
+        roots[namespace] != nil
     }
 
     /// The root schema file registered for `namespace`.
     public func schemaFile(for namespace: String) -> URL? {
-        files[namespace]
+        roots[namespace].map { URL(fileURLWithPath: $0.path) }
     }
 
-    /// Qualified names (`{ns}Local`) of the elements whose content is `xs:base64Binary`,
-    /// sorted; Kordon decodes and scans them.
-    public var base64ElementNames: [String] {
-        typeIndex.base64Elements.union(typeIndex.ambiguousElements).map(\.description).sorted()
+    /// Compiles every registered schema now (each once, kept like a first use would),
+    /// for `kordon selftest` and for operators who want a broken schema found at start-up.
+    /// Throws the first failure, naming the file.
+    public func compileAll() throws {
+        for namespace in namespaces { _ = try schema(for: namespace) }
     }
 
-    /// The compiled schema for `namespace`.
-    func schema(for namespace: String) -> CompiledSchema? {
-        schemas[namespace]
+    /// Qualified names (`{ns}Local`) of the elements whose content is `xs:base64Binary`
+    /// in the schemas of `namespaces`, sorted; Kordon decodes and scans them.
+    public func base64ElementNames(for namespaces: Set<String>) -> [String] {
+        let index = typeIndex(for: namespaces)
+        return index.base64Elements.union(index.ambiguousElements).map(\.description).sorted()
+    }
+
+    /// The compiled schema for `namespace`, compiled now if this is its first use;
+    /// `nil` when no agreed schema defines the namespace. Throws a ``KordonError``
+    /// (`schema.compile`, naming the file and libxml2's reason) when it does not compile —
+    /// at every use, so a broken schema never validates anything.
+    func schema(for namespace: String) throws -> CompiledSchema? {
+        guard let root = roots[namespace] else { return nil }
+        return try root.compiled(catalog: catalog)
+    }
+
+    /// Which elements hold base64Binary content in the schemas of `namespaces` and
+    /// everything they import; built on first use for each set of namespaces and kept.
+    /// Unknown namespaces add nothing; a schema whose files cannot be read adds nothing
+    /// either (its documents fail validation, which holds them).
+    func typeIndex(for namespaces: Set<String>) -> SchemaTypeIndex {
+        namespaces.sorted().reduce(SchemaTypeIndex.empty) { $0.joined(with: typeIndex(for: $1)) }
+    }
+
+    /// The type index of one namespace's schema (and its imports), built once.
+    private func typeIndex(for namespace: String) -> SchemaTypeIndex {
+        guard let root = roots[namespace] else { return .empty }
+        if let known = typeIndexes.withLock({ $0[namespace] }) { return known }
+        let index = (try? SchemaTypeIndex(roots: [root.path], reader: SchemaFileReader(catalog: catalog))) ?? .empty
+        typeIndexes.withLock { $0[namespace] = index }
+        return index
     }
 
     private static func schemaFiles(in directories: [URL]) throws -> [String] {
@@ -92,5 +124,35 @@ public final class SchemaRegistry: @unchecked Sendable {
             }
         }
         return Array(Set(paths)).sorted()
+    }
+}
+
+/// One root schema file, compiled the first time it is needed and kept.
+///
+/// The lock is held while compiling, so that threads wanting the same schema at once
+/// wait for one compile instead of each compiling a copy; other schemas have their own.
+private final class LazySchema: Sendable {
+    let path: String
+    private let state = Mutex<Result<CompiledSchema, KordonError>?>(nil)
+
+    init(path: String) {
+        self.path = path
+    }
+
+    func compiled(catalog: [String: String]) throws -> CompiledSchema {
+        let result = state.withLock { state in
+            if let state { return state }
+            let result: Result<CompiledSchema, KordonError>
+            do {
+                result = .success(try CompiledSchema(path: path, catalog: catalog))
+            } catch let error as KordonError {
+                result = .failure(error)
+            } catch {
+                result = .failure(KordonError(code: "schema.compile", message: "schema \(path) does not compile: \(error)"))
+            }
+            state = result
+            return result
+        }
+        return try result.get()
     }
 }

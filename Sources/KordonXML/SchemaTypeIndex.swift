@@ -91,13 +91,16 @@ struct SchemaTypeIndex: Sendable {
     /// Elements declared base64Binary somewhere and otherwise elsewhere: decoded when
     /// they decode, left alone (no finding) when they do not.
     let ambiguousElements: Set<QName>
+    /// Elements declared with another type only (kept so that indexes can be joined).
+    let otherElements: Set<QName>
 
     /// An index that knows no elements.
-    static let empty = SchemaTypeIndex(base64Elements: [], ambiguousElements: [])
+    static let empty = SchemaTypeIndex(base64Elements: [], ambiguousElements: [], otherElements: [])
 
-    init(base64Elements: Set<QName>, ambiguousElements: Set<QName>) {
+    init(base64Elements: Set<QName>, ambiguousElements: Set<QName>, otherElements: Set<QName> = []) {
         self.base64Elements = base64Elements
         self.ambiguousElements = ambiguousElements
+        self.otherElements = otherElements
     }
 
     /// Reads the schema files reachable from `roots`.
@@ -108,7 +111,17 @@ struct SchemaTypeIndex: Sendable {
         for (name, type) in builder.elements {
             if builder.isBase64(type) { typed.insert(name) } else { untyped.insert(name) }
         }
-        self.init(base64Elements: typed.subtracting(untyped), ambiguousElements: typed.intersection(untyped))
+        self.init(base64Elements: typed.subtracting(untyped), ambiguousElements: typed.intersection(untyped),
+                  otherElements: untyped.subtracting(typed))
+    }
+
+    /// The index of the schemas of both: an element base64Binary in one and otherwise
+    /// in the other is ambiguous.
+    func joined(with other: SchemaTypeIndex) -> SchemaTypeIndex {
+        let typed = base64Elements.union(ambiguousElements).union(other.base64Elements).union(other.ambiguousElements)
+        let untyped = otherElements.union(ambiguousElements).union(other.otherElements).union(other.ambiguousElements)
+        return SchemaTypeIndex(base64Elements: typed.subtracting(untyped), ambiguousElements: typed.intersection(untyped),
+                               otherElements: untyped.subtracting(typed))
     }
 }
 

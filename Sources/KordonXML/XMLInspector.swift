@@ -32,12 +32,14 @@ public struct XMLInspector: Sendable {
 
     private let schemas: SchemaRegistry
     private let limits: Limits
+    private let formats: XMLFormats
 
     /// Creates an inspector.
-    public init(schemas: SchemaRegistry, limits: Limits) {
+    public init(schemas: SchemaRegistry, limits: Limits, formats: XMLFormats = XMLFormats()) {
         XMLRuntime.initialize()
         self.schemas = schemas
         self.limits = limits
+        self.formats = formats
     }
 
     /// Inspects `data`, the document at `path`; `attachments` maps MIME Content-IDs to bytes for XOP.
@@ -83,7 +85,7 @@ public struct XMLInspector: Sendable {
         inspection.documentType = root.qname.description
         inspection.findings += xincludeFindings(document, path: path)
 
-        var extractor = PayloadExtractor(path: path, index: schemas.typeIndex, maxPayloads: limits.maxMIMEParts)
+        var extractor = PayloadExtractor(path: path, index: schemas.typeIndex(for: [root.namespace]), maxPayloads: limits.maxMIMEParts)
         extractor.resolveXOP(in: document, attachments: attachments)
         // Validated before the payloads are decoded: libxml2 copies a base64Binary value to
         // check it, so a large payload's copy and its decoded bytes are never held at once.
@@ -121,7 +123,7 @@ public struct XMLInspector: Sendable {
         }
         if !attachments.isEmpty {
             // xop:Include elements must be put back as their payloads' base64 for the schema to see them.
-            var extractor = PayloadExtractor(path: path, index: schemas.typeIndex, maxPayloads: limits.maxMIMEParts)
+            var extractor = PayloadExtractor(path: path, index: schemas.typeIndex(for: [root.namespace]), maxPayloads: limits.maxMIMEParts)
             extractor.resolveXOP(in: document, attachments: attachments)
         }
         return xincludeFindings(document, path: path) + validate(document, root: root, path: path)
@@ -140,7 +142,15 @@ public struct XMLInspector: Sendable {
 
     private func validate(_ document: XMLDocument, root: XMLNode, path: PartPath) -> [Finding] {
         let namespace = root.namespace
-        guard let schema = schemas.schema(for: namespace) else {
+        let compiled: CompiledSchema?
+        do {
+            compiled = try schemas.schema(for: namespace)
+        } catch {
+            // The operator's schema is broken: nothing of this namespace can be checked.
+            return [Finding(stage: .error, rule: "schema.error", part: path,
+                            detail: "the agreed schema for \(namespace) does not compile; see `kordon selftest`")]
+        }
+        guard let schema = compiled else {
             return [Finding(stage: .schema, rule: "schema.unknown-namespace", part: path,
                             detail: "no agreed schema for \(namespace.isEmpty ? "(no namespace)" : namespace)")]
         }

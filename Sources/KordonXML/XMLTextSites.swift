@@ -23,7 +23,7 @@ extension XMLEditableDocument {
     /// removed; a comment never gets `--`, a processing instruction never `?>`; malformed
     /// UTF-8 and characters XML cannot hold become U+FFFD.
     public func forEachText(skippingBinaryOf schemas: SchemaRegistry?, _ body: (XMLTextSite, [UInt8]) -> [UInt8]?) {
-        let payloads = PayloadFilter(index: schemas?.typeIndex ?? .empty, document: document)
+        let payloads = PayloadFilter(index: schemas?.typeIndex(for: [document.root?.namespace ?? ""]) ?? .empty, document: document)
         var child = document.handle.pointee.children
         while let node = child {
             child = node.pointee.next

@@ -12,7 +12,7 @@ struct SchemaValidationTests {
         #expect(registry.hasSchema(for: TestSchemas.decl))
         #expect(!registry.hasSchema(for: "urn:other"))
         #expect(registry.schemaFile(for: TestSchemas.decl)?.lastPathComponent == "decl.xsd")
-        #expect(registry.base64ElementNames == [
+        #expect(registry.base64ElementNames(for: [TestSchemas.decl]) == [
             "{urn:test:decl}Content", "{urn:test:decl}Scan", "{urn:test:decl}Signature",
         ])
     }
@@ -84,14 +84,16 @@ struct SchemaValidationTests {
             </xs:schema>
             """])
         let start = ContinuousClock.now
-        #expect(throws: KordonError.self) { try SchemaRegistry(directories: [folder]) }
+        let registry = try SchemaRegistry(directories: [folder])
+        #expect(throws: KordonError.self) { try registry.compileAll() }
         #expect(ContinuousClock.now - start < .seconds(2))
     }
 
-    @Test("two root files for one namespace are an error naming both")
+    @Test("two different definitions of one namespace are an error naming both files")
     func duplicateNamespace() throws {
-        let schema = #"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:dup"/>"#
-        let folder = try TestSchemas.write(["one.xsd": schema, "sub/two.xsd": schema])
+        let one = #"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:dup"><xs:element name="A" type="xs:string"/></xs:schema>"#
+        let two = #"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:dup"><xs:element name="A" type="xs:int"/></xs:schema>"#
+        let folder = try TestSchemas.write(["one.xsd": one, "sub/two.xsd": two])
         do {
             _ = try SchemaRegistry(directories: [folder])
             Issue.record("expected an error")
@@ -101,21 +103,47 @@ struct SchemaValidationTests {
         }
     }
 
-    @Test("a schema that does not compile is an error naming the file and the reason")
+    @Test("one namespace defined by identical files in two folders (two album versions) is registered once")
+    func identicalDefinitionsAccepted() throws {
+        let schema = #"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:dup"><xs:element name="A" type="xs:string"/></xs:schema>"#
+        let annotated = #"""
+            <xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:dup">
+              <!-- the same definitions, documented -->
+              <xs:annotation><xs:documentation>Элемент A</xs:documentation></xs:annotation>
+              <xs:element name="A" type="xs:string">
+                <xs:annotation><xs:documentation>Строка</xs:documentation></xs:annotation>
+              </xs:element>
+            </xs:schema>
+            """#
+        let first = try TestSchemas.write(["a.xsd": schema])
+        let second = try TestSchemas.write(["a.xsd": schema])
+        let third = try TestSchemas.write(["renamed.xsd": annotated])
+        let registry = try SchemaRegistry(directories: [first, second, third])
+        #expect(registry.namespaces == ["urn:dup"])
+        let valid = try XMLInspector(schemas: registry, limits: Limits()).inspect(#"<A xmlns="urn:dup">x</A>"#)
+        #expect(valid.findings.isEmpty, "\(valid.findings)")
+    }
+
+    @Test("a schema that does not compile is an error naming the file and the reason, and holds its documents")
     func brokenSchema() throws {
         let folder = try TestSchemas.write(["broken.xsd": """
             <xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:b">
               <xs:element name="B" type="xs:noSuchType"/>
             </xs:schema>
             """])
+        // Indexing reads heads only: the registry is built, and compiles on first use.
+        let registry = try SchemaRegistry(directories: [folder])
         do {
-            _ = try SchemaRegistry(directories: [folder])
+            try registry.compileAll()
             Issue.record("expected an error")
         } catch let error as KordonError {
             #expect(error.code == "schema.compile")
             #expect(error.message.contains("broken.xsd"))
             #expect(error.message.contains("noSuchType"), "\(error.message)")
         }
+        let result = XMLInspector(schemas: registry, limits: Limits()).inspect(#"<B xmlns="urn:b"/>"#)
+        #expect(result.findings.map(\.rule) == ["schema.error"])
+        #expect(result.findings.first?.stage == .error)
     }
 
     @Test("a schema file with a DOCTYPE is refused")

@@ -1,5 +1,6 @@
 import Foundation
 import KordonCore
+import KordonXML
 
 /// Everything an operator can set, from one YAML file or the embedded defaults.
 ///
@@ -36,11 +37,13 @@ public struct Configuration: Sendable, Equatable {
     }
 
     /// Where agreed schemas come from.
-    public struct Schemas: Sendable, Equatable, Codable {
+    public struct Schemas: Sendable, Equatable {
         /// Register Kordon's own `schemas/`.
         public var builtin: Bool = true
         /// Further schema directories.
         public var directories: [String] = []
+        /// Containers and attachment elements of the agreed formats.
+        public var formats = XMLFormats()
         /// The defaults.
         public init() {}
     }

@@ -17,6 +17,8 @@ public final class EngineSet: Sendable {
     public let clamav: ClamEngine
     /// The agreed schemas by target namespace.
     public let schemas: SchemaRegistry
+    /// Containers and attachment elements of the agreed formats.
+    public let xmlFormats: XMLFormats
     /// The national rule packs (each route's rule set is compiled once, on first use).
     public let rules: RuleLibrary
     /// Where documents name their route.
@@ -45,6 +47,7 @@ public final class EngineSet: Sendable {
         self.clamav = try ClamEngine.load(ClamEngineOptions(databases: signatureSources, limits: configuration.limits,
                                                             temporaryDirectory: configuration.scan.temporaryDirectory))
         self.schemas = try SchemaRegistry(directories: schemaSources)
+        self.xmlFormats = configuration.schemas.formats
         let rulesConfiguration = configuration.rules
         let cache = rulesConfiguration.cache
             ? URL(fileURLWithPath: rulesConfiguration.cacheDirectory ?? RulesConfiguration.defaultCacheDirectory()) : nil

@@ -15,7 +15,7 @@ extension Pipeline {
     /// decoded payload, then the rule packs; a changed document is serialized and
     /// must validate again, or the message is held.
     func filterXML(_ data: Data, at path: PartPath, attachments: [String: Data], work: inout MessageWork) -> XMLOutcome {
-        let inspector = XMLInspector(schemas: engines.schemas, limits: engines.limits)
+        let inspector = XMLInspector(schemas: engines.schemas, limits: engines.limits, formats: engines.xmlFormats)
         var inspection: XMLInspection
         let parsed: XMLEditableDocument?
         (inspection, parsed) = inspector.inspectForEditing(data, at: path, attachments: attachments)
