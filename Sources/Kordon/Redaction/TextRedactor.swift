@@ -24,28 +24,52 @@ struct TextRedactor {
 
     /// The findings for `text` at `part`, and the changed text when anything changed.
     /// `context` names the place (element path, header name) for context words.
-    func redact(_ text: [UInt8], part: PartPath, context: String, place: Place) -> (findings: [Finding], replaced: [UInt8]?) {
+    ///
+    /// `constraint`, asked for only when something is to be changed, is what the whole
+    /// changed text must still satisfy (the simple type of the element it is the text of):
+    /// each replacement is chosen to fit it, and a match no replacement fits holds the message.
+    func redact(_ text: [UInt8], part: PartPath, context: String, place: Place,
+                constraint: (() -> ReplacementConstraint?)? = nil) -> (findings: [Finding], replaced: [UInt8]?) {
         let matches = rules.scan(text, context: context)
         guard !matches.isEmpty else { return ([], nil) }
         var findings: [Finding] = []
-        var edits: [(range: Range<Int>, bytes: [UInt8])] = []
+        var edits: [Edit] = []
+        var resolved: ReplacementConstraint??
         for match in matches {
             let (action, note) = decide(match, place: place)
             var finding = Self.finding(for: match, part: part, action: action, note: note)
-            if mode == .enforce, action.changesText {
+            if mode == .enforce, action.changesText, !edits.contains(where: { $0.range.overlaps(match.range) }) {
+                if resolved == nil { resolved = .some(constraint?()) }
                 let value = Array(text[match.range])
-                if let bytes = rules.replacement(for: value, ruleID: match.ruleID, action: RuleAction(action)) {
-                    if !edits.contains(where: { $0.range.overlaps(match.range) }) {
-                        edits.append((match.range, bytes))
+                let bytes: [UInt8]?
+                if let fitting = resolved ?? nil {
+                    bytes = rules.replacement(for: value, ruleID: match.ruleID, action: RuleAction(action)) { candidate in
+                        fitting.accepts(Self.applying(edits + [Edit(range: match.range, bytes: candidate)], to: text))
                     }
                 } else {
+                    bytes = rules.replacement(for: value, ruleID: match.ruleID, action: RuleAction(action))
+                }
+                if let bytes {
+                    edits.append(Edit(range: match.range, bytes: bytes))
+                } else {
                     finding.action = .quarantine
-                    finding.detail += "; no replacement could be made, so the message is held"
+                    finding.detail += "; " + ((resolved ?? nil)?.refusal ?? "no replacement could be made") + ", so the message is held"
                 }
             }
             findings.append(finding)
         }
         guard !edits.isEmpty else { return (findings, nil) }
+        return (findings, Self.applying(edits, to: text))
+    }
+
+    /// One replacement of a range of the text.
+    private struct Edit {
+        let range: Range<Int>
+        let bytes: [UInt8]
+    }
+
+    /// `text` with non-overlapping `edits` made.
+    private static func applying(_ edits: [Edit], to text: [UInt8]) -> [UInt8] {
         var result: [UInt8] = []
         result.reserveCapacity(text.count)
         var position = 0
@@ -55,7 +79,7 @@ struct TextRedactor {
             position = edit.range.upperBound
         }
         result += text[position...]
-        return (findings, result)
+        return result
     }
 
     /// The findings for `matches` in a name (`what`: "an element name", …), which no
@@ -92,6 +116,15 @@ struct TextRedactor {
         return Finding(stage: match.kind == .marking ? .marking : .restricted, rule: match.ruleID, part: part,
                        action: action, detail: detail, category: match.category.rawValue, masked: match.masked)
     }
+}
+
+/// What a changed text must still satisfy, and what to say when nothing does.
+struct ReplacementConstraint {
+    /// Whether the whole changed text is acceptable.
+    let accepts: ([UInt8]) -> Bool
+    /// Why no replacement could be written, without any value: "no replacement fits the
+    /// schema type … of this element".
+    let refusal: String
 }
 
 extension FindingAction {

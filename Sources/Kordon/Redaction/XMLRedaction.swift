@@ -21,8 +21,12 @@ struct XMLRedaction {
         findings += NameScreening(rules: rules, mode: mode).findings(in: document, at: path)
         let redactor = TextRedactor(rules: rules, mode: mode)
         document.forEachText(skippingBinaryOf: schemas) { site, text in
+            // An element's text must stay a value of its simple type; asked only when something changes.
+            let constraint: (() -> ReplacementConstraint?)? = site.kind != .elementText ? nil : {
+                document.valueType(ofElementAt: site.path, schemas: schemas).flatMap(Self.constraint)
+            }
             let (found, replaced) = redactor.redact(text, part: path.xml(site.path), context: site.path,
-                                                    place: site.isProtected ? .protected : .editable)
+                                                    place: site.isProtected ? .protected : .editable, constraint: constraint)
             findings += found
             return replaced
         }
@@ -44,8 +48,11 @@ struct XMLRedaction {
                                         detail: "element rule of pack \(rule.pack) could not be evaluated; the message is held"))
                 continue
             }
-            for element in elements where !handled.contains(element.path) {
-                if let finding = apply(rule, to: element, in: document, at: path) {
+            // Types are read before any change: a strip shifts the positions in later paths.
+            let changes = mode == .enforce && [.mask, .pseudonymize, .strip].contains(rule.action)
+            let types = elements.map { changes ? document.valueType(ofElementAt: $0.path, schemas: schemas) : nil }
+            for (element, type) in zip(elements, types) where !handled.contains(element.path) {
+                if let finding = apply(rule, to: element, type: type, in: document, at: path) {
                     findings.append(finding)
                 }
                 if rule.action != .report && rule.action != .keep { handled.insert(element.path) }
@@ -54,9 +61,9 @@ struct XMLRedaction {
         return findings
     }
 
-    /// Applies one element rule to one selected element.
-    private func apply(_ rule: ElementRule, to element: XMLSelectedElement, in document: XMLEditableDocument,
-                       at path: PartPath) -> Finding? {
+    /// Applies one element rule to one selected element, whose schema type is `type`.
+    private func apply(_ rule: ElementRule, to element: XMLSelectedElement, type: ValueType?,
+                       in document: XMLEditableDocument, at path: PartPath) -> Finding? {
         let value = document.text(of: element)
         let part = path.xml(element.path)
         let detail = "element rule (pack \(rule.pack))"
@@ -73,7 +80,17 @@ struct XMLRedaction {
         case .quarantine:
             return finding(.quarantine)
         case .strip:
-            if mode == .enforce { document.remove(element) }
+            guard mode == .enforce else { return finding(.strip) }
+            // A required element of a simple type stays, with nothing of its value left in it.
+            if let type, type.isRequired, type.constrainsText {
+                guard let blank = rules.replacement(for: value, ruleID: nil, action: .strip, fitting: type.accepts) else {
+                    return finding(.quarantine, "; the schema requires this element and " + Self.refusal(type))
+                }
+                document.setText(of: element, to: blank)
+                return finding(.strip, blank.isEmpty ? "; required by the schema, so emptied"
+                                                     : "; required by the schema, so its value was replaced by a filler of its type")
+            }
+            document.remove(element)
             return finding(.strip)
         case .mask, .pseudonymize:
             guard !value.allSatisfy(Self.isWhitespace) else { return nil }
@@ -81,12 +98,30 @@ struct XMLRedaction {
             if rule.action == .mask, RuleSet.isMasked(value) { return nil }
             let action = FindingAction(rule.action)
             guard mode == .enforce else { return finding(action) }
-            guard let replacement = rules.replacement(for: value, ruleID: nil, action: rule.action) else {
-                return finding(.quarantine, "; no replacement could be made, so the message is held")
+            let fitting = type.flatMap(Self.constraint)
+            let replacement: [UInt8]?
+            if let fitting {
+                replacement = rules.replacement(for: value, ruleID: nil, action: rule.action, fitting: fitting.accepts)
+            } else {
+                replacement = rules.replacement(for: value, ruleID: nil, action: rule.action)
+            }
+            guard let replacement else {
+                return finding(.quarantine, "; \(fitting?.refusal ?? "no replacement could be made"), so the message is held")
             }
             document.setText(of: element, to: replacement)
             return finding(action)
         }
+    }
+
+    /// What a replacement of an element's text must satisfy; `nil` when its schema says nothing of it.
+    private static func constraint(_ type: ValueType) -> ReplacementConstraint? {
+        guard type.constrainsText else { return nil }
+        return ReplacementConstraint(accepts: type.accepts, refusal: refusal(type))
+    }
+
+    /// Why no replacement fits `type`, in words that carry no value.
+    private static func refusal(_ type: ValueType) -> String {
+        "no replacement that hides the value fits its schema type \(type.name) (\(type.summary))"
     }
 
     private static func isWhitespace(_ byte: UInt8) -> Bool {

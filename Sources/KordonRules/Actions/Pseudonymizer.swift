@@ -61,8 +61,9 @@ struct Pseudonymizer: Sendable {
     }
 }
 
-/// A class of interchangeable characters: a contiguous run of scalars.
-private struct CharacterClass {
+/// A class of interchangeable characters: a contiguous run of scalars (shared with
+/// the schema-fitting replacements, which keep each character's class too).
+struct CharacterClass {
     let first: UInt32
     let count: Int
 
