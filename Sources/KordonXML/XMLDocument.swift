@@ -67,6 +67,9 @@ final class XMLDocument {
         handle = result
     }
 
+    /// Takes ownership of a document Kordon built itself (a carried document's copy).
+    init(adopting handle: xmlDocPtr) { self.handle = handle }
+
     deinit {
         xmlFreeDoc(handle)
     }

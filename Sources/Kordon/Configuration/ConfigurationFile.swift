@@ -1,5 +1,6 @@
 import Foundation
 import KordonCore
+import KordonXML
 import Yams
 
 /// Reads a YAML configuration file on top of the embedded defaults.
@@ -38,9 +39,18 @@ public enum ConfigurationFile {
         }
         if let node = top["schemas"] {
             let section = try reader.mapping(node, at: "schemas")
-            try reader.onlyKnown(section, ["builtin", "directories"], at: "schemas")
+            try reader.onlyKnown(section, ["builtin", "directories", "containers"], at: "schemas")
             if let v = section["builtin"] { config.schemas.builtin = try reader.bool(v, at: "schemas.builtin") }
             if let v = section["directories"] { config.schemas.directories = try reader.strings(v, at: "schemas.directories") }
+            if let v = section["containers"] {
+                guard let items = v.sequence else { throw reader.fail(v, "schemas.containers", "must be a list of {namespace}LocalName strings") }
+                config.schemas.formats.containers = try items.map { item in
+                    guard let slot = ContainerSlot(try reader.string(item, at: "schemas.containers")) else {
+                        throw reader.fail(item, "schemas.containers", "must be {namespace}LocalName (a * in the namespace stands for any characters)")
+                    }
+                    return slot
+                }
+            }
         }
         if let node = top["scan"] {
             let section = try reader.mapping(node, at: "scan")
