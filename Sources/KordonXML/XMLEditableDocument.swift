@@ -141,6 +141,10 @@ public final class XMLEditableDocument {
     /// Whether anything was changed since parsing.
     public var isModified: Bool { modified }
 
+    /// Every namespace URI declared anywhere in the document (a rule's namespace family is
+    /// matched against these).
+    public var declaredNamespaces: Set<String> { censusOfDocument().namespaces }
+
     /// The document written back in its original encoding, with its XML declaration.
     ///
     /// Unchanged, it is the original bytes. Changed, libxml2 writes the tree without

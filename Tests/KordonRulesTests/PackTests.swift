@@ -37,7 +37,7 @@ import Testing
         #expect(byPath["//ccdo:IdentityDocV3Details/csdo:DocSeriesId"]?.action == .mask)
         let personID = try #require(byPath["//casdo:PersonId"])
         #expect(Array(personID.namespaces.keys) == ["casdo"])
-        #expect(personID.namespaces["casdo"]?.contains("urn:EEC:M:CA:SimpleDataObjects:v1.10.3") == true)
+        #expect(personID.namespaces["casdo"]?.contains("urn:EEC:M:CA:SimpleDataObjects:v*") == true)
         #expect(personID.namespaces["casdo"]?.contains("urn:kordon:sample:EEC:M:CA:SimpleDataObjects:v1.0") == true)
         let documentNumber = try #require(byPath["//ccdo:IdentityDocV3Details/csdo:DocId"])
         #expect(Set(documentNumber.namespaces.keys) == ["ccdo", "csdo"])

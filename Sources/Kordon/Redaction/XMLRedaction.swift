@@ -39,7 +39,9 @@ struct XMLRedaction {
         var findings: [Finding] = []
         var handled: Set<String> = []
         for rule in rules.elementRules {
-            let selector = XMLSelector(id: rule.id, xpath: rule.xpath, namespaces: rule.namespaces)
+            // A namespace family (`urn:customs.ru:CommonAggregateTypes:*`) stands for the versions this document declares.
+            let namespaces = NamespacePattern.expand(rule.namespaces, declared: document.declaredNamespaces)
+            let selector = XMLSelector(id: rule.id, xpath: rule.xpath, namespaces: namespaces)
             let elements: [XMLSelectedElement]
             do {
                 elements = try document.select(selector)

@@ -98,7 +98,16 @@ private struct RuleReader {
             guard prefix.range(of: "^[A-Za-z_][A-Za-z0-9_.-]*$", options: .regularExpression) != nil else {
                 throw reader.fail(key, "namespaces.\(prefix)", "is not a valid XML namespace prefix")
             }
-            namespaces[prefix] = try reader.strings(value, at: "namespaces.\(prefix)")
+            let uris = try reader.strings(value, at: "namespaces.\(prefix)")
+            let items = try reader.sequence(value, at: "namespaces.\(prefix)")
+            for (index, uri) in uris.enumerated() {
+                do {
+                    _ = try NamespacePattern.parse(uri)
+                } catch {
+                    throw reader.fail(items[index], "namespaces.\(prefix)[\(index)]", error.message)
+                }
+            }
+            namespaces[prefix] = uris
         }
         return namespaces
     }
@@ -186,6 +195,12 @@ private struct RuleReader {
                 throw reader.fail(selectNode, "\(key).select", "uses the prefix `\(prefix)`, which `namespaces` does not declare")
             }
             used[prefix] = uris
+        }
+        // Each `…:**` prefix is evaluated once per matching namespace a document declares; two of
+        // them in one expression multiply, past the bindings a document allows (`xml.xpath.limit`).
+        let families = used.filter { $0.value.contains { $0.hasSuffix(":**") } }.keys.sorted()
+        if families.count > 1 {
+            throw reader.fail(selectNode, "\(key).select", "uses more than one namespace family `…:**` (\(families.joined(separator: ", "))); write the others with version wildcards `…:*`")
         }
         return ElementRule(id: id, pack: pack.id, xpath: xpath, namespaces: used,
                            action: try reader.choice(fields["action"]!, at: "\(key).action"),
