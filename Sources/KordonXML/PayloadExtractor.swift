@@ -2,8 +2,9 @@ import Foundation
 import KordonCore
 
 /// Finds the base64 payloads of one parsed document: XOP attachments, elements typed
-/// `xs:base64Binary` by the schemas, and, as a fallback, whatever a receiver could decode
-/// out of any text in it (see ``EncodedText``).
+/// `xs:base64Binary` by the schemas, the attachment elements of the agreed formats
+/// (``PayloadElements``, typed as strings), and, as a fallback, whatever a receiver could
+/// decode out of any text in it (see ``EncodedText`` and, for short files, ``ShortBase64``).
 struct PayloadExtractor {
     /// The shortest text (whitespace trimmed) the fallback considers.
     static let minimumFallbackLength = XMLGuard.minimumRunLength
@@ -12,6 +13,8 @@ struct PayloadExtractor {
 
     let path: PartPath
     let index: SchemaTypeIndex
+    /// Elements that carry attachments whatever their type: decoded like typed ones.
+    let payloadElements: PayloadElements
     /// Most payloads handed out for one document (beyond: an `unchecked` finding).
     let maxPayloads: Int
 
@@ -23,9 +26,10 @@ struct PayloadExtractor {
     private var taken: Set<XMLNode> = []
     private var limitReported = false
 
-    init(path: PartPath, index: SchemaTypeIndex, maxPayloads: Int) {
+    init(path: PartPath, index: SchemaTypeIndex, payloadElements: PayloadElements = .defaults, maxPayloads: Int) {
         self.path = path
         self.index = index
+        self.payloadElements = payloadElements
         self.maxPayloads = maxPayloads
     }
 
@@ -72,7 +76,9 @@ struct PayloadExtractor {
             guard !taken.contains(node) else { return }
             let name = node.qname
             let typed = index.base64Elements.contains(name)
-            if typed || index.ambiguousElements.contains(name) {
+            // An attachment element of the agreed formats is read as if typed base64Binary.
+            let listed = !typed && payloadElements.contains(name, at: node)
+            if typed || listed || index.ambiguousElements.contains(name) {
                 // Read in place, never copied: a payload's text can be most of the document.
                 let handled = node.withTextBytes { text -> Bool in
                     if let decoded = Base64.decode(text) {
@@ -81,16 +87,17 @@ struct PayloadExtractor {
                         }
                         return true
                     }
-                    guard typed else { return false }
+                    guard typed || listed else { return false }
                     findings.append(Finding(stage: .unchecked, rule: "xml.base64-undecodable", part: path.xml(tracker.path),
-                                            detail: "an element of type base64Binary does not hold valid base64, so its content could not be scanned"))
+                                            detail: typed ? "an element of type base64Binary does not hold valid base64, so its content could not be scanned"
+                                                          : "an attachment element of its format (\(name.localName)) does not hold valid base64, so its file could not be scanned"))
                     // Still scan what a forgiving decoder makes of it, so a payload is named.
                     addDecoded(EncodedText.decodeAll(text), at: path.xml(tracker.path))
                     return true
                 }
                 if handled { return }
             }
-            guard node.textLength >= EncodedText.minimumBase64Length else { return }
+            guard node.textLength >= ShortBase64.minimumLength else { return }
             // Read in place too: an untyped payload can be as large as a typed one. The
             // decoders skip XML whitespace themselves, so the text is not stripped first.
             node.withTextBytes { text in
@@ -105,7 +112,12 @@ struct PayloadExtractor {
                         return
                     }
                 }
-                addDecoded(EncodedText.decodeAll(text), at: path.xml(tracker.path))
+                let decoded = text.count >= EncodedText.minimumBase64Length ? EncodedText.decodeAll(text) : (found: [], complete: true)
+                // A short file (or one of mostly zero bytes) that the text decoders leave alone.
+                if let file = ShortBase64.decodeFile(text), !decoded.found.contains(where: { $0.data == file }) {
+                    add(ExtractedPart(path: path.xml(tracker.path), data: file), base64Text: nil)
+                }
+                addDecoded(decoded, at: path.xml(tracker.path))
             }
         }
     }

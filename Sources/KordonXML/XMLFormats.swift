@@ -10,6 +10,9 @@ public struct XMLFormats: Sendable, Equatable {
     /// The elements whose child elements are whole documents, each validated against its
     /// own namespace's schema (`schemas.containers`); ``ContainerSlot/defaults`` unless configured.
     public var containers: [ContainerSlot] = ContainerSlot.defaults
+    /// The elements that carry attachments whatever their schema type (`schemas.payloads`
+    /// adds to them): decoded and scanned at any length; ``PayloadElements/defaults``.
+    public var payloadElements: PayloadElements = .defaults
     /// The defaults for the FTS and EEC families.
     public init() {}
 }

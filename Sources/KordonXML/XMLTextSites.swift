@@ -13,8 +13,9 @@ extension XMLEditableDocument {
     /// outside the root element come in their place. Whitespace-only text is skipped.
     ///
     /// Besides typed elements, text is skipped as a payload when it is what
-    /// ``XMLInspector`` decodes as one: an element declared base64Binary in some schema
-    /// and not in another whose text decodes, or 256+ characters that decode as base64.
+    /// ``XMLInspector`` decodes as one: an attachment element of `payloadElements` or an
+    /// element declared base64Binary in some schema and not in another, whose text
+    /// decodes, or 256+ characters that decode as base64.
     /// The fallback is a little stricter than the inspector's, so it never skips prose:
     /// every whitespace-separated piece but the last must be 16 characters or longer.
     ///
@@ -22,8 +23,10 @@ extension XMLEditableDocument {
     /// text goes into its first text child and its other direct text children are
     /// removed; a comment never gets `--`, a processing instruction never `?>`; malformed
     /// UTF-8 and characters XML cannot hold become U+FFFD.
-    public func forEachText(skippingBinaryOf schemas: SchemaRegistry?, _ body: (XMLTextSite, [UInt8]) -> [UInt8]?) {
-        let payloads = PayloadFilter(index: schemas?.typeIndex(for: [document.root?.namespace ?? ""]) ?? .empty, document: document)
+    public func forEachText(skippingBinaryOf schemas: SchemaRegistry?, payloadElements: PayloadElements = .defaults,
+                            _ body: (XMLTextSite, [UInt8]) -> [UInt8]?) {
+        let payloads = PayloadFilter(index: schemas?.typeIndex(for: [document.root?.namespace ?? ""]) ?? .empty,
+                                     payloadElements: payloadElements, document: document)
         var child = document.handle.pointee.children
         while let node = child {
             child = node.pointee.next
@@ -121,13 +124,17 @@ private struct PayloadFilter {
     static let minimumLineLength = 16
 
     let index: SchemaTypeIndex
+    let payloadElements: PayloadElements
     let document: XMLDocument
 
     func isPayload(_ element: xmlNodePtr, text: UnsafeBufferPointer<UInt8>) -> Bool {
-        if !index.base64Elements.isEmpty || !index.ambiguousElements.isEmpty {
-            let name = XMLNode(document: document, pointer: element).qname
+        if !index.base64Elements.isEmpty || !index.ambiguousElements.isEmpty || !payloadElements.isEmpty {
+            let node = XMLNode(document: document, pointer: element)
+            let name = node.qname
             if index.base64Elements.contains(name) { return true }
-            if index.ambiguousElements.contains(name), Base64.decode(text) != nil { return true }
+            // An attachment's text is skipped only when it is base64 (decoded and scanned as a
+            // file); anything else in it is held by the inspector, and the packs still see it.
+            if index.ambiguousElements.contains(name) || payloadElements.contains(name, at: node), Base64.decode(text) != nil { return true }
         }
         return Self.looksLikePayload(text)
     }

@@ -39,9 +39,10 @@ public enum ConfigurationFile {
         }
         if let node = top["schemas"] {
             let section = try reader.mapping(node, at: "schemas")
-            try reader.onlyKnown(section, ["builtin", "directories", "containers"], at: "schemas")
+            try reader.onlyKnown(section, ["builtin", "directories", "containers", "payloads"], at: "schemas")
             if let v = section["builtin"] { config.schemas.builtin = try reader.bool(v, at: "schemas.builtin") }
             if let v = section["directories"] { config.schemas.directories = try reader.strings(v, at: "schemas.directories") }
+            if let v = section["payloads"] { config.schemas.formats.payloadElements = try payloadElements(v, reader: reader, over: config.schemas.formats.payloadElements) }
             if let v = section["containers"] {
                 guard let items = v.sequence else { throw reader.fail(v, "schemas.containers", "must be a list of {namespace}LocalName strings") }
                 config.schemas.formats.containers = try items.map { item in

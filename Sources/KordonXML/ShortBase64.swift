@@ -1,0 +1,80 @@
+import Foundation
+
+/// The untyped fallback for short files: base64 too short, or too uniform, for
+/// ``EncodedText`` (which wants 32 characters and the case-and-digit mixing of random
+/// base64) and shorter than the 256 characters the long fallback decodes unconditionally.
+/// A 68-byte EICAR followed by a hundred zero bytes is 212 characters of mostly `A`.
+///
+/// Names, codes and numbers must not be taken for files, so the text must look like a
+/// file's base64 and decode to one:
+/// - ``minimumLength`` characters or more, whitespace aside, all strict base64, and no
+///   whitespace inside but line breaks after pieces of ``minimumLineLength`` or more
+///   (a wrapped payload; a name of several words is not one);
+/// - both upper and lower case letters (codes, registration numbers, VINs and container
+///   numbers are upper case and digits; numbers, dates and amounts have no letters);
+/// - not hex digits only (digests, identifiers);
+/// - decoded, bytes that are not text: a control character or malformed UTF-8. Base64 of
+///   text is left to the rule packs, which see the element's text as it is.
+enum ShortBase64 {
+    /// The fewest base64 characters (12 decoded bytes).
+    static let minimumLength = 16
+    /// The shortest piece before a line break inside a wrapped payload.
+    static let minimumLineLength = 16
+    /// The longest text looked at: base64 past 256 characters is the long fallback's.
+    static let maximumLength = 1024
+
+    /// The decoded bytes when `text` is, by the rules above, a short file in base64.
+    static func decodeFile(_ text: UnsafeBufferPointer<UInt8>) -> Data? {
+        let trimmed = EncodedText.trimmingSpace(text)
+        guard trimmed.count >= minimumLength, trimmed.count <= maximumLength else { return nil }
+        var upper = false, lower = false, notHex = false
+        var piece = 0, characters = 0
+        var afterBreak = false
+        for byte in trimmed {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+                upper = true
+                if byte > UInt8(ascii: "F") { notHex = true }
+            case UInt8(ascii: "a")...UInt8(ascii: "z"):
+                lower = true
+                if byte > UInt8(ascii: "f") { notHex = true }
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                break
+            case UInt8(ascii: "+"), UInt8(ascii: "/"), UInt8(ascii: "="):
+                notHex = true
+            case 0x0A, 0x0D:
+                // A line break ends a piece, which must be a wrapped line's length.
+                if piece > 0 {
+                    guard piece >= minimumLineLength else { return nil }
+                    characters += piece
+                    piece = 0
+                }
+                afterBreak = true
+                continue
+            case 0x20, 0x09:
+                // Indentation after a line break only; a space between words is prose.
+                guard afterBreak, piece == 0 else { return nil }
+                continue
+            default:
+                return nil
+            }
+            afterBreak = false
+            piece += 1
+        }
+        characters += piece
+        guard characters >= minimumLength, upper, lower, notHex,
+              let decoded = Base64.decode(trimmed), !isText(decoded)
+        else { return nil }
+        return decoded
+    }
+
+    /// Whether `data` is text: well-formed UTF-8 without control characters other than
+    /// tab, line breaks and form feed.
+    static func isText(_ data: Data) -> Bool {
+        guard let string = String(data: data, encoding: .utf8) else { return false }
+        return !string.unicodeScalars.contains { scalar in
+            (scalar.value < 0x20 && ![0x09, 0x0A, 0x0C, 0x0D].contains(scalar.value))
+                || (scalar.value >= 0x7F && scalar.value < 0xA0)
+        }
+    }
+}
