@@ -17,6 +17,7 @@
 #include <libxml/xmlsave.h>
 #include <libxml/xmlreader.h>
 #include <libxml/xmlregexp.h>
+#include <libxml/uri.h>
 #include <libxml/encoding.h>
 
 /* xmlFree is a global function pointer, which Swift 6 sees as shared mutable state. */

@@ -10,13 +10,15 @@ import KordonCore
 /// creates for every call.
 final class CompiledSchema: @unchecked Sendable {
     private let handle: xmlSchemaPtr
+    /// Length facets libxml2 misreads, taken out of its copy and checked by Kordon.
+    private let largeLengthFacets: LargeLengthFacets
 
     /// Compiles the schema file at `path`; includes and imports load through Kordon's
     /// local-only entity loader, with `catalog` standing in for remote locations.
     init(path: String, catalog: [String: String]) throws {
         XMLRuntime.initialize()
         let collector = SchemaErrorCollector(document: nil, maxIssues: 1)
-        let schema: xmlSchemaPtr? = LocalCatalog.with(catalog) {
+        let (schema, patchedFiles): (xmlSchemaPtr?, [String]) = LocalCatalog.with(catalog) {
             withSilencedGlobalErrors {
                 guard let parser = xmlSchemaNewParserCtxt(path) else { return nil }
                 defer { xmlSchemaFreeParserCtxt(parser) }
@@ -29,6 +31,13 @@ final class CompiledSchema: @unchecked Sendable {
             throw KordonError(code: "schema.compile", message: "schema \(path) does not compile: \(reason)")
         }
         handle = schema
+        do {
+            largeLengthFacets = patchedFiles.isEmpty ? .none
+                : try LargeLengthFacets(roots: [path], reader: SchemaFileReader(catalog: catalog))
+        } catch {
+            xmlSchemaFree(schema)
+            throw error
+        }
     }
 
     deinit {
@@ -45,7 +54,8 @@ final class CompiledSchema: @unchecked Sendable {
         defer { xmlSchemaFreeValidCtxt(context) }
         xmlSchemaSetValidStructuredErrors(context, schemaErrorHandler, Unmanaged.passUnretained(collector).toOpaque())
         let status = withSilencedGlobalErrors { xmlSchemaValidateDoc(context, document.handle) }
-        return SchemaValidation(issues: collector.issues, errorCount: collector.count,
+        let own = largeLengthFacets.issues(in: document, maxIssues: max(0, maxIssues - collector.issues.count))
+        return SchemaValidation(issues: collector.issues + own.issues, errorCount: collector.count + own.count,
                                 internalFailure: status < 0 || (status > 0 && collector.count == 0))
     }
 }

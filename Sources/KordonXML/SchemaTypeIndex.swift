@@ -143,6 +143,10 @@ private final class Builder {
     var types: [QName: Derivation] = [:]
     var elements: [(QName, ElementType)] = []
     var globalElements: [QName: ElementType] = [:]
+    /// Length facets libxml2 2.9.14 misreads (see ``LargeLengthFacets``), by type, and by
+    /// element for anonymous types (one entry per declaration in `elements`).
+    var typeLengthFacets: [QName: [LengthFacet]] = [:]
+    var anonymousLengthFacets: [Int: [LengthFacet]] = [:]
 
     init(reader: SchemaFileReader) {
         self.reader = reader
@@ -175,6 +179,8 @@ private final class Builder {
                     let derivation = derivation(of: child)
                     // A redefinition restricts the type it replaces: keep the original's base.
                     if case .base(let base) = derivation, base == qname, types[qname] != nil {} else { types[qname] = derivation }
+                    let facets = LengthFacet.large(in: child)
+                    if !facets.isEmpty { typeLengthFacets[qname, default: []] += facets }
                 }
             case "element":
                 if let name = child.attribute("name") {
@@ -183,6 +189,11 @@ private final class Builder {
                     let qualified = isGlobal || form == "qualified" || (form == nil && qualifiedByDefault)
                     let qname = QName(namespace: qualified ? targetNamespace : "", localName: name)
                     let type = elementType(of: child)
+                    if case .anonymous = type,
+                       let inline = child.children.first(where: { $0.namespace == xsdNamespace && ($0.localName == "simpleType" || $0.localName == "complexType") }) {
+                        let facets = LengthFacet.large(in: inline)
+                        if !facets.isEmpty { anonymousLengthFacets[elements.count] = facets }
+                    }
                     elements.append((qname, type))
                     if isGlobal { globalElements[qname] = type }
                 }
@@ -250,5 +261,45 @@ private final class Builder {
             current = base
         }
         return false
+    }
+
+    /// The large length facets in force on an element's type: every restriction step of
+    /// its derivation counts, and whether the value is measured in octets (binary types).
+    func lengthFacets(ofElementAt index: Int) -> (facets: [LengthFacet], octets: Bool) {
+        var facets = anonymousLengthFacets[index] ?? []
+        var current: QName?
+        switch elements[index].1 {
+        case .named(let name): current = name
+        case .anonymous(.base(let base)): current = base
+        default: current = nil
+        }
+        var seen: Set<QName> = []
+        while let name = current, seen.insert(name).inserted {
+            if name.namespace == xsdNamespace {
+                return (facets, name.localName == "base64Binary" || name.localName == "hexBinary")
+            }
+            facets += typeLengthFacets[name] ?? []
+            guard case .base(let base)? = types[name] else { break }
+            current = base
+        }
+        return (facets, false)
+    }
+}
+
+extension LargeLengthFacets {
+    /// Reads the schema files reachable from `roots` for length facets libxml2 misreads.
+    init(roots: [String], reader: SchemaFileReader) throws {
+        let builder = Builder(reader: reader)
+        for root in roots { try builder.process(root, chameleonNamespace: nil) }
+        var byElement: [QName: ElementLengthLimit] = [:]
+        for index in builder.elements.indices {
+            let (facets, octets) = builder.lengthFacets(ofElementAt: index)
+            guard !facets.isEmpty else { continue }
+            // An element declared twice keeps every limit: never weaker than either declaration.
+            let name = builder.elements[index].0
+            let limit = ElementLengthLimit(facets: facets, countsOctets: octets)
+            byElement[name] = byElement[name].map { $0.merged(with: limit) } ?? limit
+        }
+        self.init(elements: byElement)
     }
 }

@@ -32,21 +32,43 @@ public enum XMLRuntime {
 /// around `xmlSchemaParse`, which loads every include and import synchronously on
 /// that thread.
 enum LocalCatalog {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var byThread: [UInt: [String: String]] = [:]
+    /// One thread's compile: its catalog, and the files served patched (see ``LargeLengthFacets``).
+    final class Session {
+        let catalog: [String: String]
+        var patchedFiles: [String] = []
+        init(catalog: [String: String]) { self.catalog = catalog }
+    }
 
-    /// Runs `body` with `catalog` (file name → absolute local path) in force on this thread.
-    static func with<T>(_ catalog: [String: String], _ body: () throws -> T) rethrows -> T {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var byThread: [UInt: Session] = [:]
+
+    /// Runs `body` with `catalog` (file name → absolute local path) in force on this
+    /// thread; returns its result and the files whose length facets were patched.
+    static func with<T>(_ catalog: [String: String], _ body: () throws -> T) rethrows -> (result: T, patchedFiles: [String]) {
         let key = currentThread()
-        lock.withLock { byThread[key] = catalog }
+        let session = Session(catalog: catalog)
+        lock.withLock { byThread[key] = session }
         defer { lock.withLock { _ = byThread.removeValue(forKey: key) } }
-        return try body()
+        let result = try body()
+        return (result, lock.withLock { session.patchedFiles })
     }
 
     /// The local file standing in for `fileName` on this thread, if any.
     static func lookup(_ fileName: String) -> String? {
         let key = currentThread()
-        return lock.withLock { byThread[key]?[fileName] }
+        return lock.withLock { byThread[key]?.catalog[fileName] }
+    }
+
+    /// Whether this thread is compiling a schema.
+    static var isCompiling: Bool {
+        let key = currentThread()
+        return lock.withLock { byThread[key] != nil }
+    }
+
+    /// Records that `path` was served patched on this thread.
+    static func notePatched(_ path: String) {
+        let key = currentThread()
+        lock.withLock { byThread[key]?.patchedFiles.append(path) }
     }
 
     private static func currentThread() -> UInt {
@@ -101,18 +123,42 @@ enum LocalEntityLoader {
         return nil
     }
 
-    /// Whether the local file is safe to hand to libxml2: it passes ``XMLGuard``
-    /// (in particular, no DOCTYPE — libxml2 compiles schemas with entity substitution on).
-    static func isSafe(_ path: String) -> Bool {
-        guard let data = FileManager.default.contents(atPath: path) else { return false }
-        return XMLInput.prepare(data, limits: Limits.schemaFiles).isSuccess
+    /// The file's bytes when it is safe to hand to libxml2: it passes ``XMLGuard`` (in
+    /// particular, no DOCTYPE — libxml2 compiles schemas with entity substitution on).
+    static func safeContents(_ path: String) -> Data? {
+        guard let data = FileManager.default.contents(atPath: path),
+              XMLInput.prepare(data, limits: Limits.schemaFiles).isSuccess else { return nil }
+        return data
+    }
+
+    /// A libxml2 input that reads `bytes` as the file at `path` (whose folder relative
+    /// references resolve against).
+    static func input(_ bytes: Data, standingFor path: String, context: xmlParserCtxtPtr?) -> xmlParserInputPtr? {
+        let buffer: xmlParserInputBufferPtr? = bytes.withUnsafeBytes { raw in
+            // libxml2 copies the bytes into its own buffer.
+            xmlParserInputBufferCreateMem(raw.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(raw.count), XML_CHAR_ENCODING_NONE)
+        }
+        guard let buffer else { return nil }
+        guard let input = xmlNewIOInputStream(context, buffer, XML_CHAR_ENCODING_NONE) else {
+            xmlFreeParserInputBuffer(buffer)
+            return nil
+        }
+        // libxml2 frees the name with the input; relative includes resolve against it.
+        let canonical = path.withCString { xmlCanonicPath(UnsafeRawPointer($0).assumingMemoryBound(to: xmlChar.self)) }
+        input.pointee.filename = canonical.map { UnsafePointer(UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+        return input
     }
 }
 
 /// The loader libxml2 calls for every external resource: local, guarded files only.
+/// While a schema compiles, a file with length facets libxml2 misreads is served patched.
 private let kordonEntityLoader: xmlExternalEntityLoader = { url, _, ctxt in
     guard let url, let path = LocalEntityLoader.localPath(for: String(cString: url)),
-          LocalEntityLoader.isSafe(path)
+          let data = LocalEntityLoader.safeContents(path)
     else { return nil }
+    if LocalCatalog.isCompiling, let patched = LargeLengthFacets.patched(data) {
+        LocalCatalog.notePatched(path)
+        return LocalEntityLoader.input(patched, standingFor: path, context: ctxt)
+    }
     return path.withCString { xmlNewInputFromFile(ctxt, $0) }
 }

@@ -24,6 +24,9 @@ struct SelftestCommand: ParsableCommand {
         print("kordon \(KordonVersion.current), libclamav \(engines.reportEngine().clamav), \(engines.clamav.signatureCount) signatures")
         print("signatures: " + engines.signatureSources.map(\.path).joined(separator: ", "))
         print("schemas:    \(engines.schemas.namespaces.count) agreed namespaces from " + engines.schemaSources.map(\.path).joined(separator: ", "))
+        // Documents compile their schema on first use; the selftest compiles every one now.
+        let broken = engines.schemas.compileProblems()
+        for problem in broken { print("BROKEN      \(problem.message)") }
 
         var samples: [(String, Data)] = [("EICAR", SelftestSamples.eicar)]
         let clamExe = "/usr/share/clamav-testfiles/clam.exe"
@@ -45,8 +48,8 @@ struct SelftestCommand: ParsableCommand {
                 }
             }
         }
-        if failures > 0 {
-            print("selftest FAILED: \(failures) sample(s) not caught")
+        if failures > 0 || !broken.isEmpty {
+            print("selftest FAILED: \(failures) sample(s) not caught, \(broken.count) schema(s) do not compile")
             throw ExitCode(1)
         }
         print("selftest passed")
