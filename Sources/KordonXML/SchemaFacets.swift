@@ -6,6 +6,9 @@ struct ElementValueDeclaration: Sendable, Hashable {
     /// The simple type of its text, or `nil` when its content is not a simple value
     /// (element-only, mixed, `xs:anyType`).
     var facets: ValueFacets?
+    /// Whether its content may hold text at all: false for element-only content, so an
+    /// element with text in a valid document is not of this declaration.
+    var allowsText: Bool = true
 }
 
 /// For every element the schemas reachable from some root files declare: the simple
@@ -136,7 +139,8 @@ private final class FacetBuilder {
     func resolvedDeclarations() -> [QName: [ElementValueDeclaration]] {
         var result: [QName: [ElementValueDeclaration]] = [:]
         for (name, source) in elements {
-            let declaration = ElementValueDeclaration(facets: facets(of: source, element: name, hops: 0))
+            let facets = facets(of: source, element: name, hops: 0)
+            let declaration = ElementValueDeclaration(facets: facets, allowsText: facets != nil || allowsText(source, hops: 0))
             if !(result[name]?.contains(declaration) ?? false) { result[name, default: []].append(declaration) }
         }
         return result
@@ -151,6 +155,24 @@ private final class FacetBuilder {
         case .substitution(let head): return globalElements[head].flatMap { facets(of: $0, element: head, hops: hops + 1) }
         case .none: return nil
         }
+    }
+
+    /// Whether a type without simple content may still hold text: mixed content, `xs:anyType`,
+    /// or a type Kordon cannot find (then nothing is assumed).
+    private func allowsText(_ source: TypeSource, hops: Int) -> Bool {
+        guard hops < 64 else { return true }
+        let definition: XMLNode
+        switch source {
+        case .named(let type):
+            guard type.namespace != xsdNamespace, let known = types[type]?.node else { return true }
+            definition = known
+        case .inline(let node, _): definition = node
+        case .substitution(let head): return globalElements[head].map { allowsText($0, hops: hops + 1) } ?? true
+        case .none: return true
+        }
+        guard definition.localName == "complexType" else { return true }
+        let complexContent = definition.children.first { $0.namespace == xsdNamespace && $0.localName == "complexContent" }
+        return definition.attribute("mixed") == "true" || complexContent?.attribute("mixed") == "true"
     }
 
     private func facets(ofType type: QName, depth: Int = 0) -> ValueFacets? {

@@ -45,6 +45,8 @@ extension XMLEditableDocument {
         }
         guard !declarations.isEmpty else { return nil }
         let present = XMLTree.ownText(of: node)
+        // Text in a valid document rules out the declarations of element-only content.
+        if !XMLTree.isWhitespace(present) { declarations = declarations.filter(\.allowsText) }
         let typed = declarations.compactMap(\.facets).filter(\.isJudged)
         // Element-only or mixed content somewhere, or no declaration accepts the present
         // text (a facet Kordon reads differently from libxml2): the text is not judged here,

@@ -50,6 +50,9 @@ struct TextRedactor {
                     bytes = rules.replacement(for: value, ruleID: match.ruleID, action: RuleAction(action))
                 }
                 if let bytes {
+                    if let fitting = resolved ?? nil, bytes != rules.replacement(for: value, ruleID: match.ruleID, action: RuleAction(action)) {
+                        finding.detail += "; " + fitting.fittedNote
+                    }
                     edits.append(Edit(range: match.range, bytes: bytes))
                 } else {
                     finding.action = .quarantine
@@ -125,6 +128,8 @@ struct ReplacementConstraint {
     /// Why no replacement could be written, without any value: "no replacement fits the
     /// schema type … of this element".
     let refusal: String
+    /// Said of a replacement written to fit rather than in its usual form.
+    let fittedNote: String
 }
 
 extension FindingAction {

@@ -111,14 +111,20 @@ struct XMLRedaction {
                 return finding(.quarantine, "; \(fitting?.refusal ?? "no replacement could be made"), so the message is held")
             }
             document.setText(of: element, to: replacement)
-            return finding(action)
+            let fitted = fitting != nil && replacement != rules.replacement(for: value, ruleID: nil, action: rule.action)
+            return finding(action, fitted ? "; " + Self.fittedNote(type) : "")
         }
     }
 
     /// What a replacement of an element's text must satisfy; `nil` when its schema says nothing of it.
     private static func constraint(_ type: ValueType) -> ReplacementConstraint? {
         guard type.constrainsText else { return nil }
-        return ReplacementConstraint(accepts: type.accepts, refusal: refusal(type))
+        return ReplacementConstraint(accepts: type.accepts, refusal: refusal(type), fittedNote: fittedNote(type))
+    }
+
+    /// Says that a replacement was written to fit `type` rather than in its usual form.
+    static func fittedNote(_ type: ValueType?) -> String {
+        "written in the characters its schema type \(type?.name ?? "") allows (\(type?.summary ?? ""))"
     }
 
     /// Why no replacement fits `type`, in words that carry no value.
