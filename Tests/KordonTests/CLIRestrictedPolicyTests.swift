@@ -6,28 +6,40 @@ import Testing
 /// Operator packs and false positives, end to end.
 @Suite("restricted data: operator packs and false positives")
 struct CLIRestrictedPolicyTests {
-    @Test("a strip that would remove a required element holds the message instead of passing an invalid document")
-    func brokenStripQuarantines() throws {
+    @Test("a strip of a required simple element leaves it with nothing of its value; one that would still break the document holds the message")
+    func requiredStrip() throws {
         let run = try RestrictedRun()
         defer { run.remove() }
-        let packs = run.directory.appendingPathComponent("packs")
-        try FileManager.default.createDirectory(at: packs, withIntermediateDirectories: true)
-        try """
-        pack: OPS
-        version: 1
-        title: An operator's own pack
-        legalBasis: [Local instruction No. 1]
-        categories: [personal-data]
-        uneditable: {personal-data: quarantine}
-        namespaces:
-          csdo: [urn:kordon:sample:EEC:M:SimpleDataObjects:v1.0]
-        elementRules:
-          - id: ops.subject-name
-            select: //csdo:SubjectName
-            action: strip
-            category: personal-data
-        """.write(to: packs.appendingPathComponent("OPS.yaml"), atomically: true, encoding: .utf8)
-        let (result, report) = try run.filter("declaration-organizations.xml", ["--rules", packs.path])
+        func pack(_ name: String, _ select: String) throws -> URL {
+            let packs = run.directory.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: packs, withIntermediateDirectories: true)
+            try """
+            pack: OPS
+            version: 1
+            title: An operator's own pack
+            legalBasis: [Local instruction No. 1]
+            categories: [personal-data]
+            uneditable: {personal-data: quarantine}
+            namespaces:
+              csdo: [urn:kordon:sample:EEC:M:SimpleDataObjects:v1.0]
+              gd: [urn:kordon:sample:EEC:R:055:GoodsDeclaration:v1.0]
+            elementRules:
+              - id: ops.strip
+                select: \(select)
+                action: strip
+                category: personal-data
+            """.write(to: packs.appendingPathComponent("OPS.yaml"), atomically: true, encoding: .utf8)
+            return packs
+        }
+        // csdo:SubjectName is required and a string of 1-300 characters: every letter and digit is hidden.
+        let (kept, keptReport) = try run.filter("declaration-organizations.xml", ["--rules", try pack("names", "//csdo:SubjectName").path])
+        #expect(keptReport.verdict == .sanitized, "\(keptReport.findings)")
+        #expect(kept.status == 0)
+        #expect(contains(kept.stdout, "<csdo:SubjectName>••• «•••• ••••••••» (••• ••••••••••••)</csdo:SubjectName>"))
+        #expect(!contains(kept.stdout, "«Омский Агроцентр»"))
+        #expect(keptReport.findings.filter { $0.rule == "ops.strip" }.allSatisfy { $0.detail.contains("required by the schema") })
+        // ConsigneeDetails is required and holds elements, not a value: removing it breaks the document.
+        let (result, report) = try run.filter("declaration-organizations.xml", ["--rules", try pack("parties", "//gd:ConsigneeDetails").path])
         #expect(report.verdict == .quarantined, "\(report.findings)")
         #expect(result.status == 1)
         #expect(result.stdout.isEmpty)
