@@ -19,7 +19,7 @@ import Synchronization
 public final class SchemaRegistry: Sendable {
     private let roots: [String: LazySchema]
     private let catalog: [String: String]
-    private let typeIndexes = Mutex<[String: SchemaTypeIndex]>([:])
+    private let derivedIndexes = Mutex<[String: any Sendable]>([:])
 
     /// Indexes every `.xsd` under the directories. Throws a ``KordonError`` naming the
     /// file: unreadable, refused, not an XML Schema, or a second, different definition of
@@ -114,11 +114,27 @@ public final class SchemaRegistry: Sendable {
 
     /// The type index of one namespace's schema (and its imports), built once.
     private func typeIndex(for namespace: String) -> SchemaTypeIndex {
-        guard let root = roots[namespace] else { return .empty }
-        if let known = typeIndexes.withLock({ $0[namespace] }) { return known }
-        let index = (try? SchemaTypeIndex(roots: [root.path], reader: SchemaFileReader(catalog: catalog))) ?? .empty
-        typeIndexes.withLock { $0[namespace] = index }
-        return index
+        derived("types", for: namespace) { root, reader in try SchemaTypeIndex(roots: [root], reader: reader) } ?? .empty
+    }
+
+    /// Something read from the schema files of `namespace` (its root and everything that
+    /// includes or imports), built by `build` the first time it is asked for and kept as
+    /// long as this registry: a reload brings a new registry, and fresh indexes with it.
+    /// `kind` names what is built (`"types"`, `"facets"`…), one entry per kind and
+    /// namespace. `nil` when the namespace has no schema or its files cannot be read.
+    func derived<Index: Sendable>(_ kind: String, for namespace: String,
+                                  build: (_ root: String, _ reader: SchemaFileReader) throws -> Index) -> Index? {
+        guard let root = roots[namespace] else { return nil }
+        let key = kind + "\u{0}" + namespace
+        if let known = derivedIndexes.withLock({ $0[key] }) as? Index { return known }
+        // Built outside the lock (reading a family's files takes a while); two threads
+        // asking at once may both build, and the first stored wins.
+        guard let index = try? build(root.path, SchemaFileReader(catalog: catalog)) else { return nil }
+        return derivedIndexes.withLock { indexes in
+            if let first = indexes[key] as? Index { return first }
+            indexes[key] = index
+            return index
+        }
     }
 
     private static func schemaFiles(in directories: [URL]) throws -> [String] {
