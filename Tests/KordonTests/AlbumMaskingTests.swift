@@ -119,6 +119,21 @@ import Testing
         #expect(!contains(result.stdout, "21405198300123"))
     }
 
+    @Test func anEECPersonIdPseudonymStaysAnIINShapedValueThatFailsTheChecksum() throws {
+        let run = try RestrictedRun(key: Array("album masking key".utf8))
+        defer { run.remove() }
+        let (result, report) = try filter("eec-transit-carrier-kz-ru.xml", route: ("KZ", "RU"), run: run)
+        #expect(result.status == 0 && report.verdict == .sanitized, "\(report.findings)")
+        #expect(try xmllintAccepts(result.stdout, schema: "EEC_TransitDeclaration.xsd", in: run.directory))
+        // casdo:PersonId (a token of 1-20 characters, through bdt:IdentifierType) holding an IIN.
+        let token = try #require(text(of: "PersonId", in: result.stdout))
+        #expect(token.count == 12 && token.allSatisfy(\.isNumber) && token != "880716351009", "\(token)")
+        #expect(!kazakhCheckPasses(token), "\(token) passes the IIN check")
+        #expect(report.findings.contains { $0.rule == "eaeu.person-id" && $0.action == .pseudonymize })
+        #expect(text(of: "DocId", in: result.stdout) == "043•••265")
+        #expect(!contains(result.stdout, "880716351009") && !contains(result.stdout, "043817265"))
+    }
+
     @Test func aPseudonymInAPatternTypedElementFitsThePattern() throws {
         let run = try RestrictedRun(key: Array("album masking key".utf8))
         defer { run.remove() }
