@@ -23,8 +23,9 @@ enum ShortBase64 {
     /// The longest text looked at: base64 past 256 characters is the long fallback's.
     static let maximumLength = 1024
 
-    /// The decoded bytes when `text` is, by the rules above, a short file in base64.
-    static func decodeFile(_ text: UnsafeBufferPointer<UInt8>) -> Data? {
+    /// The decoded bytes when `text` is, by the rules above, a short file in base64;
+    /// `minimumLength` is a parameter only for measuring other thresholds.
+    static func decodeFile(_ text: UnsafeBufferPointer<UInt8>, minimumLength: Int = ShortBase64.minimumLength) -> Data? {
         let trimmed = EncodedText.trimmingSpace(text)
         guard trimmed.count >= minimumLength, trimmed.count <= maximumLength else { return nil }
         var upper = false, lower = false, notHex = false
