@@ -38,10 +38,14 @@ extension XMLEditableDocument {
         let rootNamespace = document.root?.namespace ?? ""
         var declarations: [ElementValueDeclaration] = []
         var isRequired = false
-        for namespace in Set([rootNamespace, element.namespace]).sorted() {
+        // The root's schema imports what its documents use; the element's own namespace
+        // answers for an element the root's schema does not reach (a container's content).
+        for namespace in rootNamespace == element.namespace ? [rootNamespace] : [rootNamespace, element.namespace] {
             let facets = schemas.valueFacets(for: namespace)
-            if declarations.isEmpty { declarations = facets.declarations[element.qname] ?? [] }
-            isRequired = isRequired || facets.required.contains(element.qname)
+            guard let found = facets.declarations[element.qname] else { continue }
+            declarations = found
+            isRequired = facets.required.contains(element.qname)
+            break
         }
         guard !declarations.isEmpty else { return nil }
         let present = XMLTree.ownText(of: node)
