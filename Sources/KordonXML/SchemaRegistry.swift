@@ -20,6 +20,13 @@ public final class SchemaRegistry: Sendable {
     private let roots: [String: LazySchema]
     private let catalog: [String: String]
     private let derivedIndexes = Mutex<[String: any Sendable]>([:])
+    private let recentUse = Mutex(RecentUse())
+
+    /// When each compiled schema was last used, by a counter.
+    private struct RecentUse {
+        var clock: UInt64 = 0
+        var lastUse: [String: UInt64] = [:]
+    }
 
     /// Indexes every `.xsd` under the directories. Throws a ``KordonError`` naming the
     /// file: unreadable, refused, not an XML Schema, or a second, different definition of
@@ -101,7 +108,33 @@ public final class SchemaRegistry: Sendable {
     /// at every use, so a broken schema never validates anything.
     func schema(for namespace: String) throws -> CompiledSchema? {
         guard let root = roots[namespace] else { return nil }
+        let wasCompiled = root.isCompiled
+        defer { keepRecent(namespace, newlyCompiled: !wasCompiled) }
         return try root.compiled(catalog: catalog)
+    }
+
+    /// Most compiled schemas kept at once. Each family's schema is compiled with its own
+    /// copy of every import (libxml2 shares nothing between compiled schemas): the whole
+    /// FTS album compiled holds 1.5 GB, a family 2-10 MB. A long-running `kordon serve`
+    /// keeps the families it has used most recently and compiles an evicted one again
+    /// (10-80 ms) when it comes back; a document being validated keeps its schema alive.
+    static let maxCompiledSchemas = 64
+
+    /// How many schemas are compiled and kept now.
+    var compiledCount: Int { roots.values.filter(\.isCompiled).count }
+
+    /// Marks `namespace` as just used and, when a compile brought the count over the
+    /// bound, lets the least recently used compiled schema go.
+    private func keepRecent(_ namespace: String, newlyCompiled: Bool) {
+        let evicted: String? = recentUse.withLock { recent in
+            recent.clock += 1
+            recent.lastUse[namespace] = recent.clock
+            guard newlyCompiled, recent.lastUse.count > Self.maxCompiledSchemas,
+                  let oldest = recent.lastUse.min(by: { $0.value < $1.value })?.key else { return nil }
+            recent.lastUse[oldest] = nil
+            return oldest
+        }
+        if let evicted { roots[evicted]?.forget() }
     }
 
     /// Which elements hold base64Binary content in the schemas of `namespaces` and
@@ -168,6 +201,12 @@ private final class LazySchema: Sendable {
 
     /// Whether a first use has compiled (or failed to compile) the schema already.
     var isCompiled: Bool { state.withLock { $0 != nil } }
+
+    /// Lets the compiled schema go (validations in flight keep their reference); the next
+    /// use compiles it again.
+    func forget() {
+        state.withLock { $0 = nil }
+    }
 
     func compiled(catalog: [String: String]) throws -> CompiledSchema {
         let result = state.withLock { state in

@@ -124,6 +124,28 @@ struct SchemaValidationTests {
         #expect(valid.findings.isEmpty, "\(valid.findings)")
     }
 
+    @Test("schemas compile on first use, and a bounded number is kept: the least recently used goes first")
+    func compiledOnFirstUseAndBounded() throws {
+        let count = SchemaRegistry.maxCompiledSchemas + 2
+        var files: [String: String] = [:]
+        for n in 0..<count {
+            files["f\(n).xsd"] = #"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:f\#(n)"><xs:element name="R" type="xs:int"/></xs:schema>"#
+        }
+        let registry = try SchemaRegistry(directories: [TestSchemas.write(files)])
+        #expect(registry.namespaces.count == count)
+        #expect(registry.compiledCount == 0)
+        let inspector = XMLInspector(schemas: registry, limits: Limits())
+        for n in 0..<count {
+            #expect(inspector.inspect(#"<R xmlns="urn:f\#(n)">1</R>"#).findings.isEmpty)
+            // urn:f0 stays in use: it is never the least recently used.
+            #expect(inspector.inspect(#"<R xmlns="urn:f0">x</R>"#).rules == ["schema.invalid"])
+        }
+        #expect(registry.compiledCount == SchemaRegistry.maxCompiledSchemas)
+        // An evicted schema (urn:f1 went first) compiles again when it comes back.
+        #expect(inspector.inspect(#"<R xmlns="urn:f1">x</R>"#).rules == ["schema.invalid"])
+        #expect(registry.compiledCount == SchemaRegistry.maxCompiledSchemas)
+    }
+
     @Test("a schema that does not compile is an error naming the file and the reason, and holds its documents")
     func brokenSchema() throws {
         let folder = try TestSchemas.write(["broken.xsd": """
