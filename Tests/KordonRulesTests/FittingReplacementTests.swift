@@ -34,6 +34,36 @@ import Testing
         }
     }
 
+    @Test func everyValidIdentifierGetsADigitsOnlyReplacementThatFailsEveryChecksum() throws {
+        let rules = try Fixtures.allRules()
+        var random = SystemRandomNumberGenerator()
+        func digits(_ count: Int) -> [Int] { (0..<count).map { _ in Int.random(in: 0...9, using: &random) } }
+        func weighted(_ d: [Int], _ w: [Int]) -> Int { zip(d, w).reduce(0) { $0 + $1.0 * $1.1 } }
+        var values: [String] = []
+        while values.count < 300 {  // IINs of real dates
+            var d = [8, 5, 0, 3, 1, 5, 3] + digits(4)
+            d[0] = Int.random(in: 5...9, using: &random)
+            guard let check = Kazakhstan.checkDigit(d + [0]) else { continue }
+            values.append((d + [check]).map(String.init).joined())
+        }
+        while values.count < 600 {  // INNs of persons
+            var d = [7, 7] + digits(8)
+            d.append(weighted(d, [7, 2, 4, 10, 3, 5, 9, 4, 6, 8]) % 11 % 10)
+            d.append(weighted(d, [3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]) % 11 % 10)
+            values.append(d.map(String.init).joined())
+        }
+        for value in values {
+            let bytes = Array(value.utf8)
+            #expect(!checksumPasses(bytes).isEmpty, "\(value) should be a valid identifier")
+            for action in [RuleAction.mask, .pseudonymize, .strip] {
+                let fitted = try #require(rules.replacement(for: bytes, ruleID: nil, action: action, fitting: self.digits(12)),
+                                          "\(action) of \(value)")
+                #expect(self.digits(12)(fitted) && fitted != bytes, "\(action) of \(value): \(fitted.text)")
+                #expect(checksumPasses(fitted).isEmpty, "\(action) of \(value): \(fitted.text) passes \(checksumPasses(fitted))")
+            }
+        }
+    }
+
     @Test func theFillerDependsOnNothingHidden() throws {
         let rules = try Fixtures.allRules()
         // Same ends, different middles: the replacement must be the same.
