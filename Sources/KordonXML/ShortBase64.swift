@@ -11,7 +11,9 @@ import Foundation
 ///   whitespace inside but line breaks after pieces of ``minimumLineLength`` or more
 ///   (a wrapped payload; a name of several words is not one);
 /// - both upper and lower case letters (codes, registration numbers, VINs and container
-///   numbers are upper case and digits; numbers, dates and amounts have no letters);
+///   numbers are upper case and digits; numbers, dates and amounts have no letters), and a
+///   digit, `+`, `/` or `=` (a camel-case word or enumeration value, `DtIssueSuspended`, has
+///   none; 16 characters of random base64 lack them one time in 28);
 /// - not hex digits only (digests, identifiers);
 /// - decoded, bytes that are not text: a control character or malformed UTF-8. Base64 of
 ///   text is left to the rule packs, which see the element's text as it is.
@@ -28,7 +30,7 @@ enum ShortBase64 {
     static func decodeFile(_ text: UnsafeBufferPointer<UInt8>, minimumLength: Int = ShortBase64.minimumLength) -> Data? {
         let trimmed = EncodedText.trimmingSpace(text)
         guard trimmed.count >= minimumLength, trimmed.count <= maximumLength else { return nil }
-        var upper = false, lower = false, notHex = false
+        var upper = false, lower = false, notHex = false, notLetter = false
         var piece = 0, characters = 0
         var afterBreak = false
         for byte in trimmed {
@@ -40,9 +42,10 @@ enum ShortBase64 {
                 lower = true
                 if byte > UInt8(ascii: "f") { notHex = true }
             case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                break
+                notLetter = true
             case UInt8(ascii: "+"), UInt8(ascii: "/"), UInt8(ascii: "="):
                 notHex = true
+                notLetter = true
             case 0x0A, 0x0D:
                 // A line break ends a piece, which must be a wrapped line's length.
                 if piece > 0 {
@@ -63,7 +66,7 @@ enum ShortBase64 {
             piece += 1
         }
         characters += piece
-        guard characters >= minimumLength, upper, lower, notHex,
+        guard characters >= minimumLength, upper, lower, notHex, notLetter,
               let decoded = Base64.decode(trimmed), !isText(decoded)
         else { return nil }
         return decoded
