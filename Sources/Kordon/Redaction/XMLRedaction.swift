@@ -111,8 +111,10 @@ struct XMLRedaction {
                 return finding(.quarantine, "; \(fitting?.refusal ?? "no replacement could be made"), so the message is held")
             }
             document.setText(of: element, to: replacement)
-            let fitted = fitting != nil && replacement != rules.replacement(for: value, ruleID: nil, action: rule.action)
-            return finding(action, fitted ? "; " + Self.fittedNote(type) : "")
+            if let fitting, replacement != rules.replacement(for: value, ruleID: nil, action: rule.action) {
+                return finding(action, "; " + fitting.fittedNote)
+            }
+            return finding(action)
         }
     }
 
@@ -123,8 +125,8 @@ struct XMLRedaction {
     }
 
     /// Says that a replacement was written to fit `type` rather than in its usual form.
-    static func fittedNote(_ type: ValueType?) -> String {
-        "written in the characters its schema type \(type?.name ?? "") allows (\(type?.summary ?? ""))"
+    private static func fittedNote(_ type: ValueType) -> String {
+        "written in the characters its schema type \(type.name) allows (\(type.summary))"
     }
 
     /// Why no replacement fits `type`, in words that carry no value.
