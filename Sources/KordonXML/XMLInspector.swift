@@ -85,7 +85,8 @@ public struct XMLInspector: Sendable {
         inspection.documentType = root.qname.description
         inspection.findings += xincludeFindings(document, path: path)
 
-        var extractor = PayloadExtractor(path: path, index: schemas.typeIndex(for: [root.namespace]), maxPayloads: limits.maxMIMEParts)
+        var extractor = PayloadExtractor(path: path, index: schemas.typeIndex(for: [root.namespace]),
+                                         payloadElements: formats.payloadElements, maxPayloads: limits.maxMIMEParts)
         extractor.resolveXOP(in: document, attachments: attachments)
         // Validated before the payloads are decoded: libxml2 copies a base64Binary value to
         // check it, so a large payload's copy and its decoded bytes are never held at once.
@@ -123,7 +124,8 @@ public struct XMLInspector: Sendable {
         }
         if !attachments.isEmpty {
             // xop:Include elements must be put back as their payloads' base64 for the schema to see them.
-            var extractor = PayloadExtractor(path: path, index: schemas.typeIndex(for: [root.namespace]), maxPayloads: limits.maxMIMEParts)
+            var extractor = PayloadExtractor(path: path, index: schemas.typeIndex(for: [root.namespace]),
+                                             payloadElements: formats.payloadElements, maxPayloads: limits.maxMIMEParts)
             extractor.resolveXOP(in: document, attachments: attachments)
         }
         return xincludeFindings(document, path: path) + validate(document, root: root, path: path)

@@ -48,7 +48,8 @@ extension Pipeline {
         guard let rules = work.chooseRules(engines, document: document, documentType: inspection.documentType) else {
             return outcome
         }
-        work.findings += XMLRedaction(rules: rules, mode: mode, schemas: engines.schemas).run(on: document, at: path)
+        work.findings += XMLRedaction(rules: rules, mode: mode, schemas: engines.schemas,
+                                     payloadElements: engines.xmlFormats.payloadElements).run(on: document, at: path)
         guard mode == .enforce, document.isModified else { return outcome }
 
         let output = document.serialize()

@@ -14,13 +14,15 @@ struct XMLRedaction {
     let mode: RedactionMode
     /// The agreed schemas: the text of `xs:base64Binary` elements is a payload, not text.
     let schemas: SchemaRegistry
+    /// Attachment elements typed as strings: their base64 is a payload, not text.
+    var payloadElements: PayloadElements = .defaults
 
     /// Runs the stage on `document`, the XML part at `path`; returns its findings.
     func run(on document: XMLEditableDocument, at path: PartPath) -> [Finding] {
         var findings = applyElementRules(to: document, at: path)
         findings += NameScreening(rules: rules, mode: mode).findings(in: document, at: path)
         let redactor = TextRedactor(rules: rules, mode: mode)
-        document.forEachText(skippingBinaryOf: schemas) { site, text in
+        document.forEachText(skippingBinaryOf: schemas, payloadElements: payloadElements) { site, text in
             // An element's text must stay a value of its simple type; asked only when something changes.
             let constraint: (() -> ReplacementConstraint?)? = site.kind != .elementText ? nil : {
                 document.valueType(ofElementAt: site.path, schemas: schemas).flatMap(Self.constraint)
