@@ -32,13 +32,15 @@ struct ContainerDocuments {
     /// Most container slots around one carried document. Each level is copied once more
     /// to be validated, so the bound also bounds the work to this many times the document.
     static let maxDepth = 4
+    /// Carried documents are validated until their findings reach this many.
+    static let maxFindings = 20
     /// Most `schema.unvalidated-content` findings per document.
     static let maxUnvalidatedReports = 5
 
     /// The carried documents in document order, within ``maxDepth``.
     private(set) var documents: [CarriedDocument] = []
     /// `xml.container-depth` (held) and `schema.unvalidated-content` (reported).
-    private(set) var findings: [Finding] = []
+    private var findings: [Finding] = []
     /// The root namespaces of the carried documents (for the payload type index).
     var namespaces: Set<String> { Set(documents.map(\.namespace)) }
 
@@ -51,28 +53,28 @@ struct ContainerDocuments {
         self.path = path
         guard let root = xmlDocGetRootElement(document.handle) else { return }
         var namespaces = NamespaceCache(slots: formats.containers, schemas: schemas)
+        var paths = ElementPaths()
         var unvalidated = 0
         XMLTree.forEachNode(in: root) { node in
             guard node.pointee.type == XML_ELEMENT_NODE else { return }
             let info = namespaces.info(for: node.pointee.ns)
             if !info.slotNames.isEmpty, info.slotNames.contains(XMLNode.localName(of: node)) {
-                collect(childrenOf: node, namespaces: &namespaces)
+                collect(childrenOf: node, namespaces: &namespaces, paths: &paths)
             }
             guard !info.agreed, info.namespace != PayloadExtractor.xopNamespace, let parent = node.pointee.parent, parent.pointee.type == XML_ELEMENT_NODE,
                   namespaces.info(for: parent.pointee.ns).agreed, !namespaces.isSlot(parent) else { return }
             // The topmost element of foreign content in an agreed document: its descendants are not listed.
             unvalidated += 1
             guard unvalidated <= Self.maxUnvalidatedReports else { return }
-            let element = XMLNode(document: document, pointer: node)
             findings.append(Finding(
-                stage: .schema, rule: "schema.unvalidated-content", part: path.xml(element.path), action: .report,
+                stage: .schema, rule: "schema.unvalidated-content", part: path.xml(paths.path(of: node)), action: .report,
                 detail: "an element of \(info.namespace.isEmpty ? "no namespace" : "namespace \(info.namespace)"), which no agreed schema defines, in a slot its schema leaves open (xs:any lax or skip); only the outer schema's rules applied to it. If the slot carries documents, list it under schemas.containers"))
         }
     }
 
     /// Records the element children of a slot as carried documents (an `xop:Include`
     /// stands for a payload, not a document: the outer schema decides about it).
-    private mutating func collect(childrenOf slot: xmlNodePtr, namespaces: inout NamespaceCache) {
+    private mutating func collect(childrenOf slot: xmlNodePtr, namespaces: inout NamespaceCache, paths: inout ElementPaths) {
         var child = slot.pointee.children
         while let element = child {
             child = element.pointee.next
@@ -85,29 +87,54 @@ struct ContainerDocuments {
                 if namespaces.isSlot(a) { depth += 1 }
                 ancestor = a.pointee.parent
             }
-            let elementPath = XMLNode(document: document, pointer: element).path
+            let elementPath = paths.path(of: element)
             guard depth <= Self.maxDepth else {
-                findings.append(Finding(stage: .unchecked, rule: "xml.container-depth", part: path.xml(elementPath),
-                                        detail: "a document carried \(depth) containers deep; documents are validated down to \(Self.maxDepth) containers, so this one was not"))
+                // One finding holds the message; the first place is enough to find the rest.
+                if !findings.contains(where: { $0.rule == "xml.container-depth" }) {
+                    findings.append(Finding(stage: .unchecked, rule: "xml.container-depth", part: path.xml(elementPath),
+                                            detail: "a document carried \(depth) containers deep; documents are validated down to \(Self.maxDepth) containers, so this one was not"))
+                }
                 continue
             }
             documents.append(CarriedDocument(element: element, path: elementPath, namespace: info.namespace, depth: depth))
         }
     }
 
-    /// Validates every carried document against its own namespace's schema: an unknown
-    /// namespace is `schema.unknown-namespace`, errors are `schema.invalid` at element
-    /// paths of the outer document, at most `maxIssues` a document.
-    func validate(with schemas: SchemaRegistry, maxIssues: Int) -> [Finding] {
+    /// The walk's findings and the validation of every carried document against its own
+    /// namespace's schema, given the outer document's own schema findings (`outer`): an
+    /// unknown namespace is `schema.unknown-namespace`, errors are `schema.invalid` at
+    /// element paths of the outer document, at most `maxIssues` a document.
+    ///
+    /// An outer document with no agreed schema (or a broken one) is held for that, and
+    /// whether its slots are containers at all is unknown: nothing more is said. An outer
+    /// document that is invalid is not told of unvalidated content (only a valid one can
+    /// hold it through a wildcard). A finding the outer validation already made (same
+    /// rule and place) is left out: a slot declared `processContents="strict"` (the EEC's)
+    /// is validated by the outer schema too.
+    func validate(with schemas: SchemaRegistry, maxIssues: Int, besides outer: [Finding]) -> [Finding] {
+        let whole = path.description
+        if outer.contains(where: { ["schema.unknown-namespace", "schema.error"].contains($0.rule) && $0.part == whole }) { return [] }
+        let outerInvalid = outer.contains { $0.stage == .schema && $0.action == .quarantine }
+        let walk = outerInvalid ? findings.filter { $0.action == .quarantine } : findings
+        let reported = Set(outer.map { [$0.rule, $0.part] })
+        return walk + validateAll(with: schemas, maxIssues: maxIssues).filter { !reported.contains([$0.rule, $0.part]) }
+    }
+
+    private func validateAll(with schemas: SchemaRegistry, maxIssues: Int) -> [Finding] {
         var results: [Finding] = []
-        for carried in documents {
+        for (number, carried) in documents.enumerated() {
+            if results.count >= Self.maxFindings, let last = results.indices.last {
+                // Held already: the rest would only lengthen the report (and the wait).
+                results[last].detail += " (\(documents.count - number) more carried documents not validated: the message is held already)"
+                break
+            }
             let part = path.xml(carried.path)
             let schema: CompiledSchema?
             do {
                 schema = try schemas.schema(for: carried.namespace)
             } catch {
-                results.append(Finding(stage: .error, rule: "schema.compile", part: part,
-                                       detail: "the agreed schema of the carried document could not be compiled, so it was not validated"))
+                results.append(Finding(stage: .error, rule: "schema.error", part: part,
+                                       detail: "the agreed schema for \(carried.namespace), a carried document's, does not compile; see `kordon selftest`"))
                 continue
             }
             guard let schema else {
@@ -147,49 +174,5 @@ struct ContainerDocuments {
         guard let innerPath, innerPath.hasPrefix("/") else { return carried.path }
         let belowRoot = innerPath.dropFirst().firstIndex(of: "/").map { innerPath[$0...] } ?? ""
         return carried.path + belowRoot
-    }
-}
-
-/// What the walk needs to know about one namespace declaration (`xmlNs`), looked up
-/// once per declaration rather than once per element.
-private struct NamespaceCache {
-    struct Info {
-        /// The namespace URI, `""` for none.
-        var namespace: String
-        /// Whether an agreed schema defines it.
-        var agreed: Bool
-        /// The local names of the container slots in it.
-        var slotNames: Set<String>
-    }
-
-    let slots: [ContainerSlot]
-    let schemas: SchemaRegistry
-    private var known: [UnsafeMutableRawPointer?: Info] = [:]
-    private var last: (key: UnsafeMutableRawPointer?, info: Info)?
-
-    init(slots: [ContainerSlot], schemas: SchemaRegistry) {
-        self.slots = slots
-        self.schemas = schemas
-    }
-
-    /// The facts about the namespace `ns` names (`nil`: no namespace).
-    mutating func info(for ns: xmlNsPtr?) -> Info {
-        let key = ns.map { UnsafeMutableRawPointer($0) }
-        if let last, last.key == key { return last.info }
-        let info = known[key] ?? {
-            let uri = ns?.pointee.href.map { String(cString: $0) } ?? ""
-            let found = Info(namespace: uri, agreed: schemas.hasSchema(for: uri),
-                             slotNames: Set(slots.filter { $0.matches(namespace: uri) }.map(\.localName)))
-            known[key] = found
-            return found
-        }()
-        last = (key, info)
-        return info
-    }
-
-    /// Whether `element` is a container slot.
-    mutating func isSlot(_ element: xmlNodePtr) -> Bool {
-        let names = info(for: element.pointee.ns).slotNames
-        return !names.isEmpty && names.contains(XMLNode.localName(of: element))
     }
 }

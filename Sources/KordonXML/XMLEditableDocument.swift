@@ -36,6 +36,9 @@ public final class XMLEditableDocument {
     private var census: Census?
     /// Set by every change that reaches the tree.
     var modified = false
+    /// The root namespaces of the documents carried in its containers, set by the inspector:
+    /// their schemas' base64Binary elements are payloads too.
+    var carriedNamespaces: Set<String> = []
 
     /// Parses `data`. Throws a ``KordonError`` (`xml.*`) when the guard or the parser refuses it.
     public convenience init(parsing data: Data, limits: Limits) throws {

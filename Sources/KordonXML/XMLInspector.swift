@@ -13,6 +13,8 @@ public struct XMLInspection: Sendable {
     public var scanView: Data = Data()
     /// Content-IDs of MIME parts that `xop:Include` resolved to (now scanned as payloads).
     public var usedAttachments: Set<String> = []
+    /// The root namespaces of the documents its containers carry (see ``ContainerDocuments``).
+    var carriedNamespaces: Set<String> = []
     /// Creates an empty inspection.
     public init() {}
 }
@@ -55,7 +57,9 @@ public struct XMLInspector: Sendable {
         -> (inspection: XMLInspection, document: XMLEditableDocument?) {
         let (inspection, parsed) = inspectKeepingDocument(data, at: path, attachments: attachments)
         guard attachments.isEmpty, let parsed else { return (inspection, nil) }
-        return (inspection, XMLEditableDocument(document: parsed.document, prepared: parsed.prepared, original: data))
+        let editable = XMLEditableDocument(document: parsed.document, prepared: parsed.prepared, original: data)
+        editable.carriedNamespaces = inspection.carriedNamespaces
+        return (inspection, editable)
     }
 
     private func inspectKeepingDocument(_ data: Data, at path: PartPath, attachments: [String: Data])
@@ -85,12 +89,15 @@ public struct XMLInspector: Sendable {
         inspection.documentType = root.qname.description
         inspection.findings += xincludeFindings(document, path: path)
 
-        var extractor = PayloadExtractor(path: path, index: schemas.typeIndex(for: [root.namespace]),
+        let carried = ContainerDocuments(in: document, formats: formats, schemas: schemas, path: path)
+        inspection.carriedNamespaces = carried.namespaces
+        var extractor = PayloadExtractor(path: path, index: schemas.typeIndex(for: carried.namespaces.union([root.namespace])),
                                          payloadElements: formats.payloadElements, maxPayloads: limits.maxMIMEParts)
         extractor.resolveXOP(in: document, attachments: attachments)
         // Validated before the payloads are decoded: libxml2 copies a base64Binary value to
         // check it, so a large payload's copy and its decoded bytes are never held at once.
-        let schemaFindings = validate(document, root: root, path: path)
+        let outerFindings = validate(document, root: root, path: path)
+        let schemaFindings = outerFindings + carried.validate(with: schemas, maxIssues: Self.maxSchemaFindings, besides: outerFindings)
         extractor.extract(from: document)
         inspection.findings += extractor.findings
         inspection.payloads = extractor.payloads
@@ -122,13 +129,16 @@ public struct XMLInspector: Sendable {
         guard let root = document.root else {
             return [Finding(stage: .xml, rule: "xml.malformed", part: path, detail: "the document has no root element")]
         }
+        let carried = ContainerDocuments(in: document, formats: formats, schemas: schemas, path: path)
         if !attachments.isEmpty {
             // xop:Include elements must be put back as their payloads' base64 for the schema to see them.
             var extractor = PayloadExtractor(path: path, index: schemas.typeIndex(for: [root.namespace]),
                                              payloadElements: formats.payloadElements, maxPayloads: limits.maxMIMEParts)
             extractor.resolveXOP(in: document, attachments: attachments)
         }
-        return xincludeFindings(document, path: path) + validate(document, root: root, path: path)
+        let outerFindings = validate(document, root: root, path: path)
+        return xincludeFindings(document, path: path) + outerFindings
+            + carried.validate(with: schemas, maxIssues: Self.maxSchemaFindings, besides: outerFindings)
     }
 
     private func xincludeFindings(_ document: XMLDocument, path: PartPath) -> [Finding] {

@@ -25,7 +25,7 @@ extension XMLEditableDocument {
     /// UTF-8 and characters XML cannot hold become U+FFFD.
     public func forEachText(skippingBinaryOf schemas: SchemaRegistry?, payloadElements: PayloadElements = .defaults,
                             _ body: (XMLTextSite, [UInt8]) -> [UInt8]?) {
-        let payloads = PayloadFilter(index: schemas?.typeIndex(for: [document.root?.namespace ?? ""]) ?? .empty,
+        let payloads = PayloadFilter(index: schemas?.typeIndex(for: carriedNamespaces.union([document.root?.namespace ?? ""])) ?? .empty,
                                      payloadElements: payloadElements, document: document)
         var child = document.handle.pointee.children
         while let node = child {
