@@ -16,8 +16,11 @@
        same signature files as Kordon (clamd_peer.py)
    Kordon does both jobs (validation and scanning, plus decoding and the rule packs), so it is
    compared with xmllint + clamdscan --stream.
+4. The same contenders on --family-count full documents of one root (--family, ESADout_CU): the
+   cost per document once its namespace is compiled, as a gateway that sees a few families has it.
 
-Usage: python3 Benchmarks/album.py [--kordon BINARY] [--seeds 2] [--repeat 5] [--keep]
+Usage: python3 Benchmarks/album.py [--kordon BINARY] [--seeds 2] [--repeat 5] [--family ESADout_CU]
+                                   [--family-count 200] [--keep]
 Needs: the album at ../shared/formats/fts-5.23.0, scripts/install-deps (clamav-daemon, clamdscan,
 libxml2-utils) and a release build, which this script runs unless --kordon is given.
 """
@@ -115,6 +118,46 @@ def corpus(work, seeds):
     return directory, by_schema
 
 
+def family_corpus(work, root, count):
+    """Full documents of one root, seeds 1..count, in one run of the generator; returns the files."""
+    import json
+    directory = os.path.join(work, "family")
+    os.makedirs(directory)
+    jobs = [{"root": root, "mode": "full", "seed": str(seed), "output": os.path.join(directory, f"{root}-{seed}.xml")}
+            for seed in range(1, count + 1)]
+    with open(os.path.join(work, "family.json"), "w") as handle:
+        json.dump(jobs, handle)
+    generate(["--batch", os.path.join(work, "family.json")])
+    return [job["output"] for job in jobs]
+
+
+def contenders(kordon, conf, directory, by_schema):
+    """Kordon and its peers on the same files: (rows, Kordon's verdict counts)."""
+    files = [f for group in by_schema.values() for f in group]
+    for name in files:  # warm the page cache so every contender reads from memory
+        with open(name, "rb") as handle:
+            handle.read()
+    rows = []
+    with tempfile.TemporaryFile() as out:
+        rows.append(("kordon scan --schemas ALBUM", *timed([kordon, "scan", "--format", "ndjson", "--schemas", ALBUM,
+                                                             directory], stdout=out)))
+        out.seek(0)
+        counts = verdicts(out.read().decode())
+    rows.append(("xmllint --schema (per schema)", *xmllint_all(by_schema)))
+    rows.append(("clamdscan --stream", *timed(["clamdscan", "-c", conf, "--stream", "--no-summary"] + files)))
+    rows.append(("clamdscan --fdpass --multiscan",
+                 *timed(["clamdscan", "-c", conf, "--fdpass", "--multiscan", "--no-summary"] + files)))
+    return rows, counts
+
+
+def print_rows(rows, files, total_mb):
+    print(f"   {'contender':32} {'wall s':>8} {'doc/s':>8} {'MB/s':>7} {'peak RSS MB':>12} {'exit':>9}")
+    for name, seconds, rss, code in rows:
+        print(f"   {name:32} {seconds:8.2f} {len(files) / seconds:8.0f} {total_mb / seconds:7.2f} {rss:12.0f} {code:>9}")
+    peers = rows[1][1] + rows[2][1]
+    print(f"   kordon / (xmllint + clamdscan --stream) = {rows[0][1]:.2f} / {peers:.2f} = {rows[0][1] / peers:.2f}")
+
+
 def xmllint_all(by_schema):
     """xmllint --schema per schema over its documents, one process per core: (s, max RSS MB, failures)."""
     def one(item):
@@ -141,6 +184,8 @@ def main():
     ap.add_argument("--seeds", type=int, default=2, help="corpus: full documents of every root per seed")
     ap.add_argument("--repeat", type=int, default=5, help="album load: runs of kordon filter")
     ap.add_argument("--serve-repeat", type=int, default=3, help="kordon serve starts")
+    ap.add_argument("--family", default="ESADout_CU", help="one-family corpus: this root's full documents")
+    ap.add_argument("--family-count", type=int, default=200, help="one-family corpus: this many (seeds 1..N)")
     ap.add_argument("--skip-throughput", action="store_true", help="load and serve figures only")
     ap.add_argument("--keep", action="store_true", help="keep the corpus and clamd's work directory")
     args = ap.parse_args()
@@ -181,34 +226,27 @@ def run(args, kordon, work):
     if args.skip_throughput:
         return
     directory, by_schema = corpus(work, args.seeds)
-    files = [f for group in by_schema.values() for f in group]
-    total_mb = sum(os.path.getsize(f) for f in files) / 1e6
-    for name in files:  # warm the page cache so every contender reads from memory
-        with open(name, "rb") as handle:
-            handle.read()
+    family = family_corpus(work, args.family, args.family_count)
+    family_schema = args.family + ".xsd"  # a file stem of the album, as the generator takes it
+    if not os.path.exists(os.path.join(ALBUM, family_schema)):
+        sys.exit(f"--family: give a file stem of the album ({family_schema} is not there)")
     clamd, _, conf = start_clamd(work, os.path.join(ROOT, "signatures"), max_threads=4)
-    rows = []
     try:
-        with tempfile.TemporaryFile() as out:
-            rows.append(("kordon scan --schemas ALBUM", *timed([kordon, "scan", "--format", "ndjson", "--schemas", ALBUM,
-                                                                 directory], stdout=out)))
-            out.seek(0)
-            counts = verdicts(out.read().decode())
-        rows.append(("xmllint --schema (per schema)", *xmllint_all(by_schema)))
-        rows.append(("clamdscan --stream", *timed(["clamdscan", "-c", conf, "--stream", "--no-summary"] + files)))
-        rows.append(("clamdscan --fdpass --multiscan",
-                     *timed(["clamdscan", "-c", conf, "--fdpass", "--multiscan", "--no-summary"] + files)))
+        rows, counts = contenders(kordon, conf, directory, by_schema)
+        family_rows, family_counts = contenders(kordon, conf, os.path.dirname(family[0]), {family_schema: family})
     finally:
         clamd.terminate()
         _, _, clamd_usage = os.wait4(clamd.pid, 0)
+    files = [f for group in by_schema.values() for f in group]
+    total_mb = sum(os.path.getsize(f) for f in files) / 1e6
     print(f"\n3. corpus: {len(files)} documents of {len(by_schema)} roots (full mode, {args.seeds} seeds), {total_mb:.1f} MB")
     print(f"   kordon verdicts: {counts} (sanitized: personal data in the full documents)")
-    print(f"   {'contender':32} {'wall s':>8} {'doc/s':>8} {'MB/s':>7} {'peak RSS MB':>12} {'exit':>9}")
-    for name, seconds, rss, code in rows:
-        print(f"   {name:32} {seconds:8.2f} {len(files) / seconds:8.0f} {total_mb / seconds:7.2f} {rss:12.0f} {code:>9}")
-    print(f"   {'(clamd daemon itself)':32} {'':8} {'':8} {'':7} {clamd_usage.ru_maxrss / 1024:12.0f}")
-    peers = rows[1][1] + rows[2][1]
-    print(f"\n   kordon / (xmllint + clamdscan --stream) = {rows[0][1]:.2f} / {peers:.2f} = {rows[0][1] / peers:.2f}")
+    print_rows(rows, files, total_mb)
+    family_mb = sum(os.path.getsize(f) for f in family) / 1e6
+    print(f"\n4. one family: {len(family)} full {args.family} documents (seeds 1..{len(family)}), {family_mb:.1f} MB")
+    print(f"   kordon verdicts: {family_counts}")
+    print_rows(family_rows, family, family_mb)
+    print(f"\n   (clamd daemon itself: peak RSS {clamd_usage.ru_maxrss / 1024:.0f} MB)")
 
 
 if __name__ == "__main__":
