@@ -1,17 +1,8 @@
 import Foundation
 import KordonCore
+import KordonTestSupport
 import Testing
 @testable import KordonXML
-
-/// The FTS album beside the repository (`../shared/formats/fts-5.23.0`); a test that needs
-/// it fails when it is missing, never skips.
-private func album() throws -> URL {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let album = root.deletingLastPathComponent().appendingPathComponent("shared/formats/fts-5.23.0")
-    try #require(FileManager.default.fileExists(atPath: album.appendingPathComponent("FreeBinaryDoc.xsd").path),
-                 "the FTS album is expected at \(album.path)")
-    return album
-}
 
 /// Clean documents of every root of the album, written by fixtures/album/payloads/make-payload-documents.py
 /// (xmllint agrees each is valid), with a clean binary file in every attachment element of
@@ -33,20 +24,14 @@ struct AlbumFalsePayloadTests {
 
     @Test("clean documents of every album root: only attachments are decoded, nothing is held; the short fallback's cost by threshold")
     func cleanAlbumDocuments() throws {
-        let album = try album()
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("kordon-album-fp-\(UUID().uuidString)")
+        let album = try albumDirectory()
+        let folder = try temporaryDirectory("album-fp")
         defer { try? FileManager.default.removeItem(at: folder) }
         var seed = SystemRandomNumberGenerator()
         let file = Data((0..<300).map { _ in UInt8.random(in: 0...255, using: &seed) })
         let clean = file.base64EncodedString()
         let sets = Dictionary(uniqueKeysWithValues: ["FileData", "FileContent", "AppliedDocument/Base", "PreviewInfo/Image", "PreviewInfo/Preview"].map { ($0, clean) })
-        let spec: [String: Any] = ["album": album.path, "out": folder.path,
-                                   "all": ["modes": ["minimal", "full"], "seeds": ["1"], "sets": sets]]
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let specFile = folder.appendingPathComponent("spec.json")
-        try JSONSerialization.data(withJSONObject: spec).write(to: specFile)
-        let report = try Self.runGenerator(root.appendingPathComponent("fixtures/album/payloads/make-payload-documents.py"), spec: specFile)
+        let report = try PayloadDocuments.generate([], all: ["modes": ["minimal", "full"], "seeds": ["1"], "sets": sets], in: folder)
         let valid = report.filter { $0.value.valid }
         #expect(valid.count >= 1300, "only \(valid.count) valid documents")
 
@@ -109,30 +94,5 @@ struct AlbumFalsePayloadTests {
                 tally.examples.append("\(payload.path)")
             }
         }
-    }
-
-    struct Generated: Decodable {
-        var file: String = ""
-        var valid: Bool = false
-        enum CodingKeys: String, CodingKey { case file, valid }
-        init(from decoder: Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            file = try container.decodeIfPresent(String.self, forKey: .file) ?? ""
-            valid = try container.decodeIfPresent(Bool.self, forKey: .valid) ?? false
-        }
-    }
-
-    static func runGenerator(_ script: URL, spec: URL) throws -> [String: Generated] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, spec.path]
-        let output = spec.deletingLastPathComponent().appendingPathComponent("report.json")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "make-payload-documents.py failed")
-        struct Report: Decodable { var documents: [String: Generated] }
-        return try JSONDecoder().decode(Report.self, from: Data(contentsOf: output)).documents
     }
 }

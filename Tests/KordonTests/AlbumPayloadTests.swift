@@ -102,7 +102,7 @@ struct AlbumPayloadTests {
                 }
             }
         }
-        let generated = try generate(jobs, in: directory)
+        let generated = try PayloadDocuments.generate(jobs, in: directory)
         let reports = try scan(directory)
         for (index, place) in Self.places.enumerated() {
             for payload in Self.payloads {
@@ -198,7 +198,7 @@ struct AlbumPayloadTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = Data((0..<300).map { UInt8(($0 * 73 + 5) % 256) }).base64EncodedString()
         let sets = Dictionary(uniqueKeysWithValues: ["FileData", "FileContent", "AppliedDocument/Base", "PreviewInfo/Image", "PreviewInfo/Preview"].map { ($0, file) })
-        let generated = try generate([], all: ["modes": ["minimal"], "seeds": ["7"], "sets": sets], in: directory)
+        let generated = try PayloadDocuments.generate([], all: ["modes": ["minimal"], "seeds": ["7"], "sets": sets], in: directory)
         let valid = generated.values.filter(\.valid)
         #expect(valid.count >= 650, "only \(valid.count) valid documents")
         for document in generated.values where !document.valid {
@@ -219,32 +219,6 @@ struct AlbumPayloadTests {
         part.replacingOccurrences(of: #"\[\d+\]"#, with: "", options: .regularExpression)
     }
 
-    struct Generated: Decodable {
-        var file = "", error = ""
-        var valid = false, placed = false
-        enum CodingKeys: String, CodingKey { case file, error, valid, placed }
-        init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            file = try c.decodeIfPresent(String.self, forKey: .file) ?? ""
-            error = try c.decodeIfPresent(String.self, forKey: .error) ?? ""
-            valid = try c.decodeIfPresent(Bool.self, forKey: .valid) ?? false
-            placed = try c.decodeIfPresent(Bool.self, forKey: .placed) ?? false
-        }
-    }
-
-    /// Runs make-payload-documents.py on `jobs` (and `all`), writing into `directory/docs`.
-    func generate(_ jobs: [[String: Any]], all: [String: Any]? = nil, in directory: URL) throws -> [String: Generated] {
-        var spec: [String: Any] = ["album": try albumDirectory().path, "out": directory.appendingPathComponent("docs").path, "documents": jobs]
-        if let all { spec["all"] = all }
-        let specFile = directory.appendingPathComponent("spec.json")
-        try JSONSerialization.data(withJSONObject: spec).write(to: specFile)
-        let script = repositoryRoot.appendingPathComponent("fixtures/album/payloads/make-payload-documents.py")
-        let result = try run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", script.path, specFile.path])
-        try #require(result.status == 0, "make-payload-documents.py: \(result.stderr)")
-        struct Output: Decodable { var documents: [String: Generated] }
-        return try JSONDecoder().decode(Output.self, from: result.stdout).documents
-    }
-
     /// `kordon scan --format ndjson --schemas <album>` over `directory/docs`, reports by source path.
     func scan(_ directory: URL) throws -> [String: Report] {
         let result = try kordon(["scan", "--format", "ndjson", "--schemas", try albumDirectory().path, directory.appendingPathComponent("docs").path])
@@ -259,5 +233,36 @@ struct AlbumPayloadTests {
         let report = directory.appendingPathComponent("report.json")
         let result = try kordon(["filter", "--schemas", try albumDirectory().path, "--report", report.path] + arguments, stdin: data)
         return (result, try JSONDecoder().decode(Report.self, from: try Data(contentsOf: report)))
+    }
+}
+
+/// Album documents with given text at given elements: `fixtures/album/payloads/make-payload-documents.py`,
+/// one run of the album generator for all of them, each checked by `xmllint --schema`.
+enum PayloadDocuments {
+    /// One document the script wrote.
+    struct Generated: Decodable {
+        var file = "", error = ""
+        var valid = false, placed = false
+        enum CodingKeys: String, CodingKey { case file, error, valid, placed }
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            file = try c.decodeIfPresent(String.self, forKey: .file) ?? ""
+            error = try c.decodeIfPresent(String.self, forKey: .error) ?? ""
+            valid = try c.decodeIfPresent(Bool.self, forKey: .valid) ?? false
+            placed = try c.decodeIfPresent(Bool.self, forKey: .placed) ?? false
+        }
+    }
+
+    /// Writes `jobs` (and, with `all`, every root of the album) into `directory/docs`; by job name.
+    static func generate(_ jobs: [[String: Any]], all: [String: Any]? = nil, in directory: URL) throws -> [String: Generated] {
+        var spec: [String: Any] = ["album": try albumDirectory().path, "out": directory.appendingPathComponent("docs").path, "documents": jobs]
+        if let all { spec["all"] = all }
+        let specFile = directory.appendingPathComponent("spec.json")
+        try JSONSerialization.data(withJSONObject: spec).write(to: specFile)
+        let script = repositoryRoot.appendingPathComponent("fixtures/album/payloads/make-payload-documents.py")
+        let result = try run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", script.path, specFile.path])
+        try #require(result.status == 0, "make-payload-documents.py: \(result.stderr)")
+        struct Output: Decodable { var documents: [String: Generated] }
+        return try JSONDecoder().decode(Output.self, from: result.stdout).documents
     }
 }
