@@ -44,17 +44,17 @@ import Testing
         Case(fixture: "esadout-cu-person-kz-ru.xml", schema: "ESADout_CU.xsd", route: Report.Route(from: "KZ", to: "RU"),
              packs: "EAEU@2026.11.1,KZ@2026.11.1,RU@2026.11.1", places: [
             Place(path: "\(esad)/ESADout_CUDeclarant/RFOrganizationFeatures/INN", value: "500100732259", rule: "ru.fts.person-inn"),
-            Place(path: "\(esad)/ESADout_CUDeclarant/PersonId", value: "FL7700918273", rule: "ru.fts.person-id"),
-            Place(path: "\(esad)/ESADout_CUDeclarant/IdentityCard/IdentityCardSeries", value: "4508", rule: "ru.fts.identity-card-series"),
-            Place(path: "\(esad)/ESADout_CUDeclarant/IdentityCard/IdentityCardNumber", value: "731562", rule: "ru.fts.identity-card-number"),
+            Place(path: "\(esad)/ESADout_CUDeclarant/PersonId", value: "FL7700918273", rule: "eaeu.fts.person-id"),
+            Place(path: "\(esad)/ESADout_CUDeclarant/IdentityCard/IdentityCardSeries", value: "4508", rule: "eaeu.fts.identity-card-series"),
+            Place(path: "\(esad)/ESADout_CUDeclarant/IdentityCard/IdentityCardNumber", value: "731562", rule: "eaeu.fts.identity-card-number"),
             Place(path: "\(esad)/ESADout_CUCarrier/ESADout_CUDriverInformation/IdentityCard/IdentityCardNumber", value: "045612378",
-                  rule: "ru.fts.identity-card-number"),
+                  rule: "eaeu.fts.identity-card-number"),
             Place(path: "\(esad)/ESADout_CUGoods/ESADout_CUPresentedDocument/PrDocumentNumber", value: "4508 731562",
-                  rule: "ru.fts.named-identity-document"),
+                  rule: "eaeu.fts.named-identity-document"),
             Place(path: "/ESADout_CU/FilledPerson/SignatoryPersonIdentityDetails/IdentityCardSeries", value: "4011",
-                  rule: "ru.fts.identity-card-series"),
+                  rule: "eaeu.fts.identity-card-series"),
             Place(path: "/ESADout_CU/FilledPerson/SignatoryPersonIdentityDetails/IdentityCardNumber", value: "654321",
-                  rule: "ru.fts.identity-card-number"),
+                  rule: "eaeu.fts.identity-card-number"),
             Place(path: "/ESADout_CU/SignCertifPerson/SNILS", value: "112-233-445 95", rule: "ru.fts.snils"),
         ]),
         Case(fixture: "esadout-cu-union-persons.xml", schema: "ESADout_CU.xsd", route: Report.Route(from: "KZ", to: "RU"),
@@ -68,14 +68,14 @@ import Testing
         ]),
         Case(fixture: "administrative-offense-data-request.xml", schema: "AdministrativeOffenseDataRequest.xsd", route: nil,
              packs: "AM@2026.11.1,BY@2026.11.1,EAEU@2026.11.1,KG@2026.11.1,KZ@2026.11.1,RU@2026.11.1", places: [
-            Place(path: "/AdministrativeOffenseDataRequest/OwnerInformation/Document/NumDoc", value: "731946", rule: "ru.fts.offender-document"),
-            Place(path: "/AdministrativeOffenseDataRequest/OwnerInformation/Document/SerDoc", value: "4516", rule: "ru.fts.offender-document"),
+            Place(path: "/AdministrativeOffenseDataRequest/OwnerInformation/Document/NumDoc", value: "731946", rule: "eaeu.fts.offender-document"),
+            Place(path: "/AdministrativeOffenseDataRequest/OwnerInformation/Document/SerDoc", value: "4516", rule: "eaeu.fts.offender-document"),
         ]),
         Case(fixture: "autobill-driver.xml", schema: "AutoBill.xsd", route: nil,
              packs: "AM@2026.11.1,BY@2026.11.1,EAEU@2026.11.1,KG@2026.11.1,KZ@2026.11.1,RU@2026.11.1", places: [
             Place(path: "/AutoBill/Carrier/Drivers/INN", value: "772814326605", rule: "ru.fts.person-inn"),
-            Place(path: "/AutoBill/Carrier/Drivers/DriversLicense/PrDocumentNumber", value: "123456", rule: "ru.fts.driving-licence"),
-            Place(path: "/AutoBill/Carrier/Drivers/DriversLicense/Series", value: "9912", rule: "ru.fts.driving-licence"),
+            Place(path: "/AutoBill/Carrier/Drivers/DriversLicense/PrDocumentNumber", value: "123456", rule: "eaeu.fts.driving-licence"),
+            Place(path: "/AutoBill/Carrier/Drivers/DriversLicense/Series", value: "9912", rule: "eaeu.fts.driving-licence"),
         ]),
         Case(fixture: "eec-goods-declaration-person-kz-ru.xml", schema: "EEC_GoodsDeclaration.xsd", route: Report.Route(from: "KZ", to: "RU"),
              packs: "EAEU@2026.11.1,KZ@2026.11.1,RU@2026.11.1", places: [
@@ -121,6 +121,31 @@ import Testing
         }
         #expect(try xmllint(result.stdout, schema: album.appendingPathComponent(test.schema), in: run.directory) == nil,
                 "the sanitized document must stay valid")
+    }
+
+    @Test func aDeclarationCarriedInAContainerIsRoutedAndSanitizedInside() throws {
+        let album = try Self.albumDirectory()
+        let input = try Data(contentsOf: Self.fixtures.appendingPathComponent("ed-container-esadout-cu.xml"))
+        let run = try RestrictedRun(key: Array("album rules test key".utf8))
+        defer { run.remove() }
+        #expect(try xmllint(input, schema: album.appendingPathComponent("ED_Container.xsd"), in: run.directory) == nil)
+        let (result, report) = try filter(input, schemas: [album], run: run)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(report.verdict == .sanitized)
+        #expect(report.message.route == Report.Route(from: "KZ", to: "RU"))
+        let declaration = try #require(Self.cases.first { $0.fixture == "esadout-cu-person-kz-ru.xml" })
+        for place in declaration.places {
+            let part = "xml:/ED_Container/ContainerDoc/DocBody" + place.path
+            #expect(report.findings.contains { $0.rule == place.rule && $0.part == part }, "no finding for \(place)")
+            #expect(!contains(result.stdout, ">\(place.value)<"), "\(place) passed unchanged")
+        }
+        // The carried declaration, taken out of the sanitized container, is still valid on its own.
+        let output = String(decoding: result.stdout, as: UTF8.self)
+        let start = try #require(output.range(of: "<ESADout_CU:ESADout_CU "))
+        let end = try #require(output.range(of: "</ESADout_CU:ESADout_CU>"))
+        let carried = Data(("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + output[start.lowerBound..<end.upperBound]).utf8)
+        #expect(try xmllint(carried, schema: album.appendingPathComponent("ESADout_CU.xsd"), in: run.directory) == nil)
+        #expect(try xmllint(result.stdout, schema: album.appendingPathComponent("ED_Container.xsd"), in: run.directory) == nil)
     }
 
     // MARK: - Routes

@@ -89,11 +89,12 @@ public struct RulesConfiguration: Sendable, Equatable {
         let caComplex = "urn:EEC:M:CA:ComplexDataObjects:v*"
         let caSimple = "urn:EEC:M:CA:SimpleDataObjects:v*"
         let consignment = "/esad:ESADout_CU/esad:ESADout_CUGoodsShipment/esad:ESADout_CUConsigment"
-        let header = "/*/*[local-name()='EECEDocHeaderAddInfo']"
+        let header = "/self::*[local-name(..) = 'EECEDocHeaderAddInfo']"
         return [
-            // Every FTS format with the EEC's technical header: the message's sending and receiving country.
+            // Every FTS format with the EEC's technical header (EECEDocHeaderAddInfo, also in a document an
+            // ED_Container carries): the message's sending and receiving country.
             RouteSource(namespace: "urn:customs.ru:**", prefixes: ["RUScat_ru": rusCommon],
-                        from: "\(header)/RUScat_ru:SourceCountryCode", to: "\(header)/RUScat_ru:DestinationCountryCode"),
+                        from: "//RUScat_ru:SourceCountryCode\(header)", to: "//RUScat_ru:DestinationCountryCode\(header)"),
             // The declaration for goods (ESADout_CU): countries of dispatch and destination (boxes 15a, 17a) …
             RouteSource(namespace: esad, prefixes: ["esad": esad, "catESAD_cu": cuesad],
                         from: "\(consignment)/catESAD_cu:DispatchCountryCode", to: "\(consignment)/catESAD_cu:DestinationCountryCode"),

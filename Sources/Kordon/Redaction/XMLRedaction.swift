@@ -40,9 +40,12 @@ struct XMLRedaction {
     private func applyElementRules(to document: XMLEditableDocument, at path: PartPath) -> [Finding] {
         var findings: [Finding] = []
         var handled: Set<String> = []
+        let declared = document.declaredNamespaces
         for rule in rules.elementRules {
-            // A namespace family (`urn:customs.ru:CommonAggregateTypes:*`) stands for the versions this document declares.
-            let namespaces = NamespacePattern.expand(rule.namespaces, declared: document.declaredNamespaces)
+            // A namespace family (`urn:customs.ru:CommonAggregateTypes:*`) stands for the versions this document declares;
+            // a rule that needs a namespace the document does not declare is not evaluated.
+            let namespaces = NamespacePattern.expand(rule.namespaces, declared: declared)
+            guard rule.mayMatch(bindings: namespaces, declared: declared) else { continue }
             let selector = XMLSelector(id: rule.id, xpath: rule.xpath, namespaces: namespaces)
             let elements: [XMLSelectedElement]
             do {
