@@ -125,7 +125,7 @@ struct AlbumDocumentTests {
 }
 
 /// What make-album-documents.py says it generated or broke (its --manifest).
-struct AlbumManifest: Decodable {
+private struct AlbumManifest: Decodable {
     var root: String
     var mutation: String
     var element: String
@@ -140,7 +140,7 @@ struct AlbumManifest: Decodable {
 
 /// Generates album documents in one run of the generator (`--batch`, xmllint checking each one),
 /// one file per job named after its root, mode, mutation and seed, each with a manifest beside it.
-func writeAlbumDocuments(_ jobs: [[String: String]], into directory: URL, album: URL) throws -> [URL] {
+private func writeAlbumDocuments(_ jobs: [[String: String]], into directory: URL, album: URL) throws -> [URL] {
     var batch: [[String: Any]] = []
     var files: [URL] = []
     for job in jobs {
@@ -164,7 +164,7 @@ func writeAlbumDocuments(_ jobs: [[String: String]], into directory: URL, album:
 }
 
 /// The manifest written beside a generated broken document.
-func manifest(of file: URL) throws -> AlbumManifest {
+private func manifest(of file: URL) throws -> AlbumManifest {
     let data = try Data(contentsOf: URL(fileURLWithPath: file.path + ".json"))
     return try JSONDecoder().decode(AlbumManifest.self, from: data)
 }
