@@ -124,6 +124,34 @@ struct AlbumContainerTests {
         #expect(report.findings.first?.part == "xml:/ED_Container/ContainerDoc/DocBody" + element)
     }
 
+    /// Every default slot of the FTS album (but ED_Container's, above) and a root that holds it.
+    static let albumSlots: [(root: String, slot: String)] = [
+        ("ArchContainer", "ArchDoc"), ("ArchAddDocRequest", "ArchDoc"), ("ArchDocUpdate", "ArchDoc"),
+        ("ArchDocResponse", "ArchDocument"), ("EPS_DocResponse", "DocResponseBody"), ("EPS_EnvResponse", "EnvData"),
+        ("CustomsMark", "TransportDocumentBody"), ("CustomsMark", "ClsEsadInfoDocumentBody"),
+        ("CustomsMark", "CustomsMarkDocumentBody"), ("CustomsMark", "TransitInfoDocumentBody"),
+        ("ATA_CarnetStoryInfo", "CarnetOperation"), ("ATA_CarnetStoryInfo", "MinCul"), ("ATA_CarnetStoryInfo", "Body"),
+        ("ReceiptPayment", "PaymentDocument"),
+    ]
+
+    @Test("every document-body slot of the album is a container by default: a broken ESADout_CU there is held at its path", arguments: albumSlots)
+    func defaultSlots(_ root: String, _ slot: String) throws {
+        let directory = try temporaryDirectory("album-slot")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let manifest = directory.appendingPathComponent("manifest.json")
+        let declaration = directory.appendingPathComponent("broken.xml")
+        try albumDocument("ESADout_CU", ["--invalid", "pattern", "--manifest", manifest.path]).write(to: declaration)
+        let broken = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: manifest)) as? [String: Any])
+        let element = try #require(broken["path"] as? String)
+        // Valid per the carrying format's own schema (xmllint agrees): the slot skips what it holds.
+        let carrier = try albumDocument(root, ["--set-xml", "\(slot)=\(declaration.path)"])
+        let (held, report) = try filter(carrier)
+        #expect(held.status == 1)
+        #expect(report.findings.map(\.rule) == ["schema.invalid"], "\(report.findings)")
+        let part = try #require(report.findings.first?.part)
+        #expect(part.hasPrefix("xml:/\(root)/") && part.hasSuffix("/\(slot)" + element), "\(part)")
+    }
+
     @Test("a document of a namespace with no agreed schema in a container is held as schema.unknown-namespace")
     func unknownNamespaceCarried() throws {
         let (result, report) = try filter(try fixture("container-unknown-namespace.xml"))
@@ -153,14 +181,17 @@ struct AlbumContainerTests {
         var letter = Data("Scanned pages follow.\n".utf8) + eicar + Data(repeating: 0x0A, count: 1)
         letter += Data(String(repeating: "Page 2 of 2, nothing else here.\n", count: 6).utf8)
         let untyped = try replacing("fbd:FileData", after: "<fbd:FileName>", with: letter.base64EncodedString(), in: valid)
-        for (name, data) in [("typed.xml", typed), ("untyped.xml", untyped)] {
+        // The bare 68-byte file: 92 characters of base64 in a string-typed attachment element.
+        let bare = try replacing("fbd:FileData", after: "<fbd:FileName>", with: eicar.base64EncodedString(), in: valid)
+        for (name, data) in [("typed.xml", typed), ("untyped.xml", untyped), ("bare.xml", bare)] {
             #expect(try xmllint(data, schema: "ED_Container.xsd") == nil, "\(name) stays a valid container")
             try data.write(to: directory.appendingPathComponent(name))
         }
         let result = try kordon(["scan", "--format", "ndjson", "--schemas", try albumDirectory().path,
-                                 directory.appendingPathComponent("typed.xml").path, directory.appendingPathComponent("untyped.xml").path])
+                                 directory.appendingPathComponent("typed.xml").path, directory.appendingPathComponent("untyped.xml").path,
+                                 directory.appendingPathComponent("bare.xml").path])
         let reports = try result.reports()
-        try #require(reports.count == 2, "\(result.stderr)")
+        try #require(reports.count == 3, "\(result.stderr)")
         let byFile = Dictionary(uniqueKeysWithValues: reports.map { (URL(fileURLWithPath: $0.message.source).lastPathComponent, $0) })
         let typedVirus = byFile["typed.xml"]?.findings.filter { $0.stage == .virus } ?? []
         #expect(byFile["typed.xml"]?.verdict == .quarantined)
@@ -170,6 +201,10 @@ struct AlbumContainerTests {
         #expect(byFile["untyped.xml"]?.verdict == .quarantined)
         #expect(Set(untypedVirus.map(\.part)) == ["xml:/ED_Container/ContainerDoc[2]/DocBody/FreeBinaryDoc/DocumentBody/FileData"],
                 "\(byFile["untyped.xml"]?.findings ?? [])")
+        let bareVirus = byFile["bare.xml"]?.findings.filter { $0.stage == .virus } ?? []
+        #expect(byFile["bare.xml"]?.verdict == .quarantined)
+        #expect(Set(bareVirus.map(\.part)) == ["xml:/ED_Container/ContainerDoc[2]/DocBody/FreeBinaryDoc/DocumentBody/FileData"],
+                "\(byFile["bare.xml"]?.findings ?? [])")
     }
 
     @Test("the rule packs read carried documents: a KZ IIN in a carried application is sanitized and both documents still validate")
