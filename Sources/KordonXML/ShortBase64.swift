@@ -7,9 +7,10 @@ import Foundation
 ///
 /// Names, codes and numbers must not be taken for files, so the text must look like a
 /// file's base64 and decode to one:
-/// - ``minimumLength`` characters or more, whitespace aside, all strict base64, and no
-///   whitespace inside but line breaks after pieces of ``minimumLineLength`` or more
-///   (a wrapped payload; a name of several words is not one);
+/// - ``minimumLength`` characters or more, whitespace aside, all strict base64, split by
+///   whitespace (if at all) only into groups of four (`WDVP IVAl QEFQ …`, as `b64decode`
+///   reads them) or wrapped lines of ``minimumLineLength`` or more: a name or a phrase of
+///   several words is not one;
 /// - both upper and lower case letters (codes, registration numbers, VINs and container
 ///   numbers are upper case and digits; numbers, dates and amounts have no letters), and a
 ///   digit, `+`, `/` or `=` (a camel-case word or enumeration value, `DtIssueSuspended`, has
@@ -32,7 +33,6 @@ enum ShortBase64 {
         guard trimmed.count >= minimumLength, trimmed.count <= maximumLength else { return nil }
         var upper = false, lower = false, notHex = false, notLetter = false
         var piece = 0, characters = 0
-        var afterBreak = false
         for byte in trimmed {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"):
@@ -46,23 +46,19 @@ enum ShortBase64 {
             case UInt8(ascii: "+"), UInt8(ascii: "/"), UInt8(ascii: "="):
                 notHex = true
                 notLetter = true
-            case 0x0A, 0x0D:
-                // A line break ends a piece, which must be a wrapped line's length.
+            case 0x0A, 0x0D, 0x20, 0x09:
+                // Whitespace ends a piece: whole groups of four, or a wrapped line (then
+                // indentation, which ends nothing).
                 if piece > 0 {
-                    guard piece >= minimumLineLength else { return nil }
+                    let isLineBreak = byte == 0x0A || byte == 0x0D
+                    guard piece % 4 == 0 || (isLineBreak && piece >= minimumLineLength) else { return nil }
                     characters += piece
                     piece = 0
                 }
-                afterBreak = true
-                continue
-            case 0x20, 0x09:
-                // Indentation after a line break only; a space between words is prose.
-                guard afterBreak, piece == 0 else { return nil }
                 continue
             default:
                 return nil
             }
-            afterBreak = false
             piece += 1
         }
         characters += piece

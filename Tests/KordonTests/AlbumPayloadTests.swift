@@ -117,12 +117,14 @@ struct AlbumPayloadTests {
         }
     }
 
-    @Test("EICAR base64 in string elements outside the map (FreeDoc text): 92 characters, and 224 of mostly NUL bytes: held as a virus")
+    @Test("EICAR base64 in string elements outside the map (FreeDoc text): 92 characters, 224 of mostly NUL bytes, and those in groups of four: held as a virus")
     func shortEICARInStringElement() throws {
-        for payload in Self.payloads {
-            let text = payload.bytes.base64EncodedString()
-            let document = try albumDocument("FreeDoc", ["--mode", "full", "--set", "TextPara=\(text)"])
-            #expect(String(decoding: document, as: UTF8.self).contains(text))
+        let mostlyNUL = (eicar + Data(count: 100)).base64EncodedString()
+        let grouped = stride(from: 0, to: mostlyNUL.count, by: 4).map { String(mostlyNUL.dropFirst($0).prefix(4)) }.joined(separator: " ")
+        for (name, text) in Self.payloads.map({ ($0.name, $0.bytes.base64EncodedString()) }) + [("eicar-nul-grouped", grouped)] {
+            let payload = (name: name, text: text)
+            let document = try albumDocument("FreeDoc", ["--mode", "full", "--set", "TextPara=\(payload.text)"])
+            #expect(String(decoding: document, as: UTF8.self).contains(payload.text))
             let (result, report) = try filter(document)
             #expect(result.status == 1, "\(payload.name): \(report.findings)")
             #expect(report.findings.contains { $0.stage == .virus && $0.part.contains("TextPara") }, "\(payload.name): \(report.findings)")

@@ -52,7 +52,7 @@ struct PayloadElementsTests {
         #expect(matched == ["/Root/AppliedDocument[1]/Base", "/Root/AppliedDocument[2]/Base", "/Root/Photo"], "\(matched)")
     }
 
-    @Test("short files are decoded: 12 bytes, EICAR and 100 zero bytes, mostly zero bytes; on one line or wrapped and indented")
+    @Test("short files are decoded: 12 bytes, EICAR and 100 zero bytes, mostly zero bytes; on one line, wrapped and indented, or in groups of four")
     func shortFiles() {
         let eicar = Data("X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*".utf8)
         let files = [
@@ -67,6 +67,8 @@ struct PayloadElementsTests {
                 String(text.dropFirst(start).prefix(76))
             }.joined(separator: "\n      ")
             #expect(Self.decodeFile("\n      " + wrapped + "\n    ") == file, "\(wrapped)")
+            let grouped = stride(from: 0, to: text.count, by: 4).map { String(text.dropFirst($0).prefix(4)) }.joined(separator: " ")
+            #expect(Self.decodeFile(grouped) == file, "\(grouped)")
         }
     }
 
@@ -79,7 +81,8 @@ struct PayloadElementsTests {
             "Logistic", "transitClose", "LogisticsCompany", "RU10702070ABCD12", "Hello World Text", "ООО Ромашка Логистик",
             "SGVsbG8sIHdvcmxkISBIZWxsbyE=", Data("Иванов Иван Иванович".utf8).base64EncodedString(), "A1B2C3D4E5F6G7H8",
             "info@example-company.ru", "https://customs.gov.ru/a/b", "0000000000000000000000000000", "DtIssueSuspended",
-            "ApplicationSubmitted", "GoodsDeclarationRegistered",
+            "ApplicationSubmitted", "GoodsDeclarationRegistered", "Goods from China 2024", "Ivan Petrov 1985 AB12",
+            "Model X5 Serial Ab12Cd34", "WDVPIVAlQEFQWzRcU FpY", "Invoice No 12 dated 2024",
         ]
         for text in texts {
             #expect(Self.decodeFile(text) == nil, "\(text)")
