@@ -30,6 +30,9 @@ struct LargeLengthFacets: Sendable {
     /// The schema file's bytes with every misread length facet blanked out, or `nil`
     /// when it has none (the file is then loaded as it is).
     static func patched(_ data: Data) -> Data? {
+        // Every file a schema compile opens comes through here: a quoted run of nine
+        // digits or more is rare, and without one there is nothing to look at.
+        guard hasLongQuotedNumber(data) else { return nil }
         var bytes = [UInt8](data)
         var changed = false
         for range in largeFacetElements(in: bytes) {
@@ -75,6 +78,24 @@ struct LargeLengthFacets: Sendable {
             }
         }
         return (symbols + padding) / 4 * 3 - padding
+    }
+
+    /// Whether a quote is followed by nine digits or more (leading zeros aside).
+    private static func hasLongQuotedNumber(_ data: Data) -> Bool {
+        data.withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var index = 0
+            while index < bytes.count {
+                defer { index += 1 }
+                guard bytes[index] == UInt8(ascii: "\"") || bytes[index] == UInt8(ascii: "'") else { continue }
+                var digit = index + 1
+                while digit < bytes.count, bytes[digit] == UInt8(ascii: "0") { digit += 1 }
+                let start = digit
+                while digit < bytes.count, bytes[digit] >= UInt8(ascii: "0"), bytes[digit] <= UInt8(ascii: "9") { digit += 1 }
+                if digit - start >= 9 { return true }
+            }
+            return false
+        }
     }
 
     /// Byte ranges of `<…length value="NNNNNNNNN"…/>` (or `<…>…</…length>`) elements whose
