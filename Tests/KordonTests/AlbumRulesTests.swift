@@ -148,7 +148,61 @@ import Testing
         #expect(try xmllint(result.stdout, schema: album.appendingPathComponent("ED_Container.xsd"), in: run.directory) == nil)
     }
 
+    /// Places of the EEC data model that none of the album's four EEC documents reaches
+    /// (rules/README.md, ◇): a probe document in the album's namespaces carries them. It has no
+    /// agreed schema, so it is held; the report still shows each element rule at its place.
+    @Test func dataModelPlacesNoAlbumDocumentCarriesAreSelected() throws {
+        let probe = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <cacdo:Probe xmlns:csdo="urn:EEC:M:SimpleDataObjects:v0.4.14" xmlns:ccdo="urn:EEC:M:ComplexDataObjects:v0.4.14" \
+            xmlns:cacdo="urn:EEC:M:CA:ComplexDataObjects:v1.8.4">
+              <cacdo:SignatoryPersonIdentityDetails><csdo:DocSeriesId>4510</csdo:DocSeriesId><csdo:DocId>918273</csdo:DocId></cacdo:SignatoryPersonIdentityDetails>
+              <ccdo:UnifiedIdentityDocDetails><csdo:DocSeriesId>AN</csdo:DocSeriesId><csdo:DocId>0456123</csdo:DocId></ccdo:UnifiedIdentityDocDetails>
+              <ccdo:IdentityDocDetails><csdo:IdentityDocSeriesId>ID</csdo:IdentityDocSeriesId><csdo:IdentityDocNumberId>1234567</csdo:IdentityDocNumberId></ccdo:IdentityDocDetails>
+              <cacdo:OtherDocDetails><csdo:IdentityDocKindCode>RU01001</csdo:IdentityDocKindCode><csdo:DocSeriesId>4609</csdo:DocSeriesId><csdo:DocId>564738</csdo:DocId></cacdo:OtherDocDetails>
+              <cacdo:ContractDetails><csdo:DocKindCode>03011</csdo:DocKindCode><csdo:DocId>K-2026/17</csdo:DocId></cacdo:ContractDetails>
+            </cacdo:Probe>
+            """
+        let run = try RestrictedRun()
+        defer { run.remove() }
+        let file = run.directory.appendingPathComponent("probe.xml")
+        try Data(probe.utf8).write(to: file)
+        let result = try run(["scan"], ["--format", "ndjson", file.path])
+        let report = try #require(try result.reports().first)
+        #expect(report.verdict == .quarantined)
+        #expect(report.findings.contains { $0.rule == "schema.unknown-namespace" })
+        let selected = Set(report.findings.filter { $0.stage == .restricted && $0.rule.hasPrefix("eaeu.") }.map { "\($0.rule) \($0.part)" })
+        #expect(selected == [
+            "eaeu.signatory-identity-doc xml:/Probe/SignatoryPersonIdentityDetails/DocSeriesId",
+            "eaeu.signatory-identity-doc xml:/Probe/SignatoryPersonIdentityDetails/DocId",
+            "eaeu.unified-identity-doc xml:/Probe/UnifiedIdentityDocDetails/DocSeriesId",
+            "eaeu.unified-identity-doc xml:/Probe/UnifiedIdentityDocDetails/DocId",
+            "eaeu.identity-doc-v1 xml:/Probe/IdentityDocDetails/IdentityDocSeriesId",
+            "eaeu.identity-doc-v1 xml:/Probe/IdentityDocDetails/IdentityDocNumberId",
+            "eaeu.kind-coded-identity-doc xml:/Probe/OtherDocDetails/DocSeriesId",
+            "eaeu.kind-coded-identity-doc xml:/Probe/OtherDocDetails/DocId",
+        ], "a contract's number is no identity document")
+    }
+
     // MARK: - Routes
+
+    @Test func aMalformedNamespacePatternInARouteIsAStartUpError() throws {
+        let run = try RestrictedRun()
+        defer { run.remove() }
+        let config = run.directory.appendingPathComponent("routes.yaml")
+        try """
+            rules:
+              routes:
+                - namespace: "urn:customs.ru:*:5.23.0"
+                  prefixes: {e: "urn:customs.ru:Information:CustomsDocuments:ESADout_CU:*"}
+                  from: /e:ESADout_CU/e:From
+                  to: /e:ESADout_CU/e:To
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let result = try kordon(["filter", "--config", config.path], stdin: Data("<a/>".utf8))
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("rules.routes.namespace"), "\(result.stderr)")
+        #expect(result.stderr.contains("puts a wildcard where none may stand"), "\(result.stderr)")
+    }
 
     @Test func declarationWithoutItsHeaderCountriesIsRoutedByDispatchAndDestination() throws {
         let album = try Self.albumDirectory()

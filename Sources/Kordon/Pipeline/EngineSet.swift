@@ -54,6 +54,7 @@ public final class EngineSet: Sendable {
         self.rules = try RuleLibrary.load(directories: ruleSources,
                                           pseudonymKey: try Self.pseudonymKey(rulesConfiguration), cacheDirectory: cache)
         for route in routeSources {
+            try route.checkNamespaces()
             for (id, xpath) in [("from", route.from), ("to", route.to)] {
                 try XMLSelector(id: "rules.routes \(route.namespace) \(id)", xpath: xpath,
                                 namespaces: route.prefixes.mapValues { [$0] }).check()
