@@ -20,6 +20,7 @@ public final class SchemaRegistry: Sendable {
     private let roots: [String: LazySchema]
     private let catalog: [String: String]
     private let derivedIndexes = Mutex<[String: any Sendable]>([:])
+    private let fileFacts = SchemaFileFactsCache()
     private let recentUse = Mutex(RecentUse())
 
     /// When each compiled schema was last used, by a counter.
@@ -162,7 +163,7 @@ public final class SchemaRegistry: Sendable {
         if let known = derivedIndexes.withLock({ $0[key] }) as? Index { return known }
         // Built outside the lock (reading a family's files takes a while); two threads
         // asking at once may both build, and the first stored wins.
-        guard let index = try? build(root.path, SchemaFileReader(catalog: catalog)) else { return nil }
+        guard let index = try? build(root.path, SchemaFileReader(catalog: catalog, facts: fileFacts)) else { return nil }
         return derivedIndexes.withLock { indexes in
             if let first = indexes[key] as? Index { return first }
             indexes[key] = index

@@ -1,5 +1,6 @@
 import Foundation
 import KordonCore
+import Synchronization
 
 /// The XML Schema namespace.
 let xsdNamespace = "http://www.w3.org/2001/XMLSchema"
@@ -8,10 +9,13 @@ let xsdNamespace = "http://www.w3.org/2001/XMLSchema"
 final class SchemaFileReader {
     /// File name → local path, standing in for remote schema locations.
     let catalog: [String: String]
+    /// What each file declares, shared by every reader of one registry (see ``SchemaFileFactsCache``).
+    let facts: SchemaFileFactsCache
     private var documents: [String: XMLDocument] = [:]
 
-    init(catalog: [String: String]) {
+    init(catalog: [String: String], facts: SchemaFileFactsCache = SchemaFileFactsCache()) {
         self.catalog = catalog
+        self.facts = facts
     }
 
     /// The parsed schema document at `path`; throws a ``KordonError`` naming the file.
@@ -137,6 +141,36 @@ private enum ElementType {
     case none
 }
 
+/// What one schema file declares (read in one namespace: a chameleon include takes its
+/// includer's), in document order: its references, named types, element declarations.
+private struct FileFacts: Sendable {
+    var targetNamespace: String
+    var references: [(isImport: Bool, target: String)] = []
+    var types: [(QName, Derivation, [LengthFacet])] = []
+    var elements: [(name: QName, type: ElementType, isGlobal: Bool, anonymousFacets: [LengthFacet])] = []
+
+    init(targetNamespace: String) {
+        self.targetNamespace = targetNamespace
+    }
+}
+
+/// What each schema file declares, read once per registry and shared by every namespace
+/// whose schema reaches the file: the album's common types (CommonLeafTypesCust.xsd,
+/// imported by 678 of its files) are walked once, not once per family. A reload brings a
+/// new registry, and a new cache with it.
+final class SchemaFileFactsCache: Sendable {
+    private let entries = Mutex<[String: FileFacts]>([:])
+
+    init() {}
+
+    fileprivate func facts(for key: String, _ read: () throws -> FileFacts) throws -> FileFacts {
+        if let known = entries.withLock({ $0[key] }) { return known }
+        let facts = try read()
+        entries.withLock { $0[key] = facts }
+        return facts
+    }
+}
+
 private final class Builder {
     let reader: SchemaFileReader
     var visited: Set<String> = []
@@ -153,56 +187,69 @@ private final class Builder {
     }
 
     func process(_ path: String, chameleonNamespace: String?) throws {
-        let schema = try reader.document(at: path).root
-        guard let schema else { return }
-        let targetNamespace = schema.attribute("targetNamespace") ?? chameleonNamespace ?? ""
-        guard visited.insert(path + "\u{0}" + targetNamespace).inserted else { return }
-        let qualified = schema.attribute("elementFormDefault") == "qualified"
+        let key = path + "\u{0}" + (chameleonNamespace ?? "\u{1}")
+        let facts = try reader.facts.facts(for: key) { try read(path, chameleonNamespace: chameleonNamespace) }
+        guard visited.insert(path + "\u{0}" + facts.targetNamespace).inserted else { return }
+        for reference in facts.references {
+            try process(reference.target, chameleonNamespace: reference.isImport ? nil : facts.targetNamespace)
+        }
+        for (qname, derivation, facets) in facts.types {
+            // A redefinition restricts the type it replaces: keep the original's base.
+            if case .base(let base) = derivation, base == qname, types[qname] != nil {} else { types[qname] = derivation }
+            if !facets.isEmpty { typeLengthFacets[qname, default: []] += facets }
+        }
+        for element in facts.elements {
+            if !element.anonymousFacets.isEmpty { anonymousLengthFacets[elements.count] = element.anonymousFacets }
+            elements.append((element.name, element.type))
+            if element.isGlobal { globalElements[element.name] = element.type }
+        }
+    }
+
+    /// What the file at `path` declares, read from its document.
+    private func read(_ path: String, chameleonNamespace: String?) throws -> FileFacts {
+        guard let schema = try reader.document(at: path).root else { return FileFacts(targetNamespace: chameleonNamespace ?? "") }
+        var facts = FileFacts(targetNamespace: schema.attribute("targetNamespace") ?? chameleonNamespace ?? "")
         for child in schema.children where child.namespace == xsdNamespace {
             guard let location = child.attribute("schemaLocation"), let target = reader.resolve(location, from: path) else { continue }
             switch child.localName {
-            case "include", "redefine": try process(target, chameleonNamespace: targetNamespace)
-            case "import": try process(target, chameleonNamespace: nil)
+            case "include", "redefine": facts.references.append((isImport: false, target: target))
+            case "import": facts.references.append((isImport: true, target: target))
             default: break
             }
         }
-        collect(schema, targetNamespace: targetNamespace, qualifiedByDefault: qualified)
+        collect(schema, into: &facts, qualifiedByDefault: schema.attribute("elementFormDefault") == "qualified")
+        return facts
     }
 
-    private func collect(_ node: XMLNode, targetNamespace: String, qualifiedByDefault: Bool) {
+    private func collect(_ node: XMLNode, into facts: inout FileFacts, qualifiedByDefault: Bool) {
+        let targetNamespace = facts.targetNamespace
         for child in node.children {
             guard child.namespace == xsdNamespace else { continue }  // appinfo content and the like
             switch child.localName {
             case "simpleType", "complexType":
                 if let name = child.attribute("name") {
-                    let qname = QName(namespace: targetNamespace, localName: name)
-                    let derivation = derivation(of: child)
-                    // A redefinition restricts the type it replaces: keep the original's base.
-                    if case .base(let base) = derivation, base == qname, types[qname] != nil {} else { types[qname] = derivation }
-                    let facets = LengthFacet.large(in: child)
-                    if !facets.isEmpty { typeLengthFacets[qname, default: []] += facets }
+                    facts.types.append((QName(namespace: targetNamespace, localName: name), derivation(of: child), LengthFacet.large(in: child)))
                 }
             case "element":
                 if let name = child.attribute("name") {
                     let isGlobal = node.localName == "schema" || node.localName == "redefine"
                     let form = child.attribute("form")
                     let qualified = isGlobal || form == "qualified" || (form == nil && qualifiedByDefault)
-                    let qname = QName(namespace: qualified ? targetNamespace : "", localName: name)
                     let type = elementType(of: child)
+                    var anonymousFacets: [LengthFacet] = []
                     if case .anonymous = type,
                        let inline = child.children.first(where: { $0.namespace == xsdNamespace && ($0.localName == "simpleType" || $0.localName == "complexType") }) {
-                        let facets = LengthFacet.large(in: inline)
-                        if !facets.isEmpty { anonymousLengthFacets[elements.count] = facets }
+                        anonymousFacets = LengthFacet.large(in: inline)
                     }
-                    elements.append((qname, type))
-                    if isGlobal { globalElements[qname] = type }
+                    facts.elements.append((name: QName(namespace: qualified ? targetNamespace : "", localName: name), type: type,
+                                           isGlobal: isGlobal, anonymousFacets: anonymousFacets))
                 }
             case "annotation":
                 continue
             default:
                 break
             }
-            collect(child, targetNamespace: targetNamespace, qualifiedByDefault: qualifiedByDefault)
+            collect(child, into: &facts, qualifiedByDefault: qualifiedByDefault)
         }
     }
 
