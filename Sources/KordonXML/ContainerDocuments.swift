@@ -61,9 +61,11 @@ struct ContainerDocuments {
             if !info.slotNames.isEmpty, info.slotNames.contains(XMLNode.localName(of: node)) {
                 collect(childrenOf: node, namespaces: &namespaces, paths: &paths)
             }
-            guard !info.agreed, info.namespace != PayloadExtractor.xopNamespace, let parent = node.pointee.parent, parent.pointee.type == XML_ELEMENT_NODE,
+            // The topmost element of foreign content in an agreed document (its descendants
+            // are not listed); a carried document is the slot's business, and XOP the extractor's.
+            guard !info.agreed, info.namespace != PayloadExtractor.xopNamespace,
+                  let parent = node.pointee.parent, parent.pointee.type == XML_ELEMENT_NODE,
                   namespaces.info(for: parent.pointee.ns).agreed, !namespaces.isSlot(parent) else { return }
-            // The topmost element of foreign content in an agreed document: its descendants are not listed.
             unvalidated += 1
             guard unvalidated <= Self.maxUnvalidatedReports else { return }
             findings.append(Finding(
