@@ -35,7 +35,7 @@ extension RuleSet {
             // `usual` is the keyed token, or the masked form when no key is configured.
             if pseudonymizer != nil, !Masking.isMasked(usual) {
                 let token = Array(String(decoding: usual, as: UTF8.self).unicodeScalars)
-                return search.nudged(token, changing: Array(token.indices))
+                return search.nudged(token, changing: Array(token.indices)) ?? search.blended(token)
             }
             return search.filled(value, keepingEnds: true)
         case .strip:
@@ -91,18 +91,18 @@ struct FittingSearch {
 
     /// `value` with its hidden letters and digits (the middle third and more, as
     /// ``Masking`` hides them, or all of them) written as fillers of their class: each
-    /// digit 0 to 9 in turn as the digit filler, each nudged, the first acceptable wins.
+    /// letter and digit filler in turn, each nudged, the first acceptable wins.
     /// Letters of scripts without a class stay `•`.
     func filled(_ value: [UInt8], keepingEnds: Bool) -> [UInt8]? {
         let scalars = Array(String(decoding: value, as: UTF8.self).unicodeScalars)
         let letters = scalars.indices.filter { Masking.isAlphanumeric(scalars[$0]) }
         let kept = keepingEnds ? letters.count / 3 : 0
         let hidden = Array(letters[kept..<(letters.count - kept)])
-        for digit in 0...9 {
+        for (letter, digit) in Self.fillerChoices {
             var candidate = scalars
             var changing: [Int] = []
             for index in hidden {
-                if let filler = Self.filler(for: scalars[index], digit: digit) {
+                if let filler = Self.filler(for: scalars[index], digit: digit, letter: letter) {
                     candidate[index] = filler
                     changing.append(index)
                 } else {
@@ -114,15 +114,50 @@ struct FittingSearch {
         return nil
     }
 
-    /// The filler of `scalar`'s class: `digit` for digits, `X`/`x`, `Х`/`х` (Cyrillic),
-    /// `Ա`/`ա` (Armenian) for letters; `nil` for a letter of another script.
-    static func filler(for scalar: Unicode.Scalar, digit: Int) -> Unicode.Scalar? {
+    /// For a keyed token no single change makes fit (a date whose month and day both came
+    /// out of range): the longest run of the token, from its start or its end, completed
+    /// with the first filler that fits, nudged if need be (`8361-47-92` → `8361-11-11`).
+    func blended(_ token: [Unicode.Scalar]) -> [UInt8]? {
+        let letters = token.indices.filter { Masking.isAlphanumeric(token[$0]) }
+        for (letter, digit) in Self.fillerChoices {
+            var filler = token
+            for index in letters {
+                if let replacement = Self.filler(for: token[index], digit: digit, letter: letter) { filler[index] = replacement }
+            }
+            // A filler nudged to fit (`X` → `T` between a date and a time) is the base.
+            guard let fitting = nudged(filler, changing: letters) else { continue }
+            filler = Array(String(decoding: fitting, as: UTF8.self).unicodeScalars)
+            guard filler.count == token.count else { continue }
+            var best = (kept: 0, bytes: fitting)
+            for fromStart in [true, false] {
+                for kept in stride(from: letters.count - 1, to: best.kept, by: -1) {
+                    var candidate = filler
+                    for index in fromStart ? letters.prefix(kept) : letters.suffix(kept) { candidate[index] = token[index] }
+                    let bytes = Self.utf8(candidate)
+                    if acceptable(bytes) {
+                        best = (kept, bytes)
+                        break
+                    }
+                }
+            }
+            return best.bytes
+        }
+        return nil
+    }
+
+    /// Letter fillers (`X`, then `A`: hexadecimal codes take A–F only) by digit fillers 0 to 9.
+    static let fillerChoices: [(letter: Int, digit: Int)] = [0, 1].flatMap { letter in (0...9).map { (letter, $0) } }
+
+    /// The filler of `scalar`'s class: `digit` for digits; for letters, choice `letter`
+    /// 0 is `X`/`x`, `Х`/`х` (Cyrillic), `Ա`/`ա` (Armenian), choice 1 the script's first
+    /// letter (`A`, `А`, `Ա`'s next); `nil` for a letter of another script.
+    static func filler(for scalar: Unicode.Scalar, digit: Int, letter: Int) -> Unicode.Scalar? {
         guard let characterClass = CharacterClass(scalar) else { return nil }
         switch characterClass.first {
         case 0x30: return characterClass.scalar(at: digit)
-        case 0x41, 0x61: return characterClass.scalar(at: 23)  // X, x
-        case 0x0410, 0x0430: return characterClass.scalar(at: 21)  // Х, х
-        default: return characterClass.scalar(at: 0)
+        case 0x41, 0x61: return characterClass.scalar(at: letter == 0 ? 23 : 0)  // X, x or A, a
+        case 0x0410, 0x0430: return characterClass.scalar(at: letter == 0 ? 21 : 0)  // Х, х or А, а
+        default: return characterClass.scalar(at: letter)
         }
     }
 
