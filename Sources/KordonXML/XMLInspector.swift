@@ -1,3 +1,4 @@
+import CLibXML2
 import Foundation
 import KordonCore
 
@@ -142,15 +143,22 @@ public struct XMLInspector: Sendable {
     }
 
     private func xincludeFindings(_ document: XMLDocument, path: PartPath) -> [Finding] {
-        var findings: [Finding] = []
-        document.walk { node, tracker in
-            if Self.xincludeNamespaces.contains(node.namespace), findings.isEmpty {
-                findings.append(Finding(stage: .xml, rule: "xml.xinclude", part: path.xml(tracker.path),
-                                        detail: "an XInclude element: XInclude is never processed and not allowed in agreed formats"))
-            }
+        // A pointer walk comparing namespace bytes: building every element's path and
+        // names only to find none costs more than the schema validation of a large document.
+        guard let root = xmlDocGetRootElement(document.handle) else { return [] }
+        var found: xmlNodePtr?
+        XMLTree.forEachNode(in: root) { node in
+            guard found == nil, node.pointee.type == XML_ELEMENT_NODE, let href = node.pointee.ns?.pointee.href else { return }
+            if Self.xincludeNamespaceBytes.contains(where: { xmlStrEqual(href, $0) != 0 }) { found = node }
         }
-        return findings
+        guard let found else { return [] }
+        return [Finding(stage: .xml, rule: "xml.xinclude", part: path.xml(XMLNode(document: document, pointer: found).path),
+                        detail: "an XInclude element: XInclude is never processed and not allowed in agreed formats")]
     }
+
+    /// ``xincludeNamespaces`` as NUL-terminated bytes, for comparing with libxml2's.
+    private static let xincludeNamespaceBytes: [[xmlChar]] = xincludeNamespaces.map { Array($0.utf8) + [0] }
+
 
     private func validate(_ document: XMLDocument, root: XMLNode, path: PartPath) -> [Finding] {
         let namespace = root.namespace
