@@ -94,6 +94,19 @@ import Testing
         }
     }
 
+    @Test func aPseudonymOfADateIsADateAndStable() throws {
+        let rules = try Fixtures.allRules()
+        let date: ([UInt8]) -> Bool = {
+            String(decoding: $0, as: UTF8.self).range(of: "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9])$", options: .regularExpression) != nil
+        }
+        for value in ["1985-03-15", "1991-12-28", "2001-07-09"] {
+            let token = try #require(rules.replacement(for: Array(value.utf8), ruleID: nil, action: .pseudonymize, fitting: date), "\(value)")
+            let text = token.text
+            #expect(date(token) && text != value, "\(value) → \(text)")
+            #expect(rules.replacement(for: Array(value.utf8), ruleID: nil, action: .pseudonymize, fitting: date) == token)
+        }
+    }
+
     @Test func aStripThatMustLeaveAValueKeepsNothingOfIt() throws {
         let rules = try Fixtures.allRules()
         #expect(rules.replacement(for: Array("KZ-PART-000417".utf8), ruleID: nil, action: .strip, fitting: { _ in true }) == [])
