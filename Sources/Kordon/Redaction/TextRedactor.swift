@@ -29,7 +29,7 @@ struct TextRedactor {
     /// changed text must still satisfy (the simple type of the element it is the text of):
     /// each replacement is chosen to fit it, and a match no replacement fits holds the message.
     func redact(_ text: [UInt8], part: PartPath, context: String, place: Place,
-                constraint: (() -> ReplacementConstraint?)? = nil) -> (findings: [Finding], replaced: [UInt8]?) {
+                constraint: () -> ReplacementConstraint? = { nil }) -> (findings: [Finding], replaced: [UInt8]?) {
         let matches = rules.scan(text, context: context)
         guard !matches.isEmpty else { return ([], nil) }
         var findings: [Finding] = []
@@ -39,7 +39,7 @@ struct TextRedactor {
             let (action, note) = decide(match, place: place)
             var finding = Self.finding(for: match, part: part, action: action, note: note)
             if mode == .enforce, action.changesText, !edits.contains(where: { $0.range.overlaps(match.range) }) {
-                if resolved == nil { resolved = .some(constraint?()) }
+                if resolved == nil { resolved = .some(constraint()) }
                 let value = Array(text[match.range])
                 let bytes: [UInt8]?
                 if let fitting = resolved ?? nil {

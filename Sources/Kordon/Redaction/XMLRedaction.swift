@@ -23,12 +23,12 @@ struct XMLRedaction {
         findings += NameScreening(rules: rules, mode: mode).findings(in: document, at: path)
         let redactor = TextRedactor(rules: rules, mode: mode)
         document.forEachText(skippingBinaryOf: schemas, payloadElements: payloadElements) { site, text in
-            // An element's text must stay a value of its simple type; asked only when something changes.
-            let constraint: (() -> ReplacementConstraint?)? = site.kind != .elementText ? nil : {
-                document.valueType(ofElementAt: site.path, schemas: schemas).flatMap(Self.constraint)
-            }
+            // An element's text must stay a value of its simple type; asked only when something
+            // changes (a closure that does not escape: nothing is allocated for a text without a match).
             let (found, replaced) = redactor.redact(text, part: path.xml(site.path), context: site.path,
-                                                    place: site.isProtected ? .protected : .editable, constraint: constraint)
+                                                    place: site.isProtected ? .protected : .editable) {
+                site.kind == .elementText ? document.valueType(ofElementAt: site.path, schemas: schemas).flatMap(Self.constraint) : nil
+            }
             findings += found
             return replaced
         }
