@@ -3,6 +3,9 @@
 /// Separators and the value's shape stay; of its n letters and digits the first
 /// and last ⌊n/3⌋ stay and the rest become `•`: `061211600012` → `0612••••0012`,
 /// `Иванов` → `Ив••ов`. Values of fewer than three letters and digits are hidden whole.
+/// Where the masked form would break the schema type of the element it stands in
+/// (`\d{12}`), ``RuleSet/replacement(for:ruleID:action:fitting:)`` writes the hidden
+/// characters as fillers of their class instead (`061200000012`).
 enum Masking {
     /// The character hidden letters and digits become.
     static let dot: Character = "•"
