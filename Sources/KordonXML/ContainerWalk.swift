@@ -76,7 +76,7 @@ struct ElementPaths {
         var numbered: [xmlNodePtr: String] = [:]
         while let child = cursor.next {
             cursor.next = child.pointee.next
-            if child.pointee.type == XML_ELEMENT_NODE { numbered[child] = cursor.step(for: XMLNode.localName(of: child)) }
+            if child.pointee.type == XML_ELEMENT_NODE { numbered[child] = cursor.step(for: child) }
         }
         steps[parent] = numbered
         return numbered[element] ?? XMLNode.localName(of: element)

@@ -103,7 +103,7 @@ final class XMLDocument {
                 stack.append(cursor)
                 continue
             }
-            let step = cursor.step(for: XMLNode.localName(of: child))
+            let step = cursor.step(for: child)
             stack.append(cursor)
             tracker.steps.append(step)
             visit(XMLNode(document: self, pointer: child), tracker)
@@ -137,24 +137,56 @@ enum MarkupTextKind: Equatable {
 
 /// Where ``XMLDocument/walk(_:)`` is among one element's children, and how many
 /// children of each name it has (to decide which steps need a position).
+///
+/// Names are counted by libxml2's name pointers when the parser interned them all in
+/// the document's dictionary (equal names, equal pointers): no string is made or hashed
+/// for a child that does not need a position. Otherwise (a tree Kordon built) by name.
 struct ChildCursor {
     var next: xmlNodePtr?
-    private var totals: [String: Int] = [:]
-    private var seen: [String: Int] = [:]
+    private var totals: [UnsafePointer<xmlChar>: Int] = [:]
+    private var seen: [UnsafePointer<xmlChar>: Int] = [:]
+    private var totalsByName: [String: Int]?
+    private var seenByName: [String: Int] = [:]
 
     init(parent: xmlNodePtr) {
         next = parent.pointee.children
+        let dictionary = parent.pointee.doc?.pointee.dict
         var child = next
         while let c = child {
-            if c.pointee.type == XML_ELEMENT_NODE { totals[XMLNode.localName(of: c), default: 0] += 1 }
-            child = c.pointee.next
+            defer { child = c.pointee.next }
+            guard c.pointee.type == XML_ELEMENT_NODE, let name = c.pointee.name else { continue }
+            if let dictionary, xmlDictOwns(dictionary, name) == 1 {
+                totals[name, default: 0] += 1
+            } else {
+                totalsByName = [:]
+                break
+            }
+        }
+        if totalsByName != nil {
+            totals = [:]
+            var child = next
+            while let c = child {
+                if c.pointee.type == XML_ELEMENT_NODE { totalsByName?[XMLNode.localName(of: c), default: 0] += 1 }
+                child = c.pointee.next
+            }
         }
     }
 
-    mutating func step(for name: String) -> String {
-        let position = seen[name, default: 0] + 1
-        seen[name] = position
-        return totals[name, default: 0] > 1 ? "\(name)[\(position)]" : name
+    /// The path step for `child`, the next child element in order: its local name,
+    /// with its 1-based position among its siblings of that name when there are several.
+    mutating func step(for child: xmlNodePtr) -> String {
+        let local = XMLNode.localName(of: child)
+        let position: Int, total: Int
+        if totalsByName == nil, let name = child.pointee.name {
+            position = seen[name, default: 0] + 1
+            seen[name] = position
+            total = totals[name, default: 0]
+        } else {
+            position = seenByName[local, default: 0] + 1
+            seenByName[local] = position
+            total = totalsByName?[local, default: 0] ?? 0
+        }
+        return total > 1 ? "\(local)[\(position)]" : local
     }
 }
 

@@ -75,7 +75,7 @@ extension XMLEditableDocument {
             let frame = stack[top]
             switch child.pointee.type {
             case XML_ELEMENT_NODE:
-                let step = stack[top].cursor.step(for: XMLNode.localName(of: child))
+                let step = stack[top].cursor.step(for: child)
                 enter(child, path: frame.path + "/" + step, parentIsProtected: frame.isProtected)
             case XML_COMMENT_NODE, XML_PI_NODE:
                 offerContent(of: child, in: frame.path, isProtected: frame.isProtected, body)
@@ -128,14 +128,15 @@ private struct PayloadFilter {
     let document: XMLDocument
 
     func isPayload(_ element: xmlNodePtr, text: UnsafeBufferPointer<UInt8>) -> Bool {
-        if !index.base64Elements.isEmpty || !index.ambiguousElements.isEmpty || !payloadElements.isEmpty {
-            let node = XMLNode(document: document, pointer: element)
+        let node = XMLNode(document: document, pointer: element)
+        if !index.base64Elements.isEmpty || !index.ambiguousElements.isEmpty {
             let name = node.qname
             if index.base64Elements.contains(name) { return true }
-            // An attachment's text is skipped only when it is base64 (decoded and scanned as a
-            // file); anything else in it is held by the inspector, and the packs still see it.
-            if index.ambiguousElements.contains(name) || payloadElements.contains(name, at: node), Base64.decode(text) != nil { return true }
+            if index.ambiguousElements.contains(name), Base64.decode(text) != nil { return true }
         }
+        // An attachment's text is skipped only when it is base64 (decoded and scanned as a
+        // file); anything else in it is held by the inspector, and the packs still see it.
+        if payloadElements.contains(node), Base64.decode(text) != nil { return true }
         return Self.looksLikePayload(text)
     }
 
