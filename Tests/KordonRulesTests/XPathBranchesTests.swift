@@ -21,15 +21,34 @@ import Testing
         #expect(XPathBranches.requiredPrefixes(of: "//@a:x") == nil)
     }
 
-    @Test func ruleIsSkippedOnlyWhenEveryBranchNeedsAnUndeclaredPrefix() {
+    @Test func planKeepsOnlyBranchesAndNamespacesThatNameElementsTheDocumentHas() throws {
         let rule = ElementRule(id: "xx.id", pack: "XX", xpath: "//a:X/b:Y | //c:Z",
-                               namespaces: ["a": ["urn:a"], "b": ["urn:b"], "c": ["urn:c"]], action: .mask, category: .personalData)
-        let bindings = rule.namespaces
-        #expect(rule.mayMatch(bindings: bindings, declared: ["urn:a", "urn:b"]))
-        #expect(rule.mayMatch(bindings: bindings, declared: ["urn:c"]))
-        #expect(!rule.mayMatch(bindings: bindings, declared: ["urn:a"]))
-        #expect(!rule.mayMatch(bindings: bindings, declared: []))
-        let unprefixed = ElementRule(id: "xx.id", pack: "XX", xpath: "//Id", namespaces: [:], action: .mask, category: .personalData)
-        #expect(unprefixed.mayMatch(bindings: [:], declared: []))
+                               namespaces: ["a": ["urn:a"], "b": ["urn:b1", "urn:b2"], "c": ["urn:c"]], action: .mask, category: .personalData)
+        func plan(_ present: Set<String>) -> (xpath: String, bindings: [String: [String]])? {
+            rule.plan(bindings: rule.namespaces) { uri, name in
+                name == "*" ? present.contains { $0.hasPrefix(uri + " ") } : present.contains(uri + " " + name)
+            }
+        }
+        #expect(plan([]) == nil)
+        #expect(plan(["urn:a X", "urn:c Y"]) == nil, "Y is not in c, Z is nowhere")
+        let both = try #require(plan(["urn:a X", "urn:b2 Y", "urn:c Z"]))
+        #expect(both.xpath == rule.xpath)
+        #expect(both.bindings["b"] == ["urn:b2"], "b1 holds no Y")
+        let second = try #require(plan(["urn:c Z"]))
+        #expect(second.xpath == "//c:Z")
+        // A prefix a predicate uses keeps every namespace: `[not(p:Q)]` depends on them all.
+        let predicate = ElementRule(id: "xx.id", pack: "XX", xpath: "//a:X[not(p:Q)]", namespaces: ["a": ["urn:a1", "urn:a2"], "p": ["urn:p1", "urn:p2"]],
+                                    action: .mask, category: .personalData)
+        let kept = try #require(predicate.plan(bindings: predicate.namespaces) { uri, name in uri == "urn:a1" && name == "X" })
+        #expect(kept.bindings["a"] == ["urn:a1"])
+        #expect(kept.bindings["p"] == ["urn:p1", "urn:p2"])
+        // Shapes that are not read are always evaluated as written.
+        let unread = ElementRule(id: "xx.id", pack: "XX", xpath: "(//a:X)[1]", namespaces: ["a": ["urn:a"]], action: .mask, category: .personalData)
+        #expect(unread.plan(bindings: unread.namespaces) { _, _ in false }?.xpath == "(//a:X)[1]")
+    }
+
+    @Test func attributeAxesAreNotRead() {
+        #expect(XPathBranches.requiredPrefixes(of: "//a:X/attribute::b:y") == nil)
+        #expect(XPathBranches.requiredPrefixes(of: "//a:X/following-sibling::b:Y") == [["a", "b"]])
     }
 }

@@ -41,12 +41,15 @@ struct XMLRedaction {
         var findings: [Finding] = []
         var handled: Set<String> = []
         let declared = document.declaredNamespaces
+        let present = document.elementNames()
         for rule in rules.elementRules {
-            // A namespace family (`urn:customs.ru:CommonAggregateTypes:*`) stands for the versions this document declares;
-            // a rule that needs a namespace the document does not declare is not evaluated.
+            // A namespace family (`urn:customs.ru:CommonAggregateTypes:*`) stands for the versions this document
+            // declares; only the branches and namespaces that name elements the document has are evaluated.
             let namespaces = NamespacePattern.expand(rule.namespaces, declared: declared)
-            guard rule.mayMatch(bindings: namespaces, declared: declared) else { continue }
-            let selector = XMLSelector(id: rule.id, xpath: rule.xpath, namespaces: namespaces)
+            guard let plan = rule.plan(bindings: namespaces, elements: { uri, name in
+                name == "*" ? present.hasElements(in: uri) : present.contains(namespace: uri, localName: name)
+            }) else { continue }
+            let selector = XMLSelector(id: rule.id, xpath: plan.xpath, namespaces: plan.bindings)
             let elements: [XMLSelectedElement]
             do {
                 elements = try document.select(selector)

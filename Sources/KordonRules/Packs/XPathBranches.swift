@@ -13,36 +13,58 @@ import Foundation
 /// optional axis, a node test and predicates. Anything else (a parenthesised or function
 /// expression at the top) gives `nil`: the rule is always evaluated.
 enum XPathBranches {
-    /// Per branch, the prefixes of its main-path name tests; `nil` when the expression is not
-    /// of the shape described above.
-    static func requiredPrefixes(of xpath: String) -> [[String]]? {
-        guard let branches = split(xpath, on: "|") else { return nil }
-        var result: [[String]] = []
-        for branch in branches {
-            let text = branch.trimmingCharacters(in: .whitespaces)
+    /// The branches of `xpath` and the prefixes its predicates use; `nil` when the
+    /// expression is not of the shape described above.
+    static func parse(_ xpath: String) -> (branches: [XPathBranch], predicatePrefixes: Set<String>)? {
+        guard let parts = split(xpath, on: "|") else { return nil }
+        var branches: [XPathBranch] = []
+        var predicatePrefixes: Set<String> = []
+        for part in parts {
+            let text = part.trimmingCharacters(in: .whitespaces)
             guard text.hasPrefix("/"), let steps = split(text, on: "/") else { return nil }
-            var prefixes: [String] = []
+            var tests: [XPathBranch.NameTest] = []
             for step in steps {
                 let trimmed = step.trimmingCharacters(in: .whitespaces)
                 if trimmed.isEmpty { continue }   // `//` and the leading `/`
-                guard var test = trimmed.split(separator: "[", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)
-                else { return nil }
+                var test = trimmed
+                if let bracket = trimmed.firstIndex(of: "[") {
+                    test = String(trimmed[..<bracket])
+                    predicatePrefixes.formUnion(XPathPrefixes.of(String(trimmed[bracket...])))
+                }
                 test = test.trimmingCharacters(in: .whitespaces)
-                if let axis = test.range(of: "::") { test = String(test[axis.upperBound...]) }
+                if let axis = test.range(of: "::") {
+                    // Name tests on these axes select elements; attributes and namespaces are not read.
+                    guard elementAxes.contains(String(test[..<axis.lowerBound])) else { return nil }
+                    test = String(test[axis.upperBound...])
+                }
                 switch test {
                 case "*", ".", "..", "node()", "text()": continue
                 default: break
                 }
-                let parts = test.split(separator: ":", omittingEmptySubsequences: false)
-                guard parts.allSatisfy({ isName($0) || $0 == "*" }), !parts.isEmpty, parts.count <= 2, isName(parts[0]) else {
-                    return nil
-                }
-                if parts.count == 2, !prefixes.contains(String(parts[0])) { prefixes.append(String(parts[0])) }
+                let names = test.split(separator: ":", omittingEmptySubsequences: false)
+                guard !names.isEmpty, names.count <= 2, isName(names[0]),
+                      names.count == 1 || isName(names[1]) || names[1] == "*" else { return nil }
+                if names.count == 2 { tests.append(XPathBranch.NameTest(prefix: String(names[0]), localName: String(names[1]))) }
             }
-            result.append(prefixes)
+            branches.append(XPathBranch(text: text, tests: tests))
         }
-        return result
+        return (branches, predicatePrefixes)
     }
+
+    /// Per branch, the prefixes of its main-path name tests; `nil` when the expression is not
+    /// of the shape described above.
+    static func requiredPrefixes(of xpath: String) -> [[String]]? {
+        parse(xpath)?.branches.map { branch in
+            var prefixes: [String] = []
+            for test in branch.tests where !prefixes.contains(test.prefix) { prefixes.append(test.prefix) }
+            return prefixes
+        }
+    }
+
+    private static let elementAxes: Set<String> = [
+        "child", "descendant", "descendant-or-self", "self", "parent", "ancestor", "ancestor-or-self",
+        "following", "following-sibling", "preceding", "preceding-sibling",
+    ]
 
     /// `text` split on `separator` outside brackets, parentheses and string literals;
     /// `nil` when they do not balance.
@@ -78,4 +100,20 @@ enum XPathBranches {
         guard let first = text.first, first.isLetter || first == "_" else { return false }
         return text.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }
     }
+}
+
+/// One `|`-branch of an element rule's XPath: its text and the prefixed name tests of its main
+/// path (outside predicates), each of which must match some element for the branch to select one.
+public struct XPathBranch: Sendable, Hashable {
+    /// A name test `prefix:localName`; `localName` is `*` for `prefix:*`.
+    public struct NameTest: Sendable, Hashable {
+        /// The prefix, declared in the pack.
+        public var prefix: String
+        /// The local name, or `*`.
+        public var localName: String
+    }
+    /// The branch as written.
+    public var text: String
+    /// Its main-path name tests.
+    public var tests: [NameTest]
 }

@@ -13,9 +13,11 @@ public struct ElementRule: Sendable, Hashable {
     public var action: RuleAction
     /// The category of what the element holds.
     public var category: RestrictedCategory
-    /// Per branch of ``xpath``, the prefixes it needs declared to select anything; `nil` when
-    /// the expression's shape is not read (see ``mayMatch(bindings:declared:)``).
-    public var requiredPrefixes: [[String]]?
+    /// The `|`-branches of ``xpath`` with their main-path name tests, and the prefixes its
+    /// predicates use; `nil` when the expression's shape is not read (see ``plan(bindings:elements:)``).
+    public var branches: [XPathBranch]?
+    /// Prefixes used inside predicates: their bindings are never narrowed.
+    public var predicatePrefixes: Set<String> = []
 
     /// Creates an element rule.
     public init(id: String, pack: String, xpath: String, namespaces: [String: [String]],
@@ -26,18 +28,40 @@ public struct ElementRule: Sendable, Hashable {
         self.namespaces = namespaces
         self.action = action
         self.category = category
-        self.requiredPrefixes = XPathBranches.requiredPrefixes(of: xpath)
+        if let parsed = XPathBranches.parse(xpath) {
+            self.branches = parsed.branches
+            self.predicatePrefixes = parsed.predicatePrefixes
+        }
     }
 
-    /// Whether the rule can select anything in a document that declares the namespaces
-    /// `declared`, its prefixes bound to `bindings` (``NamespacePattern/expand(_:declared:)``):
-    /// `false` when every branch of the expression names, on its main path, a prefix none of
-    /// whose namespaces the document declares. An FTS rule on an EEC document, say, is then
-    /// not evaluated at all.
-    public func mayMatch(bindings: [String: [String]], declared: Set<String>) -> Bool {
-        guard let requiredPrefixes else { return true }
-        return requiredPrefixes.contains { branch in
-            branch.allSatisfy { prefix in bindings[prefix]?.contains(where: declared.contains) ?? true }
+    /// What to evaluate on one document: the branches of ``xpath`` that can select something
+    /// and, for each prefix only main paths use, the bound namespaces that have the elements
+    /// those paths name. `nil` when no branch can select anything: every branch has a name test
+    /// (`p:Name`, `p:*`) that no element of the document matches, in any namespace `p` is bound
+    /// to. An FTS rule on an EEC document, or `//fts:NumDoc` on a declaration without `NumDoc`,
+    /// is then not evaluated at all, and `//fts:IdentityCardNumber` is evaluated only for the
+    /// namespaces that hold an `IdentityCardNumber`, not for every FTS namespace declared.
+    ///
+    /// `elements(namespace, localName)` says whether the document has such an element
+    /// (`localName` `*`: any element in that namespace).
+    public func plan(bindings: [String: [String]], elements: (String, String) -> Bool) -> (xpath: String, bindings: [String: [String]])? {
+        guard let branches else { return (xpath, bindings) }
+        func matches(_ test: XPathBranch.NameTest, _ uri: String) -> Bool { elements(uri, test.localName) }
+        let possible = branches.filter { branch in
+            branch.tests.allSatisfy { test in (bindings[test.prefix] ?? []).contains { matches(test, $0) } }
         }
+        guard !possible.isEmpty else { return nil }
+        var narrowed = bindings
+        for (prefix, uris) in bindings where !predicatePrefixes.contains(prefix) {
+            let useful = uris.filter { uri in
+                possible.contains { branch in
+                    let tests = branch.tests.filter { $0.prefix == prefix }
+                    return !tests.isEmpty && tests.allSatisfy { matches($0, uri) }
+                }
+            }
+            if !useful.isEmpty { narrowed[prefix] = useful }
+        }
+        let expression = possible.count == branches.count ? xpath : possible.map(\.text).joined(separator: " | ")
+        return (expression, narrowed)
     }
 }
