@@ -24,20 +24,25 @@ struct SchemaFacets: Sendable {
     let declarations: [QName: [ElementValueDeclaration]]
     /// Elements some content model requires (`minOccurs` not 0 in any particle around it).
     let required: Set<QName>
+    /// The simple types attribute declarations give, by the attribute's local name
+    /// (`nil`: a type Kordon does not judge).
+    let attributes: [String: [ValueFacets?]]
 
     /// Knows no elements.
-    static let empty = SchemaFacets(declarations: [:], required: [])
+    static let empty = SchemaFacets(declarations: [:], required: [], attributes: [:])
 
-    init(declarations: [QName: [ElementValueDeclaration]], required: Set<QName>) {
+    init(declarations: [QName: [ElementValueDeclaration]], required: Set<QName>, attributes: [String: [ValueFacets?]]) {
         self.declarations = declarations
         self.required = required
+        self.attributes = attributes
     }
 
     /// Reads the schema files reachable from `roots`.
     init(roots: [String], reader: SchemaFileReader) throws {
         let builder = FacetBuilder(reader: reader)
         for root in roots { try builder.process(root, chameleonNamespace: nil) }
-        self.init(declarations: builder.resolvedDeclarations(), required: builder.required)
+        self.init(declarations: builder.resolvedDeclarations(), required: builder.required,
+                  attributes: builder.resolvedAttributes())
     }
 }
 
@@ -54,7 +59,9 @@ private final class FacetBuilder {
     var visited: Set<String> = []
     /// Named simple and complex types, with the namespace their unprefixed references mean.
     var types: [QName: (node: XMLNode, namespace: String)] = [:]
-    var elements: [(QName, TypeSource)] = []
+    /// Declarations with their `fixed` value, if any.
+    var elements: [(QName, TypeSource, fixed: String?)] = []
+    var attributes: [(String, TypeSource, fixed: String?)] = []
     var globalElements: [QName: TypeSource] = [:]
     var required: Set<QName> = []
     private var memo: [QName: ValueFacets?] = [:]
@@ -96,11 +103,15 @@ private final class FacetBuilder {
                     let qualified = isGlobal || form == "qualified" || (form == nil && qualifiedByDefault)
                     let qname = QName(namespace: qualified ? targetNamespace : "", localName: name)
                     let source = typeSource(of: child, namespace: targetNamespace)
-                    elements.append((qname, source))
+                    elements.append((qname, source, child.attribute("fixed")))
                     if isGlobal { globalElements[qname] = source } else if !optionalHere { required.insert(qname) }
                 } else if let reference = child.attribute("ref"), !optionalHere,
                           let qname = resolve(reference, at: child, namespace: targetNamespace) {
                     required.insert(qname)
+                }
+            case "attribute":
+                if let name = child.attribute("name") {
+                    attributes.append((name, typeSource(of: child, namespace: targetNamespace), child.attribute("fixed")))
                 }
             case "annotation":
                 continue
@@ -138,12 +149,29 @@ private final class FacetBuilder {
 
     func resolvedDeclarations() -> [QName: [ElementValueDeclaration]] {
         var result: [QName: [ElementValueDeclaration]] = [:]
-        for (name, source) in elements {
-            let facets = facets(of: source, element: name, hops: 0)
+        for (name, source, fixed) in elements {
+            let facets = Self.fixing(facets(of: source, element: name, hops: 0), to: fixed)
             let declaration = ElementValueDeclaration(facets: facets, allowsText: facets != nil || allowsText(source, hops: 0))
             if !(result[name]?.contains(declaration) ?? false) { result[name, default: []].append(declaration) }
         }
         return result
+    }
+
+    func resolvedAttributes() -> [String: [ValueFacets?]] {
+        var result: [String: [ValueFacets?]] = [:]
+        for (name, source, fixed) in attributes {
+            // An attribute without a type is xs:anySimpleType: anything goes.
+            let facets = Self.fixing(facets(of: source, element: QName(namespace: "", localName: "@" + name), hops: 0), to: fixed)
+            if !(result[name]?.contains(facets) ?? false) { result[name, default: []].append(facets) }
+        }
+        return result
+    }
+
+    /// A declaration's `fixed` value is the only value it accepts: an enumeration of one.
+    private static func fixing(_ facets: ValueFacets?, to fixed: String?) -> ValueFacets? {
+        guard var facets, let fixed else { return facets }
+        facets.steps.insert(FacetStep(enumerations: [fixed]), at: 0)
+        return facets
     }
 
     private func facets(of source: TypeSource, element: QName, hops: Int) -> ValueFacets? {

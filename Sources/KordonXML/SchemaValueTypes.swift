@@ -62,6 +62,22 @@ extension XMLEditableDocument {
                          isRequired: isRequired, declarations: fitting)
     }
 
+    /// The value type of attribute `name` (a local name, as text sites give it) holding
+    /// `present`, according to the schema of the document's root namespace; `nil` when no
+    /// declaration of that name says what its value may be. Attributes are matched by
+    /// name across the schemas: every declaration whose type accepts `present` must
+    /// accept a replacement too.
+    public func valueType(ofAttribute name: String, holding present: [UInt8], schemas: SchemaRegistry?) -> ValueType? {
+        guard let schemas, let declared = schemas.valueFacets(for: document.root?.namespace ?? "").attributes[name],
+              declared.allSatisfy({ $0?.isJudged == true })
+        else { return nil }
+        let fitting = declared.compactMap { $0 }.filter { $0.accepts(present) }
+        guard !fitting.isEmpty else { return nil }
+        return ValueType(name: Set(fitting.map(\.typeName)).sorted().joined(separator: " or "),
+                         summary: Set(fitting.map(\.summary)).sorted().joined(separator: " or "),
+                         isRequired: false, declarations: fitting)
+    }
+
     /// The element at an element path, or `nil` when the path names none.
     private func element(at path: String) -> xmlNodePtr? {
         var steps = path.split(separator: "/", omittingEmptySubsequences: true)[...]

@@ -69,6 +69,18 @@ struct SchemaValueTypeTests {
         #expect(document.valueType(ofElementAt: "/ReqOpenProc/Nothing", schemas: schemas) == nil)
     }
 
+    @Test("attributes: the declaration's type and its fixed value")
+    func attributes() throws {
+        let schemas = try SchemaRegistry(directories: [try album()])
+        let document = try document("reqopenproc-kz-declarant.xml")
+        // ReqOpenProc fixes DocumentModeID to 1004057E: nothing else is a value of it.
+        let mode = try #require(document.valueType(ofAttribute: "DocumentModeID", holding: bytes("1004057E"), schemas: schemas))
+        #expect(mode.name == "{urn:customs.ru:CommonLeafTypes:5.10.0}DocumentModeIDType")
+        #expect(mode.accepts(bytes("1004057E")) && !mode.accepts(bytes("1004000E")))
+        #expect(mode.summary.contains("one of 1 listed values"))
+        #expect(document.valueType(ofAttribute: "NoSuchAttribute", holding: bytes("x"), schemas: schemas) == nil)
+    }
+
     @Test("reading the value types of the largest album document costs little, once")
     func cost() throws {
         let schemas = try SchemaRegistry(directories: [try album()])

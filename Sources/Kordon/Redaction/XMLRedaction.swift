@@ -27,7 +27,11 @@ struct XMLRedaction {
             // changes (a closure that does not escape: nothing is allocated for a text without a match).
             let (found, replaced) = redactor.redact(text, part: path.xml(site.path), context: site.path,
                                                     place: site.isProtected ? .protected : .editable) {
-                site.kind == .elementText ? document.valueType(ofElementAt: site.path, schemas: schemas).flatMap(Self.constraint) : nil
+                switch site.kind {
+                case .elementText: document.valueType(ofElementAt: site.path, schemas: schemas).flatMap(Self.constraint)
+                case .attribute(let name): document.valueType(ofAttribute: name, holding: text, schemas: schemas).flatMap(Self.constraint)
+                case .comment, .processingInstruction: nil
+                }
             }
             findings += found
             return replaced
