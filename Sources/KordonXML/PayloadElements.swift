@@ -62,8 +62,19 @@ public struct PayloadElements: Sendable, Equatable {
     /// Whether `node`, whose name is `name`, is a payload element.
     func contains(_ name: QName, at node: XMLNode) -> Bool {
         guard let candidates = byName[name.localName] else { return false }
-        return candidates.contains { entry in
-            guard entry.namespace.matches(name.namespace) else { return false }
+        return Self.matches(candidates, namespace: name.namespace, at: node)
+    }
+
+    /// Whether `node` is a payload element; its namespace is read only when its local name
+    /// is listed (a namespace URI is a heap string, a short local name is not).
+    func contains(_ node: XMLNode) -> Bool {
+        guard !byName.isEmpty, let candidates = byName[node.localName] else { return false }
+        return Self.matches(candidates, namespace: node.namespace, at: node)
+    }
+
+    private static func matches(_ candidates: [Element], namespace: String, at node: XMLNode) -> Bool {
+        candidates.contains { entry in
+            guard entry.namespace.matches(namespace) else { return false }
             var ancestor = node.parent
             for step in entry.path.dropLast().reversed() {
                 guard let current = ancestor, current.localName == step else { return false }
