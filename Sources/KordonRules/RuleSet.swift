@@ -5,7 +5,7 @@ import KordonCore
 /// Immutable and shared by every scanning thread (Hyperscan databases are
 /// read-only; each scan takes its own scratch space).
 public final class RuleSet: Sendable, CustomStringConvertible {
-    /// The packs in force, `EAEU@2026.11.1,KZ@2026.11.1` — the report's `engine.rules`.
+    /// The packs in force, `EAEU@2026.12.1,KZ@2026.12.1` — the report's `engine.rules`.
     public let description: String
     /// The element rules of every pack in the set.
     public let elementRules: [ElementRule]

@@ -59,7 +59,7 @@ import Testing
         let one = try library.ruleSet(for: ["KZ", "EAEU", "RU"])
         let other = try library.ruleSet(for: ["RU", "KZ", "EAEU", "KZ"])
         #expect(one === other)
-        #expect(one.description == "EAEU@2026.11.1,KZ@2026.11.1,RU@2026.11.1")
+        #expect(one.description == "EAEU@2026.12.1,KZ@2026.12.1,RU@2026.12.1")
         #expect(one.packIDs == ["EAEU", "KZ", "RU"])
         #expect(one.elementRules.contains { $0.id == "eaeu.person-id" })
         #expect(throws: KordonError.self) { try library.ruleSet(for: ["XX"]) }

@@ -26,7 +26,7 @@ struct ServeWatchTests {
 
         let pack = rules.appendingPathComponent("KZ.yaml")
         let text = try String(contentsOf: pack, encoding: .utf8)
-        try Data(text.replacingOccurrences(of: "version: 2026.11.1", with: "version: 2026.11.2").utf8).write(to: pack)
+        try Data(text.replacingOccurrences(of: "version: 2026.12.1", with: "version: 2026.12.2").utf8).write(to: pack)
         #expect(await spoolEventually { setup.logText.contains("reloaded") }, "\(setup.logText)")
 
         try Data((text + "\nnonsense: true\n").utf8).write(to: pack)

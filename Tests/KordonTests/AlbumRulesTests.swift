@@ -42,7 +42,7 @@ import Testing
     static let esad = "/ESADout_CU/ESADout_CUGoodsShipment"
     static let cases: [Case] = [
         Case(fixture: "esadout-cu-person-kz-ru.xml", schema: "ESADout_CU.xsd", route: Report.Route(from: "KZ", to: "RU"),
-             packs: "EAEU@2026.11.1,KZ@2026.11.1,RU@2026.11.1", places: [
+             packs: "EAEU@2026.12.1,KZ@2026.12.1,RU@2026.12.1", places: [
             Place(path: "\(esad)/ESADout_CUDeclarant/RFOrganizationFeatures/INN", value: "500100732259", rule: "ru.fts.person-inn"),
             Place(path: "\(esad)/ESADout_CUDeclarant/PersonId", value: "FL7700918273", rule: "eaeu.fts.person-id"),
             Place(path: "\(esad)/ESADout_CUDeclarant/IdentityCard/IdentityCardSeries", value: "4508", rule: "eaeu.fts.identity-card-series"),
@@ -58,7 +58,7 @@ import Testing
             Place(path: "/ESADout_CU/SignCertifPerson/SNILS", value: "112-233-445 95", rule: "ru.fts.snils"),
         ]),
         Case(fixture: "esadout-cu-union-persons.xml", schema: "ESADout_CU.xsd", route: Report.Route(from: "KZ", to: "RU"),
-             packs: "EAEU@2026.11.1,KZ@2026.11.1,RU@2026.11.1", places: [
+             packs: "EAEU@2026.12.1,KZ@2026.12.1,RU@2026.12.1", places: [
             Place(path: "\(esad)/ESADout_CUConsignor/RKOrganizationFeatures/IIN", value: "880311300155", rule: "ru.fts.kz-iin"),
             Place(path: "\(esad)/ESADout_CUConsignee/RBOrganizationFeatures/RBIdentificationNumber", value: "3140583A011PB7",
                   rule: "ru.fts.by-identification-number"),
@@ -67,18 +67,18 @@ import Testing
             Place(path: "\(esad)/ESADout_CUDeclarant/KGOrganizationFeatures/KGINN", value: "21505198700123", rule: "ru.fts.kg-personal-number"),
         ]),
         Case(fixture: "administrative-offense-data-request.xml", schema: "AdministrativeOffenseDataRequest.xsd", route: nil,
-             packs: "AM@2026.11.1,BY@2026.11.1,EAEU@2026.11.1,KG@2026.11.1,KZ@2026.11.1,RU@2026.11.1", places: [
+             packs: "AM@2026.12.1,BY@2026.12.1,EAEU@2026.12.1,KG@2026.12.1,KZ@2026.12.1,RU@2026.12.1", places: [
             Place(path: "/AdministrativeOffenseDataRequest/OwnerInformation/Document/NumDoc", value: "731946", rule: "eaeu.fts.offender-document"),
             Place(path: "/AdministrativeOffenseDataRequest/OwnerInformation/Document/SerDoc", value: "4516", rule: "eaeu.fts.offender-document"),
         ]),
         Case(fixture: "autobill-driver.xml", schema: "AutoBill.xsd", route: nil,
-             packs: "AM@2026.11.1,BY@2026.11.1,EAEU@2026.11.1,KG@2026.11.1,KZ@2026.11.1,RU@2026.11.1", places: [
+             packs: "AM@2026.12.1,BY@2026.12.1,EAEU@2026.12.1,KG@2026.12.1,KZ@2026.12.1,RU@2026.12.1", places: [
             Place(path: "/AutoBill/Carrier/Drivers/INN", value: "772814326605", rule: "ru.fts.person-inn"),
             Place(path: "/AutoBill/Carrier/Drivers/DriversLicense/PrDocumentNumber", value: "123456", rule: "eaeu.fts.driving-licence"),
             Place(path: "/AutoBill/Carrier/Drivers/DriversLicense/Series", value: "9912", rule: "eaeu.fts.driving-licence"),
         ]),
         Case(fixture: "eec-goods-declaration-person-kz-ru.xml", schema: "EEC_GoodsDeclaration.xsd", route: Report.Route(from: "KZ", to: "RU"),
-             packs: "EAEU@2026.11.1,KZ@2026.11.1,RU@2026.11.1", places: [
+             packs: "EAEU@2026.12.1,KZ@2026.12.1,RU@2026.12.1", places: [
             Place(path: "/GoodsDeclaration/DeclarantDetails/PersonId", value: "880311300155", rule: "eaeu.person-id"),
             Place(path: "/GoodsDeclaration/DeclarantDetails/IdentityDocV3Details/DocId", value: "041237896", rule: "eaeu.identity-doc-number"),
             Place(path: "/GoodsDeclaration/GDGoodsShipmentDetails/GDGoodsItemDetails/PresentedDocDetails/DocId", value: "N12345678",
@@ -87,7 +87,7 @@ import Testing
             Place(path: "/GoodsDeclaration/SignatoryPersonV2Details/IdentityDocV3Details/DocId", value: "87654321", rule: "eaeu.identity-doc-number"),
         ]),
         Case(fixture: "eec-transit-declaration-carrier-by-ru.xml", schema: "EEC_TransitDeclaration.xsd", route: Report.Route(from: "BY", to: "RU"),
-             packs: "BY@2026.11.1,EAEU@2026.11.1,RU@2026.11.1", places: [
+             packs: "BY@2026.12.1,EAEU@2026.12.1,RU@2026.12.1", places: [
             Place(path: "/TransitDeclaration/CarrierDetails/PersonId", value: "3140583A011PB7", rule: "eaeu.person-id"),
             Place(path: "/TransitDeclaration/CarrierDetails/IdentityDocV3Details/DocSeriesId", value: "MP", rule: "eaeu.identity-doc-series"),
             Place(path: "/TransitDeclaration/CarrierDetails/IdentityDocV3Details/DocId", value: "2345678", rule: "eaeu.identity-doc-number"),
@@ -224,7 +224,7 @@ import Testing
         #expect(try xmllint(withRecipient, schema: album.appendingPathComponent("ESADout_CU.xsd"), in: run.directory) == nil)
         let report = try filter(withRecipient, schemas: [album], run: run).1
         #expect(report.message.route == Report.Route(from: "BY", to: "AM"))
-        #expect(report.engine.rules == "AM@2026.11.1,BY@2026.11.1,EAEU@2026.11.1")
+        #expect(report.engine.rules == "AM@2026.12.1,BY@2026.12.1,EAEU@2026.12.1")
     }
 
     // MARK: - Another album version

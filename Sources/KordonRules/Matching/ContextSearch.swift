@@ -4,11 +4,15 @@ import Synchronization
 /// attribute or header name). Context words in the text itself are found by
 /// Hyperscan in the same pass as everything else (see ``TextScan``).
 enum ContextSearch {
-    /// Whether a word of `rule` is among the words of the place name.
+    /// Whether a word of `rule` is among the words of the place name, and none of its
+    /// `unless` phrases is.
     static func placeHas(_ rule: ContextRule, tokens: [[UInt32]]) -> Bool {
-        rule.words.contains { word in
-            tokens.contains { word.isStem ? $0.starts(with: word.folded) : $0 == word.folded }
+        func has(_ words: [ContextWord]) -> Bool {
+            words.contains { word in
+                tokens.contains { word.isStem ? $0.starts(with: word.folded) : $0 == word.folded }
+            }
         }
+        return has(rule.words) && !has(rule.unlessInPlace)
     }
 
     /// The words of a place name, folded, and each pair of neighbouring words joined

@@ -152,16 +152,20 @@ private struct RuleReader {
     }
 
     func contextRule(_ node: Node, at key: String) throws -> ContextRule {
-        let fields = try reader.mapping(node, at: key, known: ["words", "required", "before", "after"], required: ["words"])
-        let words = try reader.strings(fields["words"]!, at: "\(key).words").map { text -> ContextWord in
-            let isStem = text.hasSuffix("*")
-            let word = isStem ? String(text.dropLast()) : text
-            let folded = Folding.fold(word.split(whereSeparator: \.isWhitespace).joined(separator: " "))
-            guard !folded.isEmpty else { throw reader.fail(fields["words"], "\(key).words", "holds an empty word") }
-            return ContextWord(text: word, folded: folded, isStem: isStem)
+        let fields = try reader.mapping(node, at: key, known: ["words", "unless", "required", "before", "after"], required: ["words"])
+        func contextWords(_ field: String) throws -> [ContextWord] {
+            guard let list = fields[field] else { return [] }
+            return try reader.strings(list, at: "\(key).\(field)").map { text -> ContextWord in
+                let isStem = text.hasSuffix("*")
+                let word = isStem ? String(text.dropLast()) : text
+                let folded = Folding.fold(word.split(whereSeparator: \.isWhitespace).joined(separator: " "))
+                guard !folded.isEmpty else { throw reader.fail(list, "\(key).\(field)", "holds an empty word") }
+                return ContextWord(text: word, folded: folded, isStem: isStem)
+            }
         }
         return ContextRule(
-            words: words,
+            words: try contextWords("words"),
+            unlessInPlace: try contextWords("unless"),
             required: try fields["required"].map { try reader.bool($0, at: "\(key).required") } ?? false,
             before: try fields["before"].map { try reader.int($0, at: "\(key).before", in: 0...256) } ?? 48,
             after: try fields["after"].map { try reader.int($0, at: "\(key).after", in: 0...256) } ?? 16)

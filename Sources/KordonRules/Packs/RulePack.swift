@@ -4,7 +4,7 @@ import Foundation
 struct RulePack: Sendable {
     /// `KZ`, `RU`, `BY`, `KG`, `AM` or `EAEU`.
     var id: String
-    /// The pack's version, `2026.11.1`.
+    /// The pack's version, `2026.12.1`.
     var version: String
     /// A human title.
     var title: String
@@ -57,6 +57,10 @@ struct Detector: Sendable {
 struct ContextRule: Sendable {
     /// The words, folded.
     var words: [ContextWord]
+    /// Phrases that, in a place name, make its context word mean something else: the
+    /// FTS formats' «паспорт сделки» (`DealPassport`) and vehicle passports
+    /// (`TransportMeansPassport`) name no person's passport.
+    var unlessInPlace: [ContextWord] = []
     /// Whether a candidate without a context word is dropped.
     var required: Bool
     /// How many characters before the candidate are searched.
