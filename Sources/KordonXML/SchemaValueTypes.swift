@@ -116,52 +116,6 @@ extension SchemaRegistry {
     /// includes and imports, read on first use and kept as long as this registry;
     /// empty for a namespace without a schema, or one whose files cannot be read.
     func valueFacets(for namespace: String) -> SchemaFacets {
-        ValueFacetsCache.shared.facets(of: self, namespace: namespace) {
-            guard let root = schemaFile(for: namespace)?.path else { return .empty }
-            return (try? SchemaFacets(roots: [root], reader: SchemaFileReader(catalog: Self.siblingCatalog(of: root)))) ?? .empty
-        }
-    }
-
-    /// File name → path of the schema files beside `root`, standing in for remote
-    /// schema locations the way the registry's own catalog does for an album folder.
-    private static func siblingCatalog(of root: String) -> [String: String] {
-        let folder = URL(fileURLWithPath: root).deletingLastPathComponent()
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        var catalog: [String: String] = [:]
-        for name in names where name.lowercased().hasSuffix(".xsd") {
-            catalog[name] = folder.appendingPathComponent(name).path
-        }
-        return catalog
-    }
-}
-
-/// Value facets per registry and namespace. A registry cannot hold them itself from an
-/// extension, so they are kept here, each entry tied to its registry by a weak
-/// reference: a reloaded registry (even at the same address) never sees another's.
-private final class ValueFacetsCache: @unchecked Sendable {
-    // @unchecked Sendable: `entries` is only touched under `lock`.
-    static let shared = ValueFacetsCache()
-
-    private struct Entry {
-        weak var registry: SchemaRegistry?
-        var byNamespace: [String: SchemaFacets]
-    }
-
-    private let lock = NSLock()
-    private var entries: [ObjectIdentifier: Entry] = [:]
-
-    func facets(of registry: SchemaRegistry, namespace: String, build: () -> SchemaFacets) -> SchemaFacets {
-        lock.lock()
-        defer { lock.unlock() }
-        let key = ObjectIdentifier(registry)
-        if entries[key]?.registry !== registry {
-            entries = entries.filter { $0.value.registry != nil }
-            entries[key] = Entry(registry: registry, byNamespace: [:])
-        }
-        if let known = entries[key]?.byNamespace[namespace] { return known }
-        // Built under the lock: two threads asking at once read the files once.
-        let facets = build()
-        entries[key]?.byNamespace[namespace] = facets
-        return facets
+        derived("value-facets", for: namespace) { root, reader in try SchemaFacets(roots: [root], reader: reader) } ?? .empty
     }
 }
