@@ -1,4 +1,5 @@
 import Foundation
+import KordonCore
 
 /// An element of an agreed format whose child elements are whole documents of their
 /// own: the body of a container or envelope, declared `xs:any processContents="skip"`
@@ -6,19 +7,21 @@ import Foundation
 /// what it carries. Kordon validates every carried document against its own
 /// namespace's schema (see ``ContainerDocuments``).
 ///
-/// Written `{namespace}LocalName`; a `*` in the namespace stands for any run of
-/// characters, so that one entry covers every version of an album
-/// (`{urn:customs.ru:Information:ExchangeDocuments:ED_Container:*}DocBody`).
+/// Written `{namespace}LocalName`; the namespace is a URI or a ``NamespacePattern``, as in
+/// the rule packs: `…:*` any version, so that one entry covers every edition of an album
+/// (`{urn:customs.ru:Information:ExchangeDocuments:ED_Container:*}DocBody`), `…:v*` the
+/// EEC's versions, `…:**` every namespace below a stem.
 public struct ContainerSlot: Sendable, Hashable, CustomStringConvertible {
-    /// The namespace, `*` standing for any characters.
+    /// The namespace as written.
     public let namespacePattern: String
     /// The local name of the slot element.
     public let localName: String
-    /// The pattern's parts between its `*`s.
-    private let segments: [Substring]
+    /// The namespace, parsed; `nil` for no namespace (`{}Body`).
+    private let pattern: NamespacePattern?
 
     /// Reads `{namespace}LocalName`; `nil` when `text` is not of that form (a local
-    /// name must be an XML name without `*`, `:` or braces).
+    /// name must be an XML name without `*`, `:` or braces; a wildcard only where a
+    /// ``NamespacePattern`` allows one).
     public init?(_ text: String) {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         guard trimmed.hasPrefix("{"), let close = trimmed.firstIndex(of: "}") else { return nil }
@@ -28,9 +31,14 @@ public struct ContainerSlot: Sendable, Hashable, CustomStringConvertible {
               local.unicodeScalars.allSatisfy({ !"{}*: \t".unicodeScalars.contains($0) }),
               let first = local.unicodeScalars.first, !CharacterSet.decimalDigits.contains(first), first != "-", first != "."
         else { return nil }
+        if namespace.isEmpty {
+            pattern = nil
+        } else {
+            guard let parsed = try? NamespacePattern.parse(namespace) else { return nil }
+            pattern = parsed
+        }
         namespacePattern = namespace
         localName = local
-        segments = namespace.split(separator: "*", omittingEmptySubsequences: false)
     }
 
     /// `{namespace}LocalName`, as configured.
@@ -47,15 +55,7 @@ public struct ContainerSlot: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether `namespace` is one the pattern names.
     func matches(namespace: String) -> Bool {
-        guard segments.count > 1 else { return namespace == namespacePattern }
-        var rest = Substring(namespace)
-        guard let head = segments.first, rest.hasPrefix(head) else { return false }
-        rest = rest.dropFirst(head.count)
-        for middle in segments.dropFirst().dropLast() where !middle.isEmpty {
-            guard let found = rest.range(of: middle) else { return false }
-            rest = rest[found.upperBound...]
-        }
-        return rest.hasSuffix(segments[segments.count - 1])
+        pattern?.matches(namespace) ?? namespace.isEmpty
     }
 
     /// The document bodies of the FTS album of formats (5.x, every version) and of the

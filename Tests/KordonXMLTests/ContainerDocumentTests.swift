@@ -56,10 +56,10 @@ enum ContainerSchemas {
         try SchemaRegistry(directories: [TestSchemas.write(files)])
     }
 
-    /// `Box/Item/Body` (any version of the box namespace) counts as a container.
+    /// `Box/Item/Body` counts as a container.
     static let formats: XMLFormats = {
         var formats = XMLFormats()
-        formats.containers = [ContainerSlot("{urn:test:*}Body")!]
+        formats.containers = [ContainerSlot("{urn:test:box}Body")!]
         return formats
     }()
 
@@ -83,20 +83,23 @@ enum ContainerSchemas {
 
 @Suite("Documents carried in containers")
 struct ContainerDocumentTests {
-    @Test("a slot is {namespace}LocalName; * in the namespace matches any characters, so every album version")
+    @Test("a slot is {namespace}LocalName; the namespace a URI or a pattern as in the packs (…:* any version)")
     func slotPatterns() throws {
         let slot = try #require(ContainerSlot("{urn:customs.ru:Information:ExchangeDocuments:ED_Container:*}DocBody"))
         #expect(slot.matches(namespace: "urn:customs.ru:Information:ExchangeDocuments:ED_Container:5.22.0"))
         #expect(slot.matches(namespace: "urn:customs.ru:Information:ExchangeDocuments:ED_Container:5.24.0"))
         #expect(!slot.matches(namespace: "urn:customs.ru:Information:ExchangeDocuments:ED_ContainerX"))
         #expect(!slot.matches(namespace: "urn:customs.ru:Information:ExchangeDocuments:FreeBinaryDoc:5.22.0"))
-        let middle = try #require(ContainerSlot("{urn:EEC:*:ComplexDataObjects:v*}AnyDetails"))
-        #expect(middle.matches(namespace: "urn:EEC:M:ComplexDataObjects:v0.4.14"))
-        #expect(!middle.matches(namespace: "urn:EEC:M:SimpleDataObjects:v0.4.14"))
+        let eec = try #require(ContainerSlot("{urn:EEC:M:ComplexDataObjects:v*}AnyDetails"))
+        #expect(eec.matches(namespace: "urn:EEC:M:ComplexDataObjects:v0.4.14"))
+        #expect(!eec.matches(namespace: "urn:EEC:M:SimpleDataObjects:v0.4.14"))
+        let family = try #require(ContainerSlot("{urn:test:**}Body"))
+        #expect(family.matches(namespace: "urn:test:box") && !family.matches(namespace: "urn:other:box"))
         let exact = try #require(ContainerSlot("{urn:test:box}Body"))
         #expect(exact.matches(namespace: "urn:test:box") && !exact.matches(namespace: "urn:test:box2"))
         #expect(ContainerSlot("{}Body")?.matches(namespace: "") == true)
-        for bad in ["Body", "{urn:test:box}", "{urn:test:box}b:Body", "{urn:test:box}Bo*dy", "{urn:{x}Body", "urn:test:box}Body", "{urn}1Body"] {
+        for bad in ["Body", "{urn:test:box}", "{urn:test:box}b:Body", "{urn:test:box}Bo*dy", "{urn:{x}Body", "urn:test:box}Body", "{urn}1Body",
+                    "{urn:EEC:*:ComplexDataObjects:v*}AnyDetails", "{*}Body"] {
             #expect(ContainerSlot(bad) == nil, "\(bad)")
         }
         #expect(slot.description == "{urn:customs.ru:Information:ExchangeDocuments:ED_Container:*}DocBody")
