@@ -23,15 +23,7 @@ struct SchemaHead: Sendable {
     /// Reads the head of the schema file at `path`. Throws a ``KordonError`` naming the
     /// file: unreadable, refused by the guard, not well-formed, or not an XML Schema.
     init(path: String, resolver: SchemaFileReader) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw KordonError(code: "schema.unreadable", message: "cannot read schema file \(path); check that it exists and is readable")
-        }
-        let prepared: PreparedXML
-        switch XMLInput.prepare(data, limits: .schemaFiles) {
-        case .success(let p): prepared = p
-        case .failure(let refusal):
-            throw KordonError(code: "schema.refused", message: "schema file \(path) was refused (\(refusal.rule)): \(refusal.detail)")
-        }
+        let prepared = try SchemaFileReader.prepared(path)
         self.path = path
         (targetNamespace, includes) = try Self.read(prepared, path: path, resolver: resolver)
     }

@@ -21,15 +21,7 @@ final class SchemaFileReader {
     /// The parsed schema document at `path`; throws a ``KordonError`` naming the file.
     func document(at path: String) throws -> XMLDocument {
         if let cached = documents[path] { return cached }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw KordonError(code: "schema.unreadable", message: "cannot read schema file \(path); check that it exists and is readable")
-        }
-        let prepared: PreparedXML
-        switch XMLInput.prepare(data, limits: .schemaFiles) {
-        case .success(let p): prepared = p
-        case .failure(let refusal):
-            throw KordonError(code: "schema.refused", message: "schema file \(path) was refused (\(refusal.rule)): \(refusal.detail)")
-        }
+        let prepared = try Self.prepared(path)
         do {
             let document = try XMLDocument(parsing: prepared)
             guard let root = document.root, root.qname == QName(namespace: xsdNamespace, localName: "schema") else {
@@ -40,6 +32,19 @@ final class SchemaFileReader {
         } catch let failure as XMLParseFailure {
             throw KordonError(code: "schema.malformed",
                               message: "schema file \(path) is not well-formed: line \(failure.line): \(failure.message)")
+        }
+    }
+
+    /// The schema file at `path`, read and passed through the guard like any other XML;
+    /// throws a ``KordonError`` naming the file.
+    static func prepared(_ path: String) throws -> PreparedXML {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw KordonError(code: "schema.unreadable", message: "cannot read schema file \(path); check that it exists and is readable")
+        }
+        switch XMLInput.prepare(data, limits: .schemaFiles) {
+        case .success(let prepared): return prepared
+        case .failure(let refusal):
+            throw KordonError(code: "schema.refused", message: "schema file \(path) was refused (\(refusal.rule)): \(refusal.detail)")
         }
     }
 
