@@ -1,4 +1,5 @@
 import Foundation
+import KordonCore
 
 /// Elements that carry an attachment (a file, in base64) whatever type their schema gives
 /// them: the FTS album types `FreeBinaryDoc/DocumentBody/FileData` as a string
@@ -17,14 +18,18 @@ import Foundation
 public struct PayloadElements: Sendable, Equatable {
     /// One kind of payload element.
     public struct Element: Sendable, Equatable {
-        /// The namespace family, as written (``PayloadNamespace``).
-        public let namespace: PayloadNamespace
+        /// The namespace or family, written as rule packs write them (``NamespacePattern``).
+        public let namespace: NamespacePattern
         /// Local names, outermost first; the last is the payload element itself.
         public let path: [String]
 
         /// Parses `path` (`Name` or `Parent/Name`, at least one name, no empty step).
         public init(namespace: String, path: String) throws {
-            self.namespace = try PayloadNamespace(namespace)
+            do {
+                self.namespace = try NamespacePattern.parse(namespace)
+            } catch {
+                throw PayloadElementError(message: error.message)
+            }
             let steps = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
             guard !steps.isEmpty, !steps.contains(where: { $0.isEmpty || $0.contains(where: \.isWhitespace) || $0.contains(":") }) else {
                 throw PayloadElementError(message: "`\(path)` is not an element path: local names joined by `/`, such as `DocumentBody/FileData`")
@@ -85,63 +90,6 @@ public struct PayloadElements: Sendable, Equatable {
     }
 
     public static func == (lhs: PayloadElements, rhs: PayloadElements) -> Bool { lhs.elements == rhs.elements }
-}
-
-/// A namespace or a family of them, written as rule packs write them: a URI; `stem:*` for
-/// the stem followed by a version (`5.22.0`: numbers joined by dots), `stem:v*` for the EEC's
-/// `v0.4.14`; `stem:**` for every namespace that begins with the stem.
-public struct PayloadNamespace: Sendable, Equatable, CustomStringConvertible {
-    private enum Kind: Sendable, Equatable { case exact, version, family }
-
-    /// The pattern as written.
-    public let description: String
-    private let kind: Kind
-    private let stem: String
-
-    /// Parses `text`; a wildcard anywhere but at the end, or a family stem of fewer than
-    /// two parts (`urn:**` would be every URN), is refused.
-    public init(_ text: String) throws {
-        description = text
-        guard !text.isEmpty, !text.contains(where: \.isWhitespace) else {
-            throw PayloadElementError(message: "`\(text)` is not a namespace: it is empty or holds white space")
-        }
-        if !text.contains("*") {
-            (kind, stem) = (.exact, text)
-        } else if text.hasSuffix(":**") {
-            (kind, stem) = (.family, String(text.dropLast(2)))
-            guard stem.split(separator: ":", omittingEmptySubsequences: false).count >= 3 else {
-                throw PayloadElementError(message: "`\(text)` is too broad: a family `…:**` needs a stem of at least two parts, such as `urn:customs.ru:**`")
-            }
-        } else if text.hasSuffix(":*") || text.hasSuffix(":v*") {
-            (kind, stem) = (.version, String(text.dropLast()))
-        } else {
-            throw PayloadElementError(message: "`\(text)` puts a wildcard where none may stand: `…:*` (any version) or `…:**` (a family) only")
-        }
-        guard !stem.contains("*"), stem.count > 1 else {
-            throw PayloadElementError(message: "`\(text)` holds more than one wildcard or has no stem")
-        }
-    }
-
-    /// Whether `uri` is one of the namespaces this stands for.
-    public func matches(_ uri: String) -> Bool {
-        switch kind {
-        case .exact: return uri == stem
-        case .family: return uri.utf8.count > stem.utf8.count && uri.hasPrefix(stem)
-        case .version:
-            guard uri.hasPrefix(stem) else { return false }
-            var previousWasDigit = false
-            for byte in uri.utf8.dropFirst(stem.utf8.count) {
-                if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
-                    previousWasDigit = true
-                } else if byte == UInt8(ascii: "."), previousWasDigit {
-                    previousWasDigit = false
-                } else {
-                    return false
-                }
-            }
-            return previousWasDigit
-        }
-    }
 }
 
 /// Why a payload element entry was refused; the configuration reader adds file and line.

@@ -7,23 +7,23 @@ import Testing
 struct PayloadElementsTests {
     @Test("a namespace family: a URI, any version (:*, :v*), or every namespace below a stem (:**)")
     func namespacePatterns() throws {
-        let version = try PayloadNamespace("urn:customs.ru:Information:CustomsDocuments:FreeBinaryDoc:*")
+        let version = try NamespacePattern.parse("urn:customs.ru:Information:CustomsDocuments:FreeBinaryDoc:*")
         #expect(version.matches("urn:customs.ru:Information:CustomsDocuments:FreeBinaryDoc:5.22.0"))
         #expect(version.matches("urn:customs.ru:Information:CustomsDocuments:FreeBinaryDoc:5.23.0"))
         #expect(!version.matches("urn:customs.ru:Information:CustomsDocuments:FreeBinaryDoc:5.22.0:extra"))
         #expect(!version.matches("urn:customs.ru:Information:CustomsDocuments:FreeBinaryDocX:5.22.0"))
         #expect(!version.matches("urn:customs.ru:Information:CustomsDocuments:FreeBinaryDoc:"))
-        let eec = try PayloadNamespace("urn:EEC:M:SimpleDataObjects:v*")
+        let eec = try NamespacePattern.parse("urn:EEC:M:SimpleDataObjects:v*")
         #expect(eec.matches("urn:EEC:M:SimpleDataObjects:v0.4.14"))
         #expect(!eec.matches("urn:EEC:M:SimpleDataObjects:0.4.14"))
-        let family = try PayloadNamespace("urn:customs.ru:**")
+        let family = try NamespacePattern.parse("urn:customs.ru:**")
         #expect(family.matches("urn:customs.ru:GoodsClassification:5.22.0"))
         #expect(!family.matches("urn:customs.ru:"))
-        let exact = try PayloadNamespace("http://www.w3.org/2000/09/xmldsig#")
+        let exact = try NamespacePattern.parse("http://www.w3.org/2000/09/xmldsig#")
         #expect(exact.matches("http://www.w3.org/2000/09/xmldsig#"))
         #expect(!exact.matches("http://www.w3.org/2000/09/xmldsig#x"))
         for bad in ["", "urn:*:FreeDoc", "urn:**", "urn:a b:*", "urn:x:*:*"] {
-            #expect(throws: PayloadElementError.self, "\(bad)") { try PayloadNamespace(bad) }
+            #expect(throws: NamespacePatternError.self, "\(bad)") { try NamespacePattern.parse(bad) }
         }
         for bad in ["", "A//B", "/A", "a:B", "A B"] {
             #expect(throws: PayloadElementError.self, "\(bad)") { try PayloadElements.Element(namespace: "urn:x:y", path: bad) }
