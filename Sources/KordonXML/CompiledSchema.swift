@@ -70,6 +70,25 @@ struct SchemaValidation {
     var internalFailure: Bool
 }
 
+extension SchemaValidation {
+    /// What the validation found: each listed error a `schema.invalid` finding at the
+    /// element path `place` gives for its node's path (inside `path`), the number of
+    /// errors not listed on the last, and `schema.error` at `part` when libxml2 could not
+    /// finish (`what` names the document in that finding's detail).
+    func findings(in path: PartPath, part: PartPath, place: (String?) -> String, what: String) -> [Finding] {
+        var findings = issues.map { issue in
+            Finding(stage: .schema, rule: "schema.invalid", part: path.xml(place(issue.path)), detail: "line \(issue.line): \(issue.message)")
+        }
+        if errorCount > findings.count, !findings.isEmpty {
+            findings[findings.count - 1].detail += " (\(errorCount - findings.count) more errors not listed)"
+        }
+        if internalFailure {
+            findings.append(Finding(stage: .error, rule: "schema.error", part: part, detail: "libxml2 could not complete schema validation\(what)"))
+        }
+        return findings
+    }
+}
+
 /// One validation error, safe to report.
 struct SchemaIssue {
     /// The element path of the failing node (`/Root/Child[2]`), or `nil` when unknown.

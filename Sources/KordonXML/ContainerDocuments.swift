@@ -149,26 +149,11 @@ struct ContainerDocuments {
                                        detail: "the carried document could not be copied to be validated"))
                 continue
             }
-            results += Self.findings(of: schema.validate(copy, maxIssues: maxIssues), carried: carried, part: part, path: path)
+            // The copy's `/ESADout_CU/…` is `/ED_Container/ContainerDoc[2]/DocBody/ESADout_CU/…` outside.
+            results += schema.validate(copy, maxIssues: maxIssues)
+                .findings(in: path, part: part, place: { Self.outerPath(of: $0, carried: carried) }, what: " of the carried document")
         }
         return results
-    }
-
-    /// A carried document's validation errors at element paths of the outer document:
-    /// the copy's `/ESADout_CU/…` becomes `/ED_Container/ContainerDoc[2]/DocBody/ESADout_CU/…`.
-    private static func findings(of result: SchemaValidation, carried: CarriedDocument, part: PartPath, path: PartPath) -> [Finding] {
-        var findings = result.issues.map { issue in
-            Finding(stage: .schema, rule: "schema.invalid", part: path.xml(outerPath(of: issue.path, carried: carried)),
-                    detail: "line \(issue.line): \(issue.message)")
-        }
-        if result.errorCount > findings.count, !findings.isEmpty {
-            findings[findings.count - 1].detail += " (\(result.errorCount - findings.count) more errors not listed)"
-        }
-        if result.internalFailure {
-            findings.append(Finding(stage: .error, rule: "schema.error", part: part,
-                                    detail: "libxml2 could not complete schema validation of the carried document"))
-        }
-        return findings
     }
 
     /// `innerPath` (a path in the copy, which starts at the carried root) in the outer document.

@@ -174,18 +174,7 @@ public struct XMLInspector: Sendable {
             return [Finding(stage: .schema, rule: "schema.unknown-namespace", part: path,
                             detail: "no agreed schema for \(namespace.isEmpty ? "(no namespace)" : namespace)")]
         }
-        let result = schema.validate(document, maxIssues: Self.maxSchemaFindings)
-        var findings = result.issues.map { issue in
-            Finding(stage: .schema, rule: "schema.invalid", part: path.xml(issue.path ?? "/" + root.localName),
-                    detail: "line \(issue.line): \(issue.message)")
-        }
-        if result.errorCount > findings.count, !findings.isEmpty {
-            findings[findings.count - 1].detail += " (\(result.errorCount - findings.count) more errors not listed)"
-        }
-        if result.internalFailure {
-            findings.append(Finding(stage: .error, rule: "schema.error", part: path,
-                                    detail: "libxml2 could not complete schema validation"))
-        }
-        return findings
+        return schema.validate(document, maxIssues: Self.maxSchemaFindings)
+            .findings(in: path, part: path, place: { $0 ?? "/" + root.localName }, what: "")
     }
 }
