@@ -34,7 +34,7 @@ extension QuarantineStore {
                     let digest = SHA256Digest.Running()
                     let size = try cipher.seal(reading: input, writing: output, associatedData: Self.associatedData(id),
                                                observe: digest.update)
-                    let sha256 = digest.finish()
+                    let sha256 = try digest.finish()
                     // A blob lost from under its row is written again only when it is the same message.
                     if let existing, existing.sha256 != sha256 { throw OtherMessage() }
                     return (sha256, size)
@@ -77,7 +77,7 @@ extension QuarantineStore {
             try cipher.open(reading: input, size: Int(status.st_size), writing: scratch,
                             associatedData: Self.associatedData(id), observe: digest.update)
         }
-        try Self.check(Int(status.st_size) - AESGCM.overhead, digest.finish(), against: record)
+        try Self.check(Int(status.st_size) - AESGCM.overhead, try digest.finish(), against: record)
         guard lseek(scratch, 0, SEEK_SET) == 0 else { throw DurableFile.failure("cannot rewind a private file", errno) }
         try verified()
         try Self.copy(from: scratch, to: output)

@@ -39,7 +39,7 @@ public final class QuarantineStore: Sendable {
         try QuarantineID.validate(id)
         var record = QuarantineRecord(id: id, report: report, time: time)
         // The record describes what is stored: digest and size of these very bytes.
-        record.sha256 = SHA256Digest.hex(original)
+        record.sha256 = try SHA256Digest.hex(original)
         record.size = original.count
         return try withLock(id) {
             if let existing = try index.record(id: id) {
@@ -79,7 +79,7 @@ public final class QuarantineStore: Sendable {
             throw FileManager.default.fileExists(atPath: url.path) ? Self.unreadable(url) : missing(id)
         }
         let original = try Self.authenticating(id) { try cipher.open(sealed, associatedData: Self.associatedData(id)) }
-        try Self.check(original.count, SHA256Digest.hex(original), against: record)
+        try Self.check(original.count, try SHA256Digest.hex(original), against: record)
         return original
     }
 

@@ -106,7 +106,7 @@ struct QuarantineReleaseCommand: ParsableCommand {
             }
             try store.markReleased(id: id, note: note)
             try audit.append(AuditEntry(event: "release", source: record.source, messageSHA256: record.sha256,
-                                        outputSHA256: delivered.map { SHA256Digest.hex($0) } ?? record.sha256,
+                                        outputSHA256: try delivered.map { try SHA256Digest.hex($0) } ?? record.sha256,
                                         verdict: report.verdict.rawValue, rules: rules, route: record.route, quarantineID: record.id,
                                         detail: "\(note); to \(target.path); by \(StateFiles.operatorName)"))
         }

@@ -7,7 +7,17 @@ import Testing
 struct DigestTests {
     @Test("SHA-256 matches the FIPS 180-2 test vector for \"abc\"")
     func sha256() {
-        #expect(SHA256Digest.hex(Data("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(try SHA256Digest.hex(Data("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
+    @Test("a running digest gives its value once; a digest that cannot be taken is an error, never a stand-in value")
+    func runningDigestFailsClosed() throws {
+        let running = SHA256Digest.Running()
+        Data("abc".utf8).withUnsafeBytes { running.update($0) }
+        #expect(try running.finish() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        // OpenSSL's context is spent: a second digest would be made up (it was all zeros).
+        let error = #expect(throws: SHA256Digest.Failure.self) { try running.finish() }
+        #expect(error?.code == "crypto.digest")
     }
 
     @Test("HMAC-SHA256 matches RFC 4231 test case 2")

@@ -42,8 +42,8 @@ func storeReport(_ data: Data, verdict: Verdict, rules: [String] = ["Win.Test.EI
         Finding(stage: verdict == .sanitized ? .restricted : .virus, rule: $0, part: PartPath.message.xml("/Declaration/Content"),
                 action: action, detail: "found by the test", masked: verdict == .sanitized ? "0612••••0012" : nil)
     }
-    let sanitized = verdict == .sanitized ? Report.Output(sha256: SHA256Digest.hex(data + Data("!".utf8)), size: data.count + 1) : nil
-    return Report(message: .init(source: source, sha256: SHA256Digest.hex(data), size: data.count, format: "xml", route: route),
+    let sanitized = verdict == .sanitized ? Report.Output(sha256: try! SHA256Digest.hex(data + Data("!".utf8)), size: data.count + 1) : nil
+    return Report(message: .init(source: source, sha256: try! SHA256Digest.hex(data), size: data.count, format: "xml", route: route),
                   verdict: verdict, findings: findings, output: sanitized,
                   engine: .init(kordon: "test", clamav: "1.4", signatures: 1, rules: ""))
 }

@@ -38,7 +38,7 @@ struct CLIQuarantineTests {
 
         private func hold(_ data: Data, id: String, rule: String, store: QuarantineStore, audit: AuditLog, time: Date) throws {
             let report = Report(
-                message: .init(source: "spool/inbox/\(id).xml", sha256: SHA256Digest.hex(data), size: data.count, format: "opaque",
+                message: .init(source: "spool/inbox/\(id).xml", sha256: try SHA256Digest.hex(data), size: data.count, format: "opaque",
                                route: .init(from: "KZ", to: "RU")),
                 verdict: .quarantined,
                 findings: [Finding(stage: .virus, rule: rule, part: .message, detail: "signature \(rule)")],
@@ -95,7 +95,7 @@ struct CLIQuarantineTests {
         let shown = try fixture.run(["quarantine", "show", "cleared-1"])
         #expect(shown.status == 0, "\(shown.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: shown.stdout) as? [String: Any])
-        #expect(object["id"] as? String == "cleared-1" && object["sha256"] as? String == SHA256Digest.hex(fixture.cleared))
+        #expect(object["id"] as? String == "cleared-1" && object["sha256"] as? String == try SHA256Digest.hex(fixture.cleared))
         #expect(!shown.text.contains("bananas"), "the report must not hold the message")
 
         let raw = try fixture.run(["quarantine", "show", "cleared-1", "--raw"])
@@ -130,7 +130,7 @@ struct CLIQuarantineTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: fixture.outbox.path) == ["cleared-1"], "no temporary file is left")
         let entry = try #require(try fixture.auditEntries().last)
         #expect(entry["event"] as? String == "release" && entry["verdict"] as? String == "clean")
-        #expect(entry["outputSHA256"] as? String == SHA256Digest.hex(fixture.cleared))
+        #expect(entry["outputSHA256"] as? String == try SHA256Digest.hex(fixture.cleared))
         #expect(try fixture.run(["quarantine", "list"]).text.contains("released"))
 
         let again = try fixture.run(["quarantine", "release", "cleared-1"])

@@ -10,10 +10,10 @@ import Glibc
 /// only counted and digested when over it.
 public enum MessageInput: Sendable {
     /// The whole message, no larger than the limit, and its SHA-256.
-    case whole(Data, sha256: String)
+    case whole(Data, sha256: String?)
     /// A message over the limit, never held: its size, its SHA-256 and its first
     /// bytes (at most ``MessageReader/headSize``), from which its form is told.
-    case oversized(size: Int, sha256: String, head: Data)
+    case oversized(size: Int, sha256: String?, head: Data)
 }
 
 /// Reads one message from a file or a stream with a bound on what it holds:
@@ -91,8 +91,9 @@ public enum MessageReader {
                 kept?.append(contentsOf: bytes)
             }
         }
-        guard let kept else { return .oversized(size: tally.size, sha256: tally.digest.finish(), head: tally.head) }
-        return .whole(kept, sha256: tally.digest.finish())
+        // A digest OpenSSL could not take is nil: the pipeline tries again and holds the message.
+        guard let kept else { return .oversized(size: tally.size, sha256: try? tally.digest.finish(), head: tally.head) }
+        return .whole(kept, sha256: try? tally.digest.finish())
     }
 }
 
@@ -105,7 +106,7 @@ extension Pipeline {
         case .whole(let data, let sha256):
             return filter(data, source: source, route: route, sha256: sha256)
         case .oversized(let size, let sha256, let head):
-            return oversized(size: size, sha256: sha256, form: MessageForm.detect(head), source: source, route: route)
+            return oversized(size: size, sha256: sha256 ?? "", form: MessageForm.detect(head), source: source, route: route)
         }
     }
 }

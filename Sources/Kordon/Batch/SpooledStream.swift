@@ -36,7 +36,7 @@ enum SpooledStream {
             }
         }
         let size = tally.size
-        let sha256 = tally.digest.finish()
+        let sha256 = try? tally.digest.finish()  // nil: the pipeline tries again and holds the message
         guard size <= limit else { return .oversized(size: size, sha256: sha256, head: tally.head) }
         guard size > 0 else { return .whole(Data(), sha256: sha256) }
         guard let mapped = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, file, 0), mapped != MAP_FAILED else {

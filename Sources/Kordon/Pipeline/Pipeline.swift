@@ -46,6 +46,11 @@ public struct Pipeline: Sendable {
         return FilterResult(report: report, output: nil)
     }
 
+    /// OpenSSL could not hash the message (or its passed copy): it is held.
+    private var digestFailed: Finding {
+        Finding(stage: .error, rule: "kordon.digest", part: .message, detail: "the SHA-256 digest could not be computed; the message is held")
+    }
+
     private func tooLarge(_ size: Int) -> Finding {
         Finding(stage: .unchecked, rule: "kordon.message-size", part: .message,
                 detail: "message is \(size) bytes, over the limit of \(engines.limits.maxMessageSize); not scanned")
@@ -57,9 +62,11 @@ public struct Pipeline: Sendable {
     /// `sha256` is the message's digest when the caller has already taken it.
     public func filter(_ data: Data, source: String, route: Report.Route? = nil, sha256: String? = nil) -> FilterResult {
         let form = MessageForm.detect(data)
-        var info = Report.MessageInfo(source: source, sha256: sha256 ?? SHA256Digest.hex(data), size: data.count,
+        let digest = sha256 ?? (try? SHA256Digest.hex(data))
+        var info = Report.MessageInfo(source: source, sha256: digest ?? "", size: data.count,
                                       format: form.rawValue, route: route)
         var work = MessageWork(route: route)
+        if digest == nil { work.findings.append(digestFailed) }
         var sanitized: Data?
         if data.count > engines.limits.maxMessageSize {
             work.findings.append(tooLarge(data.count))
@@ -79,11 +86,17 @@ public struct Pipeline: Sendable {
         case .sanitized: mode == .enforce ? sanitized : nil
         case .quarantined: nil
         }
+        // A clean message is passed as received: its digest is the one already taken.
+        let outputDigest = output.flatMap { passed in verdict == .clean ? info.sha256 : try? SHA256Digest.hex(passed) }
+        if output != nil, outputDigest == nil {
+            // The passed copy could not be described: nothing is passed that the report cannot name.
+            work.findings.append(digestFailed)
+            let report = Report(message: info, verdict: .quarantined, findings: work.findings, output: nil,
+                                engine: engines.reportEngine(rules: work.rules?.description ?? ""))
+            return FilterResult(report: ReportMasking(rules: engines.rules.everyPack).masked(report), output: nil)
+        }
         let report = Report(message: info, verdict: verdict, findings: work.findings,
-                            output: output.map { passed in
-                                // A clean message is passed as received: its digest is the one already taken.
-                                Report.Output(sha256: verdict == .clean ? info.sha256 : SHA256Digest.hex(passed), size: passed.count)
-                            },
+                            output: output.map { Report.Output(sha256: outputDigest ?? "", size: $0.count) },
                             engine: engines.reportEngine(rules: work.rules?.description ?? ""))
         // Part paths and details may quote names from the message: the last step masks identifiers in them.
         return FilterResult(report: ReportMasking(rules: engines.rules.everyPack).masked(report), output: output)

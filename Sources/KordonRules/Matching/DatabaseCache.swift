@@ -123,8 +123,7 @@ final class DatabaseCache: Sendable {
             append(pattern.flags)
             append(pattern.id)
         }
-        let digest = SHA256Digest.bytes(Data(bytes))
-        return digest.allSatisfy { $0 == 0 } ? nil : digest
+        return try? SHA256Digest.bytes(Data(bytes))
     }
 
     /// The file holding `payload` under `key`; `nil` should OpenSSL fail.

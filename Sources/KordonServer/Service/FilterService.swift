@@ -252,10 +252,14 @@ public final class FilterService: Sendable {
         let source = pipeline.maskingIdentifiers(in: source)  // a URL or file name the sender chose: no raw identifier in reports
         let started = ContinuousClock.now
         // Small messages are hashed where they arrive, so a cache hit never waits for a scanning thread.
-        let digest = data.count <= Self.inlineDigestLimit ? SHA256Digest.hex(data) : nil
+        let digest = data.count <= Self.inlineDigestLimit ? try? SHA256Digest.hex(data) : nil
         let store = self.store, metrics = self.metrics
         let scan: @Sendable () -> FilterResult = {
-            let sha256 = digest ?? SHA256Digest.hex(data)
+            // No digest (OpenSSL failed): no cache either, and the pipeline holds the message.
+            guard let sha256 = digest ?? (try? SHA256Digest.hex(data)) else {
+                let result = pipeline.filter(data, source: source, route: route)
+                return held.isEmpty ? result : Self.holding(result, held)
+            }
             guard held.isEmpty else { return Self.holding(pipeline.filter(data, source: source, route: route, sha256: sha256), held) }
             let key = VerdictCache.Key(sha256: sha256, route: route)
             if digest == nil, let report = cache.report(for: key, source: source) {  // not looked up yet: large
