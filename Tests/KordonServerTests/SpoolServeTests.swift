@@ -214,7 +214,7 @@ struct SpoolServeTests {
 
         let record = try #require(try setup.store().list().first { $0.source == "large.bin" })
         #expect(record.verdict == .quarantined && record.reasons == ["kordon.message-size"])
-        #expect(record.size == large.count && record.sha256 == try SHA256Digest.hex(large))
+        #expect(try record.size == large.count && record.sha256 == SHA256Digest.hex(large))
         let kordon = try kordonBinary().path
         let shown = try await httpRun(kordon, ["quarantine", "show", record.id, "--raw", "--config", setup.config.path])
         #expect(shown.status == 0, "\(shown.stderr)")

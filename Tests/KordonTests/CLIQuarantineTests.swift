@@ -95,7 +95,7 @@ struct CLIQuarantineTests {
         let shown = try fixture.run(["quarantine", "show", "cleared-1"])
         #expect(shown.status == 0, "\(shown.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: shown.stdout) as? [String: Any])
-        #expect(object["id"] as? String == "cleared-1" && object["sha256"] as? String == try SHA256Digest.hex(fixture.cleared))
+        #expect(try object["id"] as? String == "cleared-1" && object["sha256"] as? String == SHA256Digest.hex(fixture.cleared))
         #expect(!shown.text.contains("bananas"), "the report must not hold the message")
 
         let raw = try fixture.run(["quarantine", "show", "cleared-1", "--raw"])
@@ -130,7 +130,7 @@ struct CLIQuarantineTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: fixture.outbox.path) == ["cleared-1"], "no temporary file is left")
         let entry = try #require(try fixture.auditEntries().last)
         #expect(entry["event"] as? String == "release" && entry["verdict"] as? String == "clean")
-        #expect(entry["outputSHA256"] as? String == try SHA256Digest.hex(fixture.cleared))
+        #expect(try entry["outputSHA256"] as? String == SHA256Digest.hex(fixture.cleared))
         #expect(try fixture.run(["quarantine", "list"]).text.contains("released"))
 
         let again = try fixture.run(["quarantine", "release", "cleared-1"])
