@@ -1,20 +1,29 @@
 import Foundation
+import KordonCore
 @testable import KordonServer
 import Testing
 
 /// The small parts of the HTTP API: addresses, request parameters.
 @Suite("HTTP API: parts")
 struct HTTPPartsTests {
-    @Test("listen addresses: host:port, [v6]:port, port 0; anything else is refused")
+    @Test("listen addresses, one parser for ICAP and HTTP: host:port, [v6]:port, port 0; every interface only as 0.0.0.0, never an empty host")
     func listenAddress() throws {
-        let v4 = try HTTPListenAddress("127.0.0.1:8080")
-        #expect(v4.host == "127.0.0.1" && v4.port == 8080)
-        let v6 = try HTTPListenAddress("[::1]:0")
-        #expect(v6.host == "::1" && v6.port == 0)
-        for bad in ["8080", ":8080", "localhost", "localhost:http", "localhost:70000", "localhost:-1"] {
-            #expect(throws: (any Error).self, "\(bad)") { try HTTPListenAddress(bad) }
+        let v4 = try ListenAddress("127.0.0.1:8080", key: "serve.http.listen", code: "http.listen")
+        #expect(v4.host == "127.0.0.1" && v4.port == 8080 && v4.description == "127.0.0.1:8080")
+        let v6 = try ListenAddress("[::1]:0", key: "serve.icap.listen", code: "icap.listen")
+        #expect(v6.host == "::1" && v6.port == 0 && v6.description == "[::1]:0")
+        let every = try ListenAddress("0.0.0.0:1344", key: "serve.icap.listen", code: "icap.listen")
+        #expect(every.host == "0.0.0.0")
+        for bad in ["8080", ":8080", ":1344", "localhost", "localhost:http", "localhost:70000", "localhost:-1", "local host:1"] {
+            do {
+                _ = try ListenAddress(bad, key: "serve.icap.listen", code: "icap.listen")
+                Issue.record("\(bad) was taken")
+            } catch let error as KordonError {
+                #expect(error.code == "icap.listen" && error.message.contains("serve.icap.listen"), "\(error)")
+            }
         }
     }
+
 
     @Test("Accept: application/json with parameters and weights")
     func acceptJSON() {

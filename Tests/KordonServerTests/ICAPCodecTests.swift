@@ -121,13 +121,4 @@ struct ICAPCodecTests {
         #expect(page.contains("q-1"))
         #expect(!page.contains("880101300123") && !page.contains("8801") && !page.contains("element"))
     }
-
-    @Test("listen addresses: host:port, [v6]:port, :port")
-    func listen() throws {
-        #expect(try ICAPService.hostAndPort("127.0.0.1:1344") == ("127.0.0.1", 1344))
-        #expect(try ICAPService.hostAndPort("[::1]:0") == ("::1", 0))
-        #expect(try ICAPService.hostAndPort(":1344") == ("0.0.0.0", 1344))
-        #expect(throws: KordonError.self) { try ICAPService.hostAndPort("localhost") }
-        #expect(throws: KordonError.self) { try ICAPService.hostAndPort("localhost:99999") }
-    }
 }

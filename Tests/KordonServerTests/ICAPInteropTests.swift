@@ -79,7 +79,7 @@ struct ICAPInteropTests {
         }
     }
 
-    @Test("c-icap-client over TLS (serve.tls): OPTIONS and a blocked RESPMOD",
+    @Test("c-icap-client over TLS (serve.tls): OPTIONS and a blocked RESPMOD; TLS 1.1 is refused",
           .enabled(if: cIcapClient != nil && openssl != nil, "c-icap-client or openssl is missing: run scripts/install-deps"))
     func tls() async throws {
         let files = try ICAPFiles()
@@ -92,6 +92,13 @@ struct ICAPInteropTests {
             #expect(options.text.contains("ICAP/1.0 200 OK") && options.text.contains("Methods: RESPMOD, REQMOD"), "\(options.text)")
             let infected = try await cIcap(server.port, ["-tls", "-tls-no-verify", "-f", files.eicar, "-resp", "http://origin.test/e"], output: files.path("tls-out"))
             #expect(infected.status == 200 && infected.body.contains("Blocked by Kordon"), "\(infected.text)")
+            // TLS 1.2 at least, as on the HTTP listener (NIOSSL alone would take TLS 1.0 and 1.1).
+            func handshake(_ version: String) async throws -> String {
+                try await icapRun("/bin/sh", ["-c", "\(Self.openssl!) s_client -brief -connect 127.0.0.1:\(server.port) \(version) -cipher DEFAULT@SECLEVEL=0 < /dev/null"]).text
+            }
+            #expect(try await handshake("-tls1_2").contains("CONNECTION ESTABLISHED"))
+            let old = try await handshake("-tls1_1")
+            #expect(!old.contains("CONNECTION ESTABLISHED"), "\(old)")
         }
     }
 

@@ -21,7 +21,7 @@ import ServiceLifecycle
 /// ```
 public struct HTTPService: Service, CustomStringConvertible {
     /// The address the service was configured to bind.
-    public let listen: HTTPListenAddress
+    public let listen: ListenAddress
     /// Whether the listener speaks TLS.
     public let usesTLS: Bool
     private let application: Application<RouterResponder<HTTPRequestContext>>
@@ -43,9 +43,9 @@ public struct HTTPService: Service, CustomStringConvertible {
         guard let listen = configuration.http.listen else {
             throw KordonError(code: "http.listen", message: "serve.http.listen is not set; give host:port (e.g. 127.0.0.1:8080) to turn the HTTP API on")
         }
-        self.listen = try HTTPListenAddress(listen)
+        self.listen = try ListenAddress(listen, key: "serve.http.listen", code: "http.listen")
         let token = try configuration.http.bearerTokenFile.map { try BearerTokenFile(path: $0, logger: logger) }
-        let tls = try configuration.tls.map(Self.tlsConfiguration)
+        let tls = try configuration.tls.map { try ServerTLS.configuration($0, code: "http.tls") }
         usesTLS = tls != nil
         let routes = HTTPRoutes(service: service, token: token, logger: logger)
         let address = self.listen
@@ -76,47 +76,4 @@ public struct HTTPService: Service, CustomStringConvertible {
 
     /// Keep-alive connections idle this long are closed (a request being scanned is not idle).
     private static let idleTimeout = TimeAmount.seconds(120)
-
-    /// The server side TLS settings from PEM files.
-    static func tlsConfiguration(_ tls: ServiceConfiguration.TLS) throws -> TLSConfiguration {
-        let chain: [NIOSSLCertificate]
-        let key: NIOSSLPrivateKey
-        do {
-            chain = try NIOSSLCertificate.fromPEMFile(tls.certificate)
-        } catch {
-            throw KordonError(code: "http.tls", message: "cannot read the TLS certificate \(tls.certificate) (\(error)); give a PEM certificate chain in serve.tls.certificate")
-        }
-        guard !chain.isEmpty else {
-            throw KordonError(code: "http.tls", message: "\(tls.certificate) holds no PEM certificate; give a PEM certificate chain in serve.tls.certificate")
-        }
-        do {
-            key = try NIOSSLPrivateKey(file: tls.key, format: .pem)
-        } catch {
-            throw KordonError(code: "http.tls", message: "cannot read the TLS private key \(tls.key) (\(error)); give an unencrypted PEM key in serve.tls.key")
-        }
-        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) },
-                                                                     privateKey: .privateKey(key))
-        configuration.minimumTLSVersion = .tlsv12
-        return configuration
-    }
-}
-
-/// A `host:port` to listen on: `127.0.0.1:8080`, `[::1]:8080`, `0.0.0.0:0`.
-public struct HTTPListenAddress: Sendable, Equatable {
-    /// The host or address.
-    public var host: String
-    /// The port; 0 lets the system choose.
-    public var port: Int
-
-    /// Parses `host:port`; throws `http.listen` when it is not one.
-    public init(_ text: String) throws {
-        let problem = KordonError(code: "http.listen", message: "serve.http.listen \(text.debugDescription) is not host:port (e.g. 127.0.0.1:8080 or [::1]:8080)")
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-              (0...65535).contains(port) else { throw problem }
-        var host = String(text[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else { throw problem }
-        self.host = host
-        self.port = port
-    }
 }

@@ -84,9 +84,9 @@ public final class ICAPService: Service, Sendable {
         let connections = ICAPConnections(limit: configuration.icap.maxConnections, perAddress: configuration.icap.maxConnectionsPerAddress)
         let idle = TimeAmount.seconds(Int64(configuration.icap.idleTimeoutSeconds))
         do {
-            let (host, port) = try Self.hostAndPort(listen)
+            let address = try ListenAddress(listen, key: "serve.icap.listen", code: "icap.listen")
             let shared = try makeShared()
-            let tls = try configuration.tls.map(Self.tlsContext)
+            let tls = try configuration.tls.map { try NIOSSLContext(configuration: ServerTLS.configuration($0, code: "icap.tls")) }
             channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.backlog, value: 256)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -103,7 +103,7 @@ public final class ICAPService: Service, Sendable {
                         try pipeline.addHandler(ICAPHandler(shared: shared, control: control, refusal: refusal))
                     }
                 }
-                .bind(host: host, port: port).get()
+                .bind(host: address.host, port: address.port).get()
         } catch {
             let failure = (error as? KordonError)
                 ?? KordonError(code: "icap.listen", message: "cannot listen for ICAP on \(listen): \(error); check serve.icap.listen")
@@ -150,26 +150,6 @@ public final class ICAPService: Service, Sendable {
             case .failed(let error): waiter.resume(throwing: error)
             case .waiting: break
             }
-        }
-    }
-
-    /// `127.0.0.1:1344`, `[::1]:1344`, `:1344` (all interfaces).
-    static func hostAndPort(_ listen: String) throws -> (String, Int) {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
-            throw KordonError(code: "icap.listen", message: "serve.icap.listen must be host:port, not \(listen)")
-        }
-        var host = String(listen[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return (host.isEmpty ? "0.0.0.0" : host, port)
-    }
-
-    private static func tlsContext(_ tls: ServiceConfiguration.TLS) throws -> NIOSSLContext {
-        do {
-            let chain = try NIOSSLCertificate.fromPEMFile(tls.certificate).map { NIOSSLCertificateSource.certificate($0) }
-            let key = try NIOSSLPrivateKey(file: tls.key, format: .pem)
-            return try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
-        } catch {
-            throw KordonError(code: "icap.tls", message: "cannot load the TLS certificate \(tls.certificate) and key \(tls.key): \(error); check serve.tls")
         }
     }
 }
