@@ -39,9 +39,18 @@ public final class FilterService: Sendable {
     /// Threads that store originals in the quarantine (fsyncs of the blob and the
     /// index): a scanning thread waiting on a disk scans nothing meanwhile.
     private let storing: ScanPool
-    private let loaded: Mutex<Loaded?>
-    private let problem = Mutex<String?>(nil)
-    private let generation = Atomic<Int>(0)
+    /// The engines in use, why the last reload failed, and how many loads there were:
+    /// one lock, so that readiness never sees one without the other.
+    private let engines: Mutex<EngineState>
+    /// Reloads run one at a time.
+    private let reloads = ReloadQueue()
+
+    private struct EngineState {
+        /// `nil` during a blocking reload.
+        var loaded: Loaded?
+        var problem: String?
+        var generation: Int
+    }
 
     /// Builds the engines, opens the store and the audit log, and starts the
     /// scanning threads. Throws a ``KordonError`` naming what failed.
@@ -55,8 +64,8 @@ public final class FilterService: Sendable {
         audit = try AuditLog(file: URL(fileURLWithPath: service.effectiveAuditFile), keyFile: service.effectiveAuditKeyFile)
         let started = ContinuousClock.now
         let engines = try EngineSet(configuration: configuration)
-        loaded = Mutex(Loaded(pipeline: Pipeline(engines: engines), istag: Self.istag(1), cache: Self.cache(service)))
-        generation.store(1, ordering: .relaxed)
+        self.engines = Mutex(EngineState(loaded: Loaded(pipeline: Pipeline(engines: engines), istag: Self.istag(1), cache: Self.cache(service)),
+                                         problem: nil, generation: 1))
         metrics.recordEngine(signatures: engines.clamav.signatureCount, loadTime: ContinuousClock.now - started)
         if let cache = engines.rules.cacheReport { logger.info("rule databases: \(cache.description)") }
         pool = ScanPool(threads: service.effectiveThreads, queueBound: service.queue)
@@ -70,15 +79,14 @@ public final class FilterService: Sendable {
     }
 
     /// The pipeline in use; `nil` during a blocking reload.
-    public var pipeline: Pipeline? { loaded.withLock { $0?.pipeline } }
+    public var pipeline: Pipeline? { engines.withLock { $0.loaded?.pipeline } }
 
     /// The ICAP ISTag: changes whenever signatures, schemas or rules reload.
-    public var istag: String { loaded.withLock { $0?.istag } ?? "\"kordon-reloading\"" }
+    public var istag: String { engines.withLock { $0.loaded?.istag } ?? "\"kordon-reloading\"" }
 
     /// Whether the service can scan, and why not.
     public var readiness: (ready: Bool, problem: String?) {
-        let ready = loaded.withLock { $0 != nil }
-        return (ready, problem.withLock { $0 })
+        engines.withLock { ($0.loaded != nil, $0.problem) }
     }
 
     /// Messages waiting for a scanning thread.
@@ -290,7 +298,7 @@ public final class FilterService: Sendable {
 
     /// The engines in use; throws ``ServiceUnavailable`` `reloading` during a blocking reload.
     private func inUse() throws -> Loaded {
-        guard let current = loaded.withLock({ $0 }) else { throw ServiceUnavailable.reloading }
+        guard let current = engines.withLock({ $0.loaded }) else { throw ServiceUnavailable.reloading }
         return current
     }
 
@@ -327,10 +335,15 @@ public final class FilterService: Sendable {
 
     /// Builds new engines from the same configuration and swaps them in; scans in
     /// flight finish on the old ones. A reload that fails keeps the old engines and
-    /// reports why in ``readiness`` and the log.
+    /// reports why in ``readiness`` and the log. Reloads asked for at once run one
+    /// after the other (``ReloadQueue``).
     public func reload() async throws {
+        try await reloads.run { try await reloadNow() }
+    }
+
+    private func reloadNow() async throws {
         let blocking = configuration.service.reload == .blocking
-        let previous: Loaded? = blocking ? loaded.withLock { old in defer { old = nil }; return old } : nil
+        let previous: Loaded? = blocking ? engines.withLock { state in defer { state.loaded = nil }; return state.loaded } : nil
         let started = ContinuousClock.now
         let residentBefore = ProcessMemory.resident
         let configuration = self.configuration
@@ -342,9 +355,12 @@ public final class FilterService: Sendable {
         }
         switch built {
         case .success(let engines):
-            let next = generation.add(1, ordering: .relaxed).newValue
-            loaded.withLock { $0 = Loaded(pipeline: Pipeline(engines: engines), istag: Self.istag(next), cache: Self.cache(configuration.service)) }
-            problem.withLock { $0 = nil }
+            let next = self.engines.withLock { state in
+                state.generation += 1
+                state.loaded = Loaded(pipeline: Pipeline(engines: engines), istag: Self.istag(state.generation), cache: Self.cache(configuration.service))
+                state.problem = nil
+                return state.generation
+            }
             metrics.recordEngine(signatures: engines.clamav.signatureCount, loadTime: ContinuousClock.now - started)
             // The old engines go when the last scan holding them finishes; the peak shows what the reload cost.
             logger.info("reloaded", metadata: [
@@ -356,9 +372,12 @@ public final class FilterService: Sendable {
             ])
             try? audit.append(AuditEntry(event: "reload", detail: "generation \(next), \(engines.clamav.signatureCount) signatures"))
         case .failure(let error):
-            if let previous { loaded.withLock { $0 = previous } }
             let reason = (error as? KordonError)?.description ?? "\(error)"
-            problem.withLock { $0 = "reload failed: \(reason)" }
+            // No other reload ran meanwhile (ReloadQueue): the captured engines are still the newest good ones.
+            engines.withLock { state in
+                if let previous { state.loaded = previous }
+                state.problem = "reload failed: \(reason)"
+            }
             logger.error("reload failed; the previous engines stay in use", metadata: ["reason": "\(reason)"])
             try? audit.append(AuditEntry(event: "reload", detail: "failed: \(reason)"))
             throw error
