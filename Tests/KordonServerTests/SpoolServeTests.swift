@@ -73,6 +73,11 @@ struct SpoolServeSetup {
 struct SpoolServeTests {
     @Test("1,000 messages, SIGKILL five times at random moments: each ends exactly once in outbox/ or quarantine")
     func crashSafety() async throws {
+        // The order of the messages and the kill moments come from one seed, printed with
+        // every result; KORDON_KILL_SEED=N replays a run.
+        let seed = ProcessInfo.processInfo.environment["KORDON_KILL_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max)
+        var random = SeededRandom(seed: seed)
+        print("spool crash test: seed \(seed) (KORDON_KILL_SEED=\(seed) replays it)")
         let setup = try SpoolServeSetup()
         defer { setup.remove() }
         let spool = setup.spool
@@ -81,7 +86,7 @@ struct SpoolServeTests {
         for (index, data) in try spoolDeclarations(count: 700, seed: 21).enumerated() { messages.append(("c-\(index).xml", data, .clean)) }
         for (index, data) in try spoolDeclarations(count: 200, seed: 22, embedding: eicar).enumerated() { messages.append(("v-\(index).xml", data, .quarantined)) }
         for (index, data) in try spoolDeclarations(count: 100, seed: 23, restricted: true).enumerated() { messages.append(("s-\(index).xml", data, .sanitized)) }
-        messages.shuffle()
+        messages.shuffle(using: &random)
         let started = ContinuousClock.now
         var server = try SpoolServer(config: setup.config, log: setup.log)
 
@@ -98,7 +103,7 @@ struct SpoolServeTests {
         var kills: [String] = []
         for run in 1...5 {
             #expect(await spoolEventually(timeout: .seconds(60)) { setup.starts >= run }, "run \(run) did not start")
-            let delay = Double.random(in: 0.05...2.5)
+            let delay = Double.random(in: 0.05...2.5, using: &random)
             try await Task.sleep(for: .milliseconds(Int(delay * 1000)))
             let inWork = spool.allNames(in: spool.work).count - 1
             server.stop(SIGKILL)
@@ -142,7 +147,7 @@ struct SpoolServeTests {
                 }
             }
         }
-        #expect(problems.isEmpty, "\(problems.count) messages not accounted for exactly once: \(problems.prefix(10))")
+        #expect(problems.isEmpty, "\(problems.count) messages not accounted for exactly once (KORDON_KILL_SEED=\(seed)): \(problems.prefix(10))")
         #expect(outbox.count == 800, "outbox/ holds exactly the 700 clean and 100 sanitized messages")
         #expect(records.count == 300, "quarantine holds exactly the 200 infected and the 100 sanitized originals")
         #expect(!outbox.contains { $0.hasPrefix(".") }, "no temporary file stays in outbox/")
@@ -152,7 +157,7 @@ struct SpoolServeTests {
             return Int(line[range.upperBound...].prefix { $0.isNumber })
         }
         let alreadyDelivered = log.components(separatedBy: "already delivered before the restart").count - 1
-        print("spool crash test: \(messages.count) messages in \(elapsed); SIGKILL at \(kills.joined(separator: "; ")); claims redone per start \(redone); \(alreadyDelivered) found already delivered")
+        print("spool crash test (seed \(seed)): \(messages.count) messages in \(elapsed); SIGKILL at \(kills.joined(separator: "; ")); claims redone per start \(redone); \(alreadyDelivered) found already delivered")
     }
 
     @Test("SIGHUP reloads and the spool keeps serving; SIGTERM stops with exit 0")
@@ -285,5 +290,23 @@ struct SpoolServeTests {
         second.waitUntilExit()
         #expect(second.terminationStatus == 2)
         #expect(try String(contentsOf: errors, encoding: .utf8).contains("spool.locked"))
+    }
+}
+
+/// SplitMix64: a small generator whose whole run follows from its seed, so that a
+/// failing crash test can be replayed.
+struct SeededRandom: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) {
+        state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
