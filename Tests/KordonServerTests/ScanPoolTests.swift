@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import KordonServer
@@ -16,6 +17,28 @@ struct ScanPoolTests {
             }
         }
         running.wait()
+    }
+
+    @Test("a job whose task is cancelled while it waits is skipped, and the task gets CancellationError",
+          .timeLimit(.minutes(1)))
+    func cancelledWhileWaiting() async throws {
+        let pool = ScanPool(threads: 1, queueBound: 4, name: "kordon-test-cancel")
+        defer { pool.stop() }
+        let gate = Gate()
+        // The only thread is busy until the gate opens (it spins on its own thread, not the test's).
+        let busy = Task { try await pool.submit { gate.started.store(true, ordering: .releasing)
+            while !gate.open.load(ordering: .acquiring) { usleep(1_000) }
+            return 1 } }
+        while !gate.started.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(5)) }
+        let waiting = Task { try await pool.submit { gate.ran.add(1, ordering: .relaxed); return 2 } }
+        while pool.depth < 1 { try await Task.sleep(for: .milliseconds(5)) }
+        waiting.cancel()
+        gate.open.store(true, ordering: .releasing)
+        #expect(try await busy.value == 1)
+        await #expect(throws: CancellationError.self) { try await waiting.value }
+        #expect(gate.ran.load(ordering: .relaxed) == 0, "the cancelled job ran")
+        // The pool goes on taking work.
+        #expect(try await pool.submit { 3 } == 3)
     }
 
     @Test("runAll queues a whole group and returns every result in its place; those beyond the bound are refused as busy")
@@ -58,4 +81,11 @@ struct ScanPoolTests {
 /// Carries a result from the thread that waited for it.
 private final class Box: @unchecked Sendable {
     var results: [Result<Int, ServiceUnavailable>]?
+}
+
+/// What the cancellation test's jobs see and do.
+private final class Gate: Sendable {
+    let started = Atomic<Bool>(false)
+    let open = Atomic<Bool>(false)
+    let ran = Atomic<Int>(0)
 }

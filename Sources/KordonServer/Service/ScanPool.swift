@@ -1,5 +1,6 @@
 import Foundation
 import KordonCore
+import Synchronization
 
 /// Why the service did not take a message.
 public struct ServiceUnavailable: Error, Sendable, CustomStringConvertible {
@@ -65,13 +66,29 @@ final class ScanPool: @unchecked Sendable {
 
     /// Runs `work` on a scanning thread and returns its result; throws
     /// ``ServiceUnavailable`` at once when the queue is full or the pool is stopping.
+    ///
+    /// A task cancelled while its job waits (a client that hung up) gets `CancellationError`
+    /// and its job is skipped when its turn comes; a job already running finishes (libclamav
+    /// cannot be interrupted) and its result is handed back as usual.
     func submit<T: Sendable>(_ work: @escaping @Sendable () -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
-            do {
-                try enqueue { continuation.resume(returning: work()) }
-            } catch {
-                continuation.resume(throwing: error)
+        try Task.checkCancellation()
+        let cancelled = CancellationFlag()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
+                do {
+                    try enqueue {
+                        if cancelled.isSet {
+                            continuation.resume(throwing: CancellationError())
+                        } else {
+                            continuation.resume(returning: work())
+                        }
+                    }
+                } catch {
+                    continuation.resume(throwing: error)
+                }
             }
+        } onCancel: {
+            cancelled.set()
         }
     }
 
@@ -163,4 +180,11 @@ final class ScanPool: @unchecked Sendable {
 /// the dispatch group orders the write before the read.
 private final class ResultBox<T>: @unchecked Sendable {
     var value: T?
+}
+
+/// Set once, from any thread, when the task that submitted a job is cancelled.
+private final class CancellationFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var isSet: Bool { flag.load(ordering: .acquiring) }
+    func set() { flag.store(true, ordering: .releasing) }
 }
