@@ -71,19 +71,10 @@ private final class FacetBuilder {
     }
 
     func process(_ path: String, chameleonNamespace: String?) throws {
-        guard let schema = try reader.document(at: path).root else { return }
-        let targetNamespace = schema.attribute("targetNamespace") ?? chameleonNamespace ?? ""
-        guard visited.insert(path + "\u{0}" + targetNamespace).inserted else { return }
-        let qualified = schema.attribute("elementFormDefault") == "qualified"
-        for child in schema.children where child.namespace == xsdNamespace {
-            guard let location = child.attribute("schemaLocation"), let target = reader.resolve(location, from: path) else { continue }
-            switch child.localName {
-            case "include", "redefine": try process(target, chameleonNamespace: targetNamespace)
-            case "import": try process(target, chameleonNamespace: nil)
-            default: break
-            }
+        try reader.visitClosure(of: path, chameleonNamespace: chameleonNamespace, visited: &visited) { schema, targetNamespace in
+            collect(schema, targetNamespace: targetNamespace, qualifiedByDefault: schema.attribute("elementFormDefault") == "qualified",
+                    optionalAround: false)
         }
-        collect(schema, targetNamespace: targetNamespace, qualifiedByDefault: qualified, optionalAround: false)
     }
 
     private func collect(_ node: XMLNode, targetNamespace: String, qualifiedByDefault: Bool, optionalAround: Bool) {

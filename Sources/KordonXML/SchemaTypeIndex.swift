@@ -71,6 +71,27 @@ final class SchemaFileReader {
         return URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
     }
 
+    /// Visits the schema file at `path` and every file it reaches, each once per namespace
+    /// (`visited` keeps track across calls): files it includes or redefines in its own
+    /// namespace (a chameleon include takes the includer's), files it imports in theirs,
+    /// each before the file that references it. `body` gets the file's `xs:schema` element
+    /// and the namespace its definitions belong to.
+    func visitClosure(of path: String, chameleonNamespace: String?, visited: inout Set<String>,
+                      _ body: (_ schema: XMLNode, _ targetNamespace: String) throws -> Void) throws {
+        guard let schema = try document(at: path).root else { return }
+        let targetNamespace = schema.attribute("targetNamespace") ?? chameleonNamespace ?? ""
+        guard visited.insert(path + "\u{0}" + targetNamespace).inserted else { return }
+        for child in schema.children where child.namespace == xsdNamespace {
+            guard let location = child.attribute("schemaLocation"), let target = resolve(location, from: path) else { continue }
+            switch child.localName {
+            case "include", "redefine": try visitClosure(of: target, chameleonNamespace: targetNamespace, visited: &visited, body)
+            case "import": try visitClosure(of: target, chameleonNamespace: nil, visited: &visited, body)
+            default: break
+            }
+        }
+        try body(schema, targetNamespace)
+    }
+
     /// The files `path` includes or redefines (same namespace) and imports (another namespace).
     func references(of path: String) throws -> (includes: [String], imports: [String]) {
         let document = try document(at: path)
