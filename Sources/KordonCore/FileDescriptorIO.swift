@@ -20,16 +20,35 @@ public enum FileDescriptorIO {
         }
     }
 
+    /// Calls `call` again for as long as it fails with `EINTR` (a signal arrived before
+    /// it did anything), and returns what it returned; any other failure (a negative
+    /// result) is thrown with its `errno`. The one retry-on-interrupt loop in Kordon:
+    /// `read`, `write`, `pread`, `pwrite`, `flock`, `poll` and the like go through it.
+    @inline(__always)
+    public static func retryingInterrupts<T: SignedInteger>(_ call: () -> T) throws(Failure) -> T {
+        while true {
+            let result = call()
+            if result >= 0 { return result }
+            if errno != EINTR { throw Failure(code: errno) }
+        }
+    }
+
     /// Writes every byte of `bytes` to `fd`.
     public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(Failure) {
         var offset = 0
         while offset < bytes.count {
-            let count = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw Failure(code: errno)
+            offset += try retryingInterrupts { write(fd, bytes.baseAddress! + offset, bytes.count - offset) }
+        }
+    }
+
+    /// Writes every byte of `bytes` to `fd` at file offset `position` (`pwrite`: the
+    /// descriptor's own offset is left alone).
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at position: Int) throws(Failure) {
+        var offset = 0
+        while offset < bytes.count {
+            offset += try retryingInterrupts {
+                pwrite(fd, bytes.baseAddress! + offset, bytes.count - offset, off_t(position + offset))
             }
-            offset += count
         }
     }
 
@@ -38,11 +57,19 @@ public enum FileDescriptorIO {
     public static func read(_ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int) throws(Failure) -> Int {
         var filled = 0
         while filled < count {
-            let got = Glibc.read(fd, buffer + filled, count - filled)
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw Failure(code: errno)
-            }
+            let got = try retryingInterrupts { Glibc.read(fd, buffer + filled, count - filled) }
+            if got == 0 { break }
+            filled += got
+        }
+        return filled
+    }
+
+    /// ``read(_:into:count:)`` from file offset `position` (`pread`: the descriptor's
+    /// own offset is left alone).
+    public static func read(_ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int, at position: Int) throws(Failure) -> Int {
+        var filled = 0
+        while filled < count {
+            let got = try retryingInterrupts { pread(fd, buffer + filled, count - filled, off_t(position + filled)) }
             if got == 0 { break }
             filled += got
         }

@@ -6,9 +6,11 @@ import KordonCore
 /// with the gateway service, the quarantine and audit-log keys).
 ///
 /// A missing file is created on first use with 32 random bytes from OpenSSL's
-/// CSPRNG, mode 0600, in a directory created with mode 0700. Creation uses
-/// `O_EXCL`, so two processes starting at once end up with the same key: the loser
-/// of the race reads the winner's file.
+/// CSPRNG, mode 0600, in a directory created with mode 0700. It is written whole and
+/// flushed with its directory (``DurableFile``, without replacing: a crash never leaves
+/// an empty or partial key, nor loses the key that sealed the quarantine), so two
+/// processes starting at once end up with the same key: the loser of the race reads
+/// the winner's file.
 public enum KeyFile {
     /// Bytes in a key Kordon creates.
     public static let keyLength = 32
@@ -22,16 +24,12 @@ public enum KeyFile {
                                                      attributes: [.posixPermissions: 0o700])
         }
         let key = try randomBytes(keyLength)
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        if fd < 0 {
-            if errno == EEXIST { return try readRaced(path) }
-            throw KordonError(code: "key.create", message: "cannot create key file \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { close(fd) }
-        let written = key.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == key.count, fsync(fd) == 0 else {
-            unlink(path)
-            throw KordonError(code: "key.create", message: "cannot write key file \(path)")
+        do {
+            try DurableFile.write(Data(key), to: URL(fileURLWithPath: path), mode: 0o600, replace: false)
+        } catch let error as KordonError {
+            // Another process created it first (the no-overwrite link failed): use that one.
+            if FileManager.default.fileExists(atPath: path) { return try readRaced(path) }
+            throw KordonError(code: "key.create", message: "cannot create key file \(path): \(error.message)")
         }
         return key
     }

@@ -123,15 +123,13 @@ struct AuditHeadFile {
         }
         self.fd = fd
         var bytes = [UInt8](repeating: 0, count: 4 * AuditHead.slotSize)
-        var done = 0
-        while done < bytes.count {
-            let got = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, $0.count - done, off_t(done)) }
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw DurableFile.failure("cannot read the audit head \(url.path)", errno)
+        let done: Int
+        do {
+            done = try bytes.withUnsafeMutableBytes { raw in
+                try FileDescriptorIO.read(fd, into: raw.baseAddress!, count: raw.count, at: 0)
             }
-            if got == 0 { break }
-            done += got
+        } catch let error as FileDescriptorIO.Failure {
+            throw DurableFile.failure("cannot read the audit head \(url.path)", error.code)
         }
         do {
             let head = try format.parseHead(Array(bytes.prefix(done)))
@@ -164,15 +162,12 @@ struct AuditHeadFile {
             return
         }
         let slot = try format.headSlot(count: count, mac: mac)
-        var done = 0
-        while done < slot.count {
-            let offset = next * AuditHead.slotSize + done
-            let written = slot.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, $0.count - done, off_t(offset)) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw DurableFile.failure("cannot write the audit head \(url.path)", errno)
+        do {
+            try slot.withUnsafeBytes { raw in
+                try FileDescriptorIO.writeAll(fd, raw, at: next * AuditHead.slotSize)
             }
-            done += written
+        } catch let error as FileDescriptorIO.Failure {
+            throw DurableFile.failure("cannot write the audit head \(url.path)", error.code)
         }
         next = 1 - next
     }

@@ -319,16 +319,10 @@ private final class AuditWriter: @unchecked Sendable {
 
     /// Writes every byte of `bytes` to the log (`O_APPEND`), retrying short writes and interruptions.
     private func writeAll(_ bytes: [UInt8]) throws {
-        try bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let written = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw DurableFile.failure("cannot write the audit log \(file.path)", errno)
-                }
-                offset += written
-            }
+        do {
+            try bytes.withUnsafeBytes { raw in try FileDescriptorIO.writeAll(fd, raw) }
+        } catch let error as FileDescriptorIO.Failure {
+            throw DurableFile.failure("cannot write the audit log \(file.path)", error.code)
         }
     }
 
@@ -391,8 +385,10 @@ private final class AuditWriter: @unchecked Sendable {
     private func locked<T>(_ body: () throws -> T) throws -> T {
         fileLock.lock()
         defer { fileLock.unlock() }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw DurableFile.failure("cannot lock the audit log \(file.path)", errno) }
+        do {
+            _ = try FileDescriptorIO.retryingInterrupts { flock(fd, LOCK_EX) }
+        } catch let error as FileDescriptorIO.Failure {
+            throw DurableFile.failure("cannot lock the audit log \(file.path)", error.code)
         }
         defer { flock(fd, LOCK_UN) }
         return try body()

@@ -1,4 +1,5 @@
 import Foundation
+import KordonCore
 
 /// The end of a log file: its size, where its last complete line ends, and that line.
 struct AuditTail {
@@ -33,16 +34,13 @@ struct AuditTail {
 
     private static func readAt(_ fd: Int32, offset: Int, count: Int) throws -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: count)
-        var done = 0
-        while done < count {
-            let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset + done)) }
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw DurableFile.failure("cannot read the audit log", errno)
+        do {
+            let done = try buffer.withUnsafeMutableBytes { raw in
+                try FileDescriptorIO.read(fd, into: raw.baseAddress!, count: count, at: offset)
             }
-            if got == 0 { break }
-            done += got
+            return Array(buffer.prefix(done))
+        } catch let error as FileDescriptorIO.Failure {
+            throw DurableFile.failure("cannot read the audit log", error.code)
         }
-        return Array(buffer.prefix(done))
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import KordonCore
-import KordonCrypto
 
 /// The directory of the Hyperscan database cache, opened once and checked, so that
 /// every file is then read and written relative to the checked directory itself
@@ -76,13 +75,15 @@ final class CacheDirectory: Sendable {
         if let problem = Self.problem(with: info, kind: S_IFREG, mask: mask) { return .refused(problem) }
         guard info.st_size >= 0, Int(info.st_size) <= limit else { return .refused("is larger than \(limit) bytes") }
         var bytes = [UInt8](repeating: 0, count: Int(info.st_size) + 1)
-        var count = 0
-        while count < bytes.count {
-            let got = bytes.withUnsafeMutableBytes { read(file, $0.baseAddress! + count, $0.count - count) }
-            if got < 0, errno == EINTR { continue }
-            guard got >= 0 else { return .refused("cannot be read: \(String(cString: strerror(errno)))") }
-            if got == 0 { break }
-            count += got
+        let count: Int
+        do {
+            count = try bytes.withUnsafeMutableBytes { raw in
+                try FileDescriptorIO.read(file, into: raw.baseAddress!, count: raw.count)
+            }
+        } catch let error as FileDescriptorIO.Failure {
+            return .refused("cannot be read: \(error.reason)")
+        } catch {
+            return .refused("cannot be read")
         }
         // One byte more than the size asked for: a file that grew while read is not what was checked.
         guard count == Int(info.st_size) else { return .refused("changed while it was read") }
@@ -90,31 +91,19 @@ final class CacheDirectory: Sendable {
         return .bytes(bytes)
     }
 
-    /// Replaces `name` with `bytes` atomically: a temporary file (mode 0600) in this
-    /// directory, written and flushed to disk, then renamed over `name`, so a reader
-    /// sees the old file or the whole new one, never a part. Returns whether it worked;
-    /// a failure leaves no temporary file behind.
+    /// Replaces `name` with `bytes` atomically and durably (``DurableFile``, relative
+    /// to this checked directory): a temporary file (mode 0600) written and flushed to
+    /// disk, renamed over `name`, then the directory flushed, so a reader sees the old
+    /// file or the whole new one, never a part. Returns whether it worked (a cache
+    /// that cannot be written is only slower); a failure leaves no temporary file behind.
     func replace(_ name: String, with bytes: [UInt8]) -> Bool {
-        guard let random = try? KeyFile.randomBytes(8) else { return false }
-        let suffix = random.map { String(format: "%02x", $0) }.joined()
-        let temporary = ".\(name).\(suffix).tmp"
-        let file = openat(descriptor, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard file >= 0 else { return false }
-        var written = 0
-        while written < bytes.count {
-            let put = bytes.withUnsafeBytes { write(file, $0.baseAddress! + written, $0.count - written) }
-            if put < 0, errno == EINTR { continue }
-            guard put > 0 else { break }
-            written += put
-        }
-        let flushed = written == bytes.count && fsync(file) == 0
-        let closed = close(file) == 0
-        guard flushed, closed, renameat(descriptor, temporary, descriptor, name) == 0 else {
-            unlinkat(descriptor, temporary, 0)
+        do {
+            try DurableFile.write(named: name, in: descriptor, directoryPath: path, mode: 0o600) { file in
+                try bytes.withUnsafeBytes { raw in try FileDescriptorIO.writeAll(file, raw) }
+            }
+            return true
+        } catch {
             return false
         }
-        // The rename itself reaches the disk with the directory.
-        _ = fsync(descriptor)
-        return true
     }
 }

@@ -90,9 +90,7 @@ final class InotifyReader: @unchecked Sendable {
         while true {
             polled[0].revents = 0
             polled[1].revents = 0
-            let ready = poll(&polled, 2, timeout)
-            if ready < 0 {
-                if errno == EINTR { continue }
+            guard let ready = try? FileDescriptorIO.retryingInterrupts({ poll(&polled, 2, timeout) }) else {
                 onEvents(Events(overflowed: true))  // cannot wait for events any more: the callers' rescans carry on
                 return
             }

@@ -1,10 +1,20 @@
 import Foundation
-import KordonCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Files that are either wholly there or not at all, and stay there after a crash:
 /// write under a temporary name, fsync, rename over the final name, fsync the
 /// directory. A reader never sees a partial file; after a power cut the file is
 /// either the old one or the complete new one.
+///
+/// Every step is taken relative to one open descriptor of the directory (`openat`,
+/// `renameat`, `linkat`), so the file is renamed into, and flushed with, the very
+/// directory that was opened, even if its path is re-pointed meanwhile. This is the
+/// one place Kordon writes such files: the quarantine, the audit head, released
+/// messages and the rule-database cache all come here. (The spool's outbox, which
+/// flushes a batch of files with one directory fsync, has its own steps.)
 public enum DurableFile {
     /// Writes `data` to `url` atomically and durably. With `replace: false` an
     /// existing file is left alone and `durable.exists` is thrown (a second
@@ -24,32 +34,50 @@ public enum DurableFile {
     public static func write<T>(to url: URL, mode: mode_t = 0o600, replace: Bool = true, syncDirectory sync: Bool = true,
                                 contents: (Int32) throws -> T) throws -> T {
         let directory = url.deletingLastPathComponent().path
-        let temporary = directory + "/.kordon-\(UUID().uuidString.lowercased()).tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw failure("cannot create a file in \(directory)", errno) }
+        let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw failure("cannot open directory \(directory)", errno) }
+        defer { close(descriptor) }
+        return try write(named: url.lastPathComponent, in: descriptor, directoryPath: directory, mode: mode,
+                         replace: replace, syncDirectory: sync, contents: contents)
+    }
+
+    /// ``write(to:mode:replace:syncDirectory:contents:)`` for the file `name` in the
+    /// directory open as `directory` (a descriptor the caller has checked, as the rule
+    /// cache does, so that no path can be swapped between its check and the write);
+    /// `directoryPath` names it in errors only.
+    @discardableResult
+    public static func write<T>(named name: String, in directory: Int32, directoryPath: String, mode: mode_t = 0o600,
+                                replace: Bool = true, syncDirectory sync: Bool = true,
+                                contents: (Int32) throws -> T) throws -> T {
+        let path = directoryPath + "/" + name
+        // A random name no other writer picks; O_EXCL (which also refuses a symbolic link) makes sure.
+        let temporary = ".kordon-\(UUID().uuidString.lowercased()).tmp"
+        let fd = openat(directory, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw failure("cannot create a file in \(directoryPath)", errno) }
         var ok = false
-        defer { if !ok { unlink(temporary) } }
+        defer { if !ok { unlinkat(directory, temporary, 0) } }
         let result: T
         do {
             defer { close(fd) }
             fchmod(fd, mode)
             result = try contents(fd)
-            guard fsync(fd) == 0 else { throw failure("cannot flush \(url.path) to disk", errno) }
+            guard fsync(fd) == 0 else { throw failure("cannot flush \(path) to disk", errno) }
         }
         if replace {
-            guard rename(temporary, url.path) == 0 else { throw failure("cannot rename into \(url.path)", errno) }
+            guard renameat(directory, temporary, directory, name) == 0 else { throw failure("cannot rename into \(path)", errno) }
         } else {
             // link() fails with EEXIST instead of replacing: the no-overwrite rename.
-            guard link(temporary, url.path) == 0 else {
+            guard linkat(directory, temporary, directory, name, 0) == 0 else {
                 if errno == EEXIST {
-                    throw KordonError(code: "durable.exists", message: "\(url.path) already exists; it was not overwritten")
+                    throw KordonError(code: "durable.exists", message: "\(path) already exists; it was not overwritten")
                 }
-                throw failure("cannot link into \(url.path)", errno)
+                throw failure("cannot link into \(path)", errno)
             }
-            unlink(temporary)
+            unlinkat(directory, temporary, 0)
         }
         ok = true
-        if sync { try syncDirectory(directory) }
+        // The rename itself reaches the disk with the directory's entries.
+        if sync, fsync(directory) != 0 { throw failure("cannot flush directory \(directoryPath) to disk", errno) }
         return result
     }
 
@@ -88,7 +116,9 @@ public enum DurableFile {
         }
     }
 
-    static func failure(_ what: String, _ code: Int32) -> KordonError {
+    /// The `durable.io` error for a system call about `what` that failed with `errno`
+    /// `code`: the message says what and the system's reason.
+    public static func failure(_ what: String, _ code: Int32) -> KordonError {
         KordonError(code: "durable.io", message: "\(what): \(String(cString: strerror(code)))")
     }
 }
