@@ -21,7 +21,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -50,7 +49,7 @@ let package = Package(
         .target(name: "KordonCompression", dependencies: ["CZlib", "CBrotli", "CZstd", "CLZMA", "CBzip2"]),
         // Stages, one C library each.
         .target(name: "KordonScanning", dependencies: ["KordonCore", "KordonCompression", "CClamAV"]),
-        .target(name: "KordonXML", dependencies: ["KordonCore", "KordonCrypto", "KordonCompression", "CLibXML2"]),
+        .target(name: "KordonXML", dependencies: ["KordonCore", "KordonCrypto", "CLibXML2"]),
         .target(name: "KordonMIME", dependencies: ["KordonCore", "KordonCompression", "CGMime"]),
         // Restricted data: national rule packs, validators, Hyperscan matching.
         .target(name: "KordonRules", dependencies: [
@@ -59,7 +58,7 @@ let package = Package(
         ]),
         // The pipeline: intake, stages in order, verdict, report, configuration.
         .target(name: "Kordon", dependencies: [
-            "KordonCore", "KordonCrypto", "KordonCompression", "KordonScanning", "KordonXML", "KordonMIME", "KordonRules",
+            "KordonCore", "KordonCrypto", "KordonScanning", "KordonXML", "KordonMIME", "KordonRules",
             .product(name: "Yams", package: "Yams"),
         ]),
         // Quarantine store (AES-256-GCM blobs, SQLite index) and the HMAC-chained audit log.
@@ -69,21 +68,24 @@ let package = Package(
         ]),
         // kordon serve: the scanning service, spool, ICAP and HTTP transports.
         .target(name: "KordonServer", dependencies: [
-            "Kordon", "KordonCore", "KordonCompression", "KordonStore",
+            "Kordon", "KordonCore", "KordonCrypto", "KordonCompression", "KordonStore",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
         ]),
         // The command-line tool.
         .executableTarget(name: "kordon", dependencies: [
-            "Kordon", "KordonStore", "KordonServer",
+            "Kordon", "KordonCore", "KordonCrypto", "KordonRules", "KordonStore", "KordonServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
 
         .executableTarget(name: "KordonBench", dependencies: ["KordonRules", "KordonStore", "KordonCore"], path: "Benchmarks/KordonBench"),
@@ -91,14 +93,22 @@ let package = Package(
         .testTarget(name: "KordonCoreTests", dependencies: ["KordonCore"]),
         .testTarget(name: "KordonCryptoTests", dependencies: ["KordonCrypto", "KordonCore"]),
         .testTarget(name: "KordonCompressionTests", dependencies: ["KordonCompression"]),
-        .testTarget(name: "KordonRulesTests", dependencies: ["KordonRules"]),
-        .testTarget(name: "KordonScanningTests", dependencies: ["KordonScanning"]),
-        .testTarget(name: "KordonXMLTests", dependencies: ["KordonXML"]),
-        .testTarget(name: "KordonMIMETests", dependencies: ["KordonMIME"]),
+        .testTarget(name: "KordonRulesTests", dependencies: ["KordonRules", "KordonCore", "KordonCrypto"]),
+        .testTarget(name: "KordonScanningTests", dependencies: ["KordonScanning", "KordonCore", "CClamAV"]),
+        .testTarget(name: "KordonXMLTests", dependencies: ["KordonXML", "KordonCore"]),
+        .testTarget(name: "KordonMIMETests", dependencies: ["KordonMIME", "KordonCore"]),
         .target(name: "KordonTestSupport", path: "Tests/KordonTestSupport"),
-        .testTarget(name: "KordonTests", dependencies: ["Kordon", "kordon", "KordonTestSupport"]),
-        .testTarget(name: "KordonStoreTests", dependencies: ["KordonStore", "KordonCore"]),
-        .testTarget(name: "KordonServerTests", dependencies: ["KordonServer", "Kordon", "KordonCore", "KordonCompression", "kordon", "KordonTestSupport"]),
+        // `kordon` (the executable) is built for the tests that run the binary.
+        .testTarget(name: "KordonTests", dependencies: [
+            "Kordon", "kordon", "KordonCore", "KordonCrypto", "KordonRules", "KordonStore", "KordonXML", "KordonTestSupport",
+        ]),
+        .testTarget(name: "KordonStoreTests", dependencies: ["KordonStore", "KordonCore", "KordonCrypto"]),
+        .testTarget(name: "KordonServerTests", dependencies: [
+            "KordonServer", "Kordon", "KordonCore", "KordonCrypto", "KordonStore", "kordon", "KordonTestSupport",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )
