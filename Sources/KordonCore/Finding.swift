@@ -1,6 +1,6 @@
 /// The stage of the pipeline that produced a finding.
 ///
-/// The raw values are the `stage` strings of the report format (see DESIGN.md).
+/// The raw values are the `stage` strings of the report format (docs/design.md, "The report").
 public enum Stage: String, Codable, Sendable, CaseIterable {
     /// ClamAV matched a signature.
     case virus

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The report for one message: one JSON object, the same in every interface
-/// (one line of NDJSON in batches). See the "Report" section of DESIGN.md.
+/// (one line of NDJSON in batches). Its keys are listed in docs/design.md, "The report".
 public struct Report: Codable, Sendable {
     /// What came in.
     public struct MessageInfo: Codable, Sendable {

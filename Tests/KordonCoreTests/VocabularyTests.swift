@@ -5,7 +5,7 @@ import Testing
 /// The shared vocabulary: part paths, verdicts, findings and the report's JSON shape.
 @Suite("vocabulary")
 struct VocabularyTests {
-    @Test("part paths render as in DESIGN.md")
+    @Test("part paths render as docs/design.md says: message, mime/2, mime/2/1, …/xml:/A/B")
     func partPaths() {
         #expect(PartPath.message.description == "message")
         #expect(PartPath.message.mime([2]).description == "mime/2")
@@ -26,7 +26,7 @@ struct VocabularyTests {
         #expect(Verdict.deciding([mask, virus]) == .quarantined)
     }
 
-    @Test("a report is one line of JSON with the DESIGN.md keys and output null when quarantined")
+    @Test("a report is one line of JSON with the keys of docs/design.md and output null when quarantined")
     func reportShape() throws {
         let report = Report(message: .init(source: "in/0001.xml", sha256: "ab", size: 1, format: "xml",
                                            documentType: "{urn:x}Doc", route: .init(from: "KZ", to: "RU")),
