@@ -13,6 +13,10 @@ let package = Package(
     products: [
         .executable(name: "kordon", targets: ["kordon"]),
         .library(name: "Kordon", targets: ["Kordon"]),
+        // For the benchmarks package (Benchmarks/Package.swift), which measures these directly.
+        .library(name: "KordonCore", targets: ["KordonCore"]),
+        .library(name: "KordonRules", targets: ["KordonRules"]),
+        .library(name: "KordonStore", targets: ["KordonStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -87,8 +91,6 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
-
-        .executableTarget(name: "KordonBench", dependencies: ["KordonRules", "KordonStore", "KordonCore"], path: "Benchmarks/KordonBench"),
 
         .testTarget(name: "KordonCoreTests", dependencies: ["KordonCore"]),
         .testTarget(name: "KordonCryptoTests", dependencies: ["KordonCrypto", "KordonCore"]),

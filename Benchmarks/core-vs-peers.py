@@ -50,7 +50,7 @@ def main():
 
     work = tempfile.mkdtemp(prefix="kordon-bench-")
     corpus = os.path.join(work, "corpus")
-    subprocess.run([sys.executable, os.path.join(ROOT, "Benchmarks/make-corpus.py"), corpus, "--count", str(args.count),
+    subprocess.run([sys.executable, os.path.join(ROOT, "fixtures/make-corpus.py"), corpus, "--count", str(args.count),
                     "--attachment-size", str(args.attachment_size), "--format", "xml", "--seed", "1"], check=True)
     files = sorted(os.path.join(corpus, f) for f in os.listdir(corpus))
     total_mb = sum(os.path.getsize(f) for f in files) / 1e6

@@ -149,11 +149,13 @@ def percentile(values, p):
 def build_loader(skip_build):
     """The compiled load generator (release: its own CPU cost is part of what the run shares)."""
     if not skip_build:
-        subprocess.run(["swift", "build", "-c", "release", "--product", "KordonBench"], cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL)
-    path = os.path.join(ROOT, ".build/release/KordonBench")
+        # KordonBench is the benchmarks package's (Benchmarks/Package.swift), built in Benchmarks/.build.
+        subprocess.run(["swift", "build", "-c", "release", "--package-path", "Benchmarks", "--product", "KordonBench"],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    path = os.path.join(ROOT, "Benchmarks/.build/release/KordonBench")
     if not os.path.exists(path):
-        sys.exit(f"{path} is missing: build it (swift build -c release --product KordonBench) or drop --skip-build")
+        sys.exit(f"{path} is missing: build it (swift build -c release --package-path Benchmarks --product KordonBench) "
+                 "or drop --skip-build")
     return path
 
 
@@ -216,7 +218,7 @@ def stock_client(port, service, files, runs):
 
 
 def make_corpus(directory, count, attachment_size, seed):
-    subprocess.run([sys.executable, os.path.join(ROOT, "Benchmarks/make-corpus.py"), directory, "--count", str(count),
+    subprocess.run([sys.executable, os.path.join(ROOT, "fixtures/make-corpus.py"), directory, "--count", str(count),
                     "--attachment-size", str(attachment_size), "--format", "xml", "--seed", str(seed)], check=True,
                    stdout=subprocess.DEVNULL)
     return sorted(os.path.join(directory, f) for f in os.listdir(directory))

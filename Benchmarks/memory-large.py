@@ -26,7 +26,7 @@ MB = 1024 * 1024
 def declaration(directory, attachment_bytes):
     """Writes one schema-valid declaration with an attachment of that many random bytes."""
     out = os.path.join(directory, f"corpus-{attachment_bytes}")
-    subprocess.run([sys.executable, os.path.join(HERE, "make-corpus.py"), out, "--count", "1",
+    subprocess.run([sys.executable, os.path.join(os.path.dirname(HERE), "fixtures", "make-corpus.py"), out, "--count", "1",
                     "--attachment-size", str(attachment_bytes)], check=True, stdout=subprocess.DEVNULL)
     (name,) = os.listdir(out)
     return os.path.join(out, name)

@@ -9,7 +9,7 @@ times `kordon scan` (release build, all packs loaded, routes read from each docu
 each corpus, alternating runs, and reports the best of each.
 
 Target (issue 3): restricted throughput >= 80% of clean throughput.
-Detection alone is measured by `swift run -c release KordonBench detection`.
+Detection alone is measured by `swift run -c release --package-path Benchmarks KordonBench detection`.
 
 Usage: python3 Benchmarks/restricted-vs-clean.py [--count 1000] [--attachment-size 16384] [--format xml|mime] [--runs 3]
 """
@@ -50,7 +50,7 @@ def main():
     corpora = {}
     for name, extra in (("clean", []), ("restricted", ["--restricted"])):
         corpora[name] = os.path.join(work, name)
-        subprocess.run([sys.executable, os.path.join(ROOT, "Benchmarks/make-corpus.py"), corpora[name],
+        subprocess.run([sys.executable, os.path.join(ROOT, "fixtures/make-corpus.py"), corpora[name],
                         "--count", str(args.count), "--attachment-size", str(args.attachment_size),
                         "--format", args.format, "--seed", "3"] + extra, check=True)
     sizes = {n: sum(os.path.getsize(os.path.join(c, f)) for f in os.listdir(c)) / 1e6 for n, c in corpora.items()}

@@ -47,7 +47,7 @@ def corpus(work, count, attachment_size, infected_percent):
     """Writes the corpus into work/corpus; returns (directory, infected names)."""
     out = os.path.join(work, "corpus")
     infected = count * infected_percent // 100
-    make = [sys.executable, os.path.join(ROOT, "Benchmarks/make-corpus.py")]
+    make = [sys.executable, os.path.join(ROOT, "fixtures/make-corpus.py")]
     parts = [("c", count - infected, []), ("v", infected, ["--embed", os.path.join(work, "eicar.bin")])]
     with open(os.path.join(work, "eicar.bin"), "wb") as f:
         f.write(EICAR)

@@ -1,9 +1,9 @@
 // KordonBench: Kordon's benchmark tool. The first argument picks the mode.
 //
-//   swift run -c release KordonBench detection [--mb N] [--numeric] [--rules DIR] [--passes P] [--cache DIR]
-//   swift run -c release KordonBench icap-load --port P --service NAME [--host H] [--connections N]
+//   swift run -c release --package-path Benchmarks KordonBench detection [--mb N] [--numeric] [--rules DIR] [--passes P] [--cache DIR]
+//   swift run -c release --package-path Benchmarks KordonBench icap-load --port P --service NAME [--host H] [--connections N]
 //                                              [--seconds S] [--warmup W] [--unique] [--rate R] FILE|DIR...
-//   swift run -c release KordonBench audit [--seconds S] [--appenders N] [--dir DIR]
+//   swift run -c release --package-path Benchmarks KordonBench audit [--seconds S] [--appenders N] [--dir DIR]
 //
 // detection: throughput of the restricted-data rules (DetectionBenchmark.swift).
 // Builds N MB (default 100) of customs-flavoured plain text in memory — Russian,

@@ -15,13 +15,13 @@ func spoolTemporaryDirectory(_ name: String, under parent: URL = FileManager.def
     return url
 }
 
-/// Schema-valid goods declarations from `Benchmarks/make-corpus.py`, in order: with
+/// Schema-valid goods declarations from `fixtures/make-corpus.py`, in order: with
 /// `embedding`, each carries it base64-encoded as its attachment; with `restricted`,
 /// each names a person (the rule packs mask it: sanitized).
 func spoolDeclarations(count: Int, seed: Int, embedding: Data? = nil, restricted: Bool = false) throws -> [Data] {
     let directory = try spoolTemporaryDirectory("spool-corpus")
     defer { try? FileManager.default.removeItem(at: directory) }
-    var arguments = [repositoryRoot.appendingPathComponent("Benchmarks/make-corpus.py").path, directory.appendingPathComponent("out").path,
+    var arguments = [repositoryRoot.appendingPathComponent("fixtures/make-corpus.py").path, directory.appendingPathComponent("out").path,
                      "--count", "\(count)", "--format", "xml", "--seed", "\(seed)", "--attachment-size", "600"]
     if let embedding {
         let payload = directory.appendingPathComponent("payload.bin")

@@ -58,7 +58,7 @@ func temporaryDirectory(_ name: String = "kordon-test") throws -> URL {
 
 /// Runs the corpus generator the benchmarks use, writing into `directory`.
 func makeCorpus(in directory: URL, _ arguments: [String]) throws {
-    let script = repositoryRoot.appendingPathComponent("Benchmarks/make-corpus.py").path
+    let script = repositoryRoot.appendingPathComponent("fixtures/make-corpus.py").path
     let result = try run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", script, directory.path] + arguments)
     try #require(result.status == 0, "make-corpus.py failed: \(result.stderr)")
 }
