@@ -114,6 +114,7 @@ extension AuditLog {
         /// Blocks until the record has gone as far as asked; throws the writer's error.
         /// May be called again, from any thread.
         public func wait() throws {
+            BlockingCallCheck.check("AuditLog.Receipt.wait")
             done.wait()
             done.signal()  // for the next wait
             if let error { throw error }

@@ -17,6 +17,7 @@ extension QuarantineStore {
     @discardableResult
     public func put(id: String, file path: String, time: Date = Date(),
                     report: (_ sha256: String, _ size: Int) -> Report) throws -> QuarantineRecord {
+        BlockingCallCheck.check("QuarantineStore.put")  // fsyncs
         try QuarantineID.validate(id)
         return try withLock(id) {
             let existing = try index.record(id: id)

@@ -36,6 +36,7 @@ public final class QuarantineStore: Sendable {
     /// Stores `original` under `id`. Idempotent: an id already stored is left as it is and its record returned.
     @discardableResult
     public func put(id: String, original: Data, report: Report, time: Date = Date()) throws -> QuarantineRecord {
+        BlockingCallCheck.check("QuarantineStore.put")  // fsyncs
         try QuarantineID.validate(id)
         var record = QuarantineRecord(id: id, report: report, time: time)
         // The record describes what is stored: digest and size of these very bytes.

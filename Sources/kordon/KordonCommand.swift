@@ -2,7 +2,7 @@ import ArgumentParser
 import Kordon
 
 /// `kordon`: the root command.
-struct KordonCommand: ParsableCommand {
+struct KordonCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kordon",
         abstract: "An antivirus and content-sanitization filter for customs message exchange.",

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import Kordon
 import KordonCore
@@ -9,7 +8,7 @@ import ServiceLifecycle
 import UnixSignals
 
 /// `kordon serve`: the gateway service.
-struct ServeCommand: ParsableCommand {
+struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the gateway service: the crash-safe spool (and the ICAP and HTTP listeners when configured).",
@@ -63,7 +62,7 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "The lowest level logged to stderr.")
     var logLevel: LogLevel = .info
 
-    func run() throws {
+    func run() async throws {
         let level = Logger.Level(rawValue: logLevel.rawValue) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -71,29 +70,41 @@ struct ServeCommand: ParsableCommand {
             return handler
         }
         let logger = Logger(label: "kordon")
-        let (service, transports, grace) = try withStartupErrors { () throws -> (FilterService, [any Service], Duration) in
-            do {
-                let configuration = try engine.configuration()
-                try Self.checkTransports(configuration.service)
-                let service = try FilterService(configuration: configuration, logger: logger)
-                let transports = try Self.transports(for: service, configuration: configuration.service, logger: logger)
-                return (service, transports, .seconds(configuration.service.gracePeriodSeconds))
-            } catch let error where !(error is KordonError) {
-                throw KordonError(code: "serve.start", message: "cannot start: \(error.localizedDescription)")
+        // Loading the engines is seconds of CPU: on a thread of its own, not the cooperative pool.
+        let engine = self.engine
+        let started = await withCheckedContinuation { (continuation: CheckedContinuation<Result<(FilterService, [any Service], Duration), Error>, Never>) in
+            let thread = Thread {
+                continuation.resume(returning: Result { try withStartupErrors { try Self.start(engine, logger: logger) } })
             }
+            thread.stackSize = 8 << 20
+            thread.start()
         }
+        let (service, transports, grace) = try started.get()
         let services: [any Service] = [ScanningLifecycle(service: service, grace: grace, logger: logger)] + transports
         var settings = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         settings.maximumGracefulShutdownDuration = grace
         let group = ServiceGroup(configuration: settings)
         logger.info("kordon serve started", metadata: ["transports": "\(transports.map { "\(type(of: $0))" })"])
         do {
-            try Self.waitFor { try await group.run() }
+            try await group.run()
         } catch {
             StandardError.write("kordon: the service stopped: \((error as? KordonError)?.description ?? "\(error)")\n")
             throw ExitCode(2)
         }
         logger.info("kordon serve stopped")
+    }
+
+    /// Reads the configuration, builds the service and its transports.
+    private static func start(_ engine: EngineOptions, logger: Logger) throws -> (FilterService, [any Service], Duration) {
+        do {
+            let configuration = try engine.configuration()
+            try checkTransports(configuration.service)
+            let service = try FilterService(configuration: configuration, logger: logger)
+            let transports = try transports(for: service, configuration: configuration.service, logger: logger)
+            return (service, transports, .seconds(configuration.service.gracePeriodSeconds))
+        } catch let error where !(error is KordonError) {
+            throw KordonError(code: "serve.start", message: "cannot start: \(error.localizedDescription)")
+        }
     }
 
     /// Refuses a configuration that turns nothing on, before the engines load.
@@ -123,55 +134,5 @@ struct ServeCommand: ParsableCommand {
             transports.append(ResourceWatcher(service: service, directories: ResourceWatcher.directories(of: service), logger: logger))
         }
         return transports
-    }
-
-    /// Runs `body` on Swift's concurrency pool and waits for it: the command itself is
-    /// synchronous (the root command parses and runs every subcommand the same way).
-    static func waitFor(_ body: @escaping @Sendable () async throws -> Void) throws {
-        final class Outcome: @unchecked Sendable {
-            // `@unchecked`: written once by the task before `done.signal()`, read after `done.wait()`.
-            var error: Error?
-        }
-        let outcome = Outcome()
-        let done = DispatchSemaphore(value: 0)
-        Task.detached {
-            do { try await body() } catch { outcome.error = error }
-            done.signal()
-        }
-        done.wait()
-        if let error = outcome.error { throw error }
-    }
-}
-
-/// The scanning side as a service: reloads the engines on SIGHUP, and once every
-/// transport has stopped (it is first in the group, so it is shut down last), stops
-/// the scanning pool, letting what is in flight finish within the grace period.
-private struct ScanningLifecycle: Service, CustomStringConvertible {
-    let service: FilterService
-    let grace: Duration
-    let logger: Logger
-
-    var description: String { "scanning" }
-
-    func run() async throws {
-        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
-            logger.info("SIGHUP: reloading signatures, schemas and rule packs")
-            do {
-                try await service.reload()
-            } catch {
-                // FilterService has logged why and keeps the previous engines.
-                logger.warning("the previous engines stay in use after the failed reload")
-            }
-        }
-        let service = self.service, grace = self.grace
-        // shutdown(grace:) waits on a condition: give it a thread of its own.
-        let drained = await withCheckedContinuation { continuation in
-            Thread { continuation.resume(returning: service.shutdown(grace: grace)) }.start()
-        }
-        if drained {
-            logger.info("scanning stopped; nothing left in flight")
-        } else {
-            logger.warning("grace period over with scans still running")
-        }
     }
 }

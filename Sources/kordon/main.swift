@@ -5,8 +5,13 @@ import Foundation
 // one quarantined, 2 a usage or start-up error. ArgumentParser's own usage
 // errors (EX_USAGE, 64) are mapped to 2 here.
 do {
-    var command = try KordonCommand.parseAsRoot()
-    try command.run()
+    var command = try await KordonCommand.asyncParseAsRoot()
+    // `serve` runs on Swift's concurrency (AsyncParsableCommand); every other command is synchronous.
+    if var asynchronous = command as? AsyncParsableCommand {
+        try await runAsynchronously(&asynchronous)
+    } else {
+        try command.run()
+    }
 } catch let exit as ExitCode {
     Foundation.exit(exit.rawValue)
 } catch {
@@ -18,4 +23,11 @@ do {
     }
     FileHandle.standardError.write(Data(("kordon: " + KordonCommand.fullMessage(for: error) + "\n").utf8))
     Foundation.exit(2)
+}
+
+/// Runs an async command's `run() async`. Called on the existential, overload
+/// resolution picks ParsableCommand's synchronous `run()` (which prints the help);
+/// on a generic type it picks the asynchronous one.
+func runAsynchronously<Command: AsyncParsableCommand>(_ command: inout Command) async throws {
+    try await command.run()
 }

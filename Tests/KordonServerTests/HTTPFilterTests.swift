@@ -93,7 +93,7 @@ struct HTTPFilterTests {
         #expect(error["code"] as? String == "http.route")
     }
 
-    @Test("over limits.maxMessageSize: 413 with a report-like refusal, never a scan of part of it")
+    @Test("over limits.maxMessageSize: 413 with a report-like refusal, never a scan of part of it, and audited like every decision")
     func oversizeIsRefused() async throws {
         let server = try await HTTPTestServer.start { configuration, _ in configuration.limits.maxMessageSize = 4096 }
         let large = try httpLargeDeclaration(bytes: 8192)
@@ -102,7 +102,14 @@ struct HTTPFilterTests {
         let chunked = try await httpSend(server.url("/v1/filter"), bodyStream: InputStream(data: large))
         let fits = try await httpSend(server.url("/v1/filter"), body: Data(large.prefix(4096)), headers: ["Accept": "application/json"])
         let exposition = server.filter.metrics.exposition()
+        let refusals = try auditEntries(of: server.filter).filter { ($0["rules"] as? [String]) == ["kordon.message-size"] }
         try await server.stop()
+        #expect(refusals.count == 2, "each refusal is a decision in the audit log")
+        for refusal in refusals {
+            #expect(refusal["event"] as? String == "decision" && refusal["verdict"] as? String == "quarantined")
+            #expect((refusal["detail"] as? String)?.contains("413") == true)
+            #expect(refusal["quarantineID"] == nil, "nothing was stored: the sender keeps the message")
+        }
         for answer in [declared, chunked] {
             #expect(answer.status == 413)
             let object = try answer.object()

@@ -82,7 +82,7 @@ final class HTTPTestServer: Sendable {
                 continuation.finish()
             }
         } catch {
-            _ = filter.shutdown(grace: .seconds(1))
+            _ = await filter.shutdown(grace: .seconds(1))
             try? FileManager.default.removeItem(at: directory)
             throw error
         }
@@ -92,7 +92,7 @@ final class HTTPTestServer: Sendable {
             try await group.run()
         }
         guard let port = await ports.first(where: { _ in true }) else {
-            _ = filter.shutdown(grace: .seconds(1))
+            _ = await filter.shutdown(grace: .seconds(1))
             try? FileManager.default.removeItem(at: directory)
             throw KordonError(code: "test.http", message: "the HTTP service did not start: \(String(describing: await task.result))")
         }
@@ -118,7 +118,7 @@ final class HTTPTestServer: Sendable {
     func stop() async throws {
         await group.triggerGracefulShutdown()
         try await task.value
-        _ = filter.shutdown(grace: .seconds(5))
+        _ = await filter.shutdown(grace: .seconds(5))
         try? FileManager.default.removeItem(at: directory)
     }
 }
@@ -226,4 +226,13 @@ func httpRun(_ executable: String, _ arguments: [String]) async throws -> (statu
         }
     }
     return (status, try Data(contentsOf: out), String(decoding: try Data(contentsOf: err), as: UTF8.self))
+}
+
+/// The entries of `filter`'s audit log, in order (each line's `entry` object).
+func auditEntries(of filter: FilterService) throws -> [[String: Any]] {
+    let text = try String(contentsOfFile: filter.configuration.service.effectiveAuditFile, encoding: .utf8)
+    return try text.split(separator: "\n").map { line in
+        let record = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        return try #require(record?["entry"] as? [String: Any])
+    }
 }

@@ -22,7 +22,9 @@ struct ICAPBenchmarkHost {
         logger.logLevel = .warning
         let filter = try FilterService(configuration: configuration, logger: logger)
         let icap = ICAPService(service: filter, configuration: configuration.service, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [icap], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let scanning = ScanningLifecycle(service: filter, grace: .seconds(configuration.service.gracePeriodSeconds), logger: logger)
+        // The scanning side first in the group: shut down last, after the listener.
+        let group = ServiceGroup(configuration: .init(services: [scanning, icap], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         let task = Task { try await group.run() }
         let address = try await icap.boundAddress()
         FileHandle.standardOutput.write(Data("KORDON-ICAP-LISTENING \(address.port!)\n".utf8))
@@ -30,6 +32,5 @@ struct ICAPBenchmarkHost {
             try "\(address.port!)\n".write(toFile: portFile, atomically: true, encoding: .utf8)
         }
         try await task.value
-        _ = filter.shutdown(grace: .seconds(configuration.service.gracePeriodSeconds))
     }
 }

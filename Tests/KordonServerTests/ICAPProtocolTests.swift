@@ -207,6 +207,8 @@ struct ICAPProtocolTests {
             #expect(response.httpStatus == 403)
             #expect(response.bodyText.contains("kordon.message-size"))
             #expect(response.bodyText.contains("unchecked"))
+            let decisions = try auditEntries(of: server.filter).filter { ($0["rules"] as? [String]) == ["kordon.message-size"] }
+            #expect(decisions.count == 1 && decisions.first?["event"] as? String == "decision")
         }
     }
 

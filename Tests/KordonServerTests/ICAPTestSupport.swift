@@ -52,7 +52,7 @@ final class ICAPTestServer: Sendable {
     func stop() async {
         await group.triggerGracefulShutdown()
         _ = try? await task.value
-        _ = filter.shutdown(grace: .seconds(5))
+        _ = await filter.shutdown(grace: .seconds(5))
         try? FileManager.default.removeItem(at: state)
     }
 }

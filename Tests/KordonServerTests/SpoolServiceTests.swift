@@ -158,7 +158,7 @@ struct SpoolServiceTests {
         defer { spool.remove() }
         let claim = SpoolClaim(id: "abc123-4-w", name: spoolUniqueName("stored.xml"))
         // The first run stored it under the claim id, then died before removing the claim.
-        _ = try await filter.filter(message, source: claim.name, route: nil, transport: "spool", id: claim.id)
+        _ = try await filter.decider.decide(IncomingMessage(data: message, source: claim.name, route: nil, transport: "spool", id: claim.id))
         try message.write(to: spool.work.appendingPathComponent(claim.workName))
         let running = try spool.serve(filter)
         #expect(await spoolEventually { spool.allNames(in: spool.work) == [".lock"] })
@@ -218,15 +218,15 @@ struct SpoolServiceTests {
             Thread {
                 while flooding.withLock({ $0 }) {
                     // A client that, told "busy", tries again a few milliseconds later.
-                    let flood = FilterService.Message(data: heavy, source: "flood", route: nil, transport: "test")
-                    if (try? filter.filterBlocking([flood])[0].get().recorded()) == nil {
+                    let flood = IncomingMessage(data: heavy, source: "flood", route: nil, transport: "test")
+                    if (try? filter.decider.decideAll([flood])[0].get().recorded()) == nil {
                         Thread.sleep(forTimeInterval: 0.005)
                     }
                 }
                 flooders.leave()
             }.start()
         }
-        while filter.queueDepth == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        while filter.decider.queueDepth == 0 { try await Task.sleep(for: .milliseconds(1)) }
         let names = (0..<8).map { spoolUniqueName("busy-\($0).xml") }
         for name in names { try spool.drop(message, as: name) }
         let delivered = await spoolEventually(timeout: .seconds(40)) { spool.names(in: spool.outbox).count == names.count }
@@ -237,7 +237,7 @@ struct SpoolServiceTests {
         #expect(spool.names(in: spool.outbox) == names.sorted())
         #expect(running.spool.statistics.retries > 0, "the pool was never busy: the test did not test anything")
         #expect(spool.allNames(in: spool.work) == [".lock"])
-        _ = filter.shutdown(grace: .seconds(5))
+        _ = await filter.shutdown(grace: .seconds(5))
     }
 
     @Test("one process per spool: a second service on the same root is refused")

@@ -58,8 +58,8 @@ enum HTTPReply {
     /// A `503` for a service that cannot take the message now.
     static func unavailable(_ problem: ServiceUnavailable) -> Response {
         var headers: HTTPFields = [.retryAfter: "1"]
-        if problem.code == "stopping" { headers[.connection] = "close" }
-        return error(.serviceUnavailable, code: "service.\(problem.code)", message: problem.description, headers: headers)
+        if problem.code == .stopping { headers[.connection] = "close" }
+        return error(.serviceUnavailable, code: "service.\(problem.code.rawValue)", message: problem.description, headers: headers)
     }
 
     static func jsonResponse(_ status: HTTPResponse.Status, _ value: some Encodable, headers: HTTPFields = [:]) -> Response {

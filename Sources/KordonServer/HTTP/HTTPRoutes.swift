@@ -73,10 +73,10 @@ struct HTTPRoutes: Sendable {
             }
             message = try await collector.collect(request.body, declaredLength: parameters.declaredLength, limit: limit)
         } catch HTTPBodyCollector.Refusal.tooLarge(let declared) {
-            return HTTPReply.tooLarge(limit: limit, declared: declared, source: parameters.source, route: parameters.route)
+            return await refuseOversized(declared: declared, parameters: parameters)
         } catch HTTPBodyCollector.Refusal.busy {
             service.metrics.recordBusy()
-            return HTTPReply.unavailable(ServiceUnavailable(code: "busy", description: "too many message bodies are held in memory; try again"))
+            return HTTPReply.unavailable(ServiceUnavailable(code: .busy, description: "too many message bodies are held in memory; try again"))
         } catch {
             // The client went away or sent a broken body: nothing to scan.
             return HTTPReply.error(.badRequest, code: "http.body", message: "the request body could not be read")
@@ -93,34 +93,53 @@ struct HTTPRoutes: Sendable {
         }
         guard budget.reserve(reserved) else {
             service.metrics.recordBusy()
-            return HTTPReply.unavailable(ServiceUnavailable(code: "busy", description: "too many message bodies are held in memory; try again"))
+            return HTTPReply.unavailable(ServiceUnavailable(code: .busy, description: "too many message bodies are held in memory; try again"))
         }
         defer { budget.release(reserved) }
-        let outcome: FilterService.Outcome
+        let decision: Decision
         do {
-            outcome = try await service.filter(decoded, source: parameters.source, route: parameters.route, transport: "http", held: held)
-        } catch let problem as ServiceUnavailable {
-            return HTTPReply.unavailable(problem)
+            decision = try await service.decider.decide(IncomingMessage(data: decoded, source: parameters.source, route: parameters.route,
+                                                                        transport: "http", held: held))
         } catch {
-            // The decision could not be stored or audited: nothing is passed on.
-            logger.error("HTTP message not recorded; refused", metadata: ["error": "\(error)", "source": "\(parameters.source)"])
-            let code = (error as? KordonError)?.code ?? "service.record"
-            return HTTPReply.error(.internalServerError, code: code, message: "the decision could not be recorded; the message was not passed; try again")
+            return notDecided(error, parameters: parameters)
         }
-        return answer(outcome, received: message, parameters: parameters, contentType: request.headers[.contentType])
+        return answer(decision, received: message, parameters: parameters, contentType: request.headers[.contentType])
+    }
+
+    /// `413` for a body over the limit, once its decision (`unchecked`, not stored: the
+    /// sender keeps the message) is audited like every other.
+    private func refuseOversized(declared: Int?, parameters: HTTPFilterParameters) async -> Response {
+        let message = OversizedMessage(original: .notKept(disposition: "refused with 413; the sender keeps it"),
+                                       size: declared ?? limit + 1, source: parameters.source, route: parameters.route,
+                                       transport: "http")
+        do {
+            _ = try await service.decider.decide(message)
+        } catch {
+            return notDecided(error, parameters: parameters)
+        }
+        return HTTPReply.tooLarge(limit: limit, declared: declared, source: parameters.source, route: parameters.route)
+    }
+
+    /// The answer when no decision could be made or recorded: `503` to try again, or
+    /// `500` when the store or the audit log failed. Nothing is passed on.
+    private func notDecided(_ error: Error, parameters: HTTPFilterParameters) -> Response {
+        if let problem = error as? ServiceUnavailable { return HTTPReply.unavailable(problem) }
+        logger.error("HTTP message not recorded; refused", metadata: ["error": "\(error)", "source": "\(parameters.source)"])
+        let code = (error as? KordonError).map { "\($0.code)" } ?? "service.record"
+        return HTTPReply.error(.internalServerError, code: code, message: "the decision could not be recorded; the message was not passed; try again")
     }
 
     /// The response for a decided message. A clean message whose body came content-coded
     /// is passed as it came, with its `Content-Encoding`; a sanitized one passes decoded,
     /// without one. `Kordon-Message-Sha256` and `Kordon-Output-Sha256` name the decoded message.
-    private func answer(_ outcome: FilterService.Outcome, received: Data, parameters: HTTPFilterParameters, contentType: String?) -> Response {
-        let report = outcome.result.report
+    private func answer(_ decision: Decision, received: Data, parameters: HTTPFilterParameters, contentType: String?) -> Response {
+        let report = decision.report
         var headers: HTTPFields = [.kordonVerdict: report.verdict.rawValue, .kordonMessageSHA256: report.message.sha256]
         if let output = report.output { headers[.kordonOutputSHA256] = output.sha256 }
-        if let id = outcome.quarantineID { headers[.kordonQuarantineID] = id }
+        if let id = decision.quarantineID { headers[.kordonQuarantineID] = id }
         logger.debug("HTTP message filtered", metadata: ["verdict": "\(report.verdict.rawValue)", "source": "\(parameters.source)"])
         guard report.verdict != .quarantined else { return HTTPReply.report(.forbidden, report, headers: headers) }
-        guard let output = outcome.result.output else {
+        guard let output = decision.result.output else {
             // Not quarantined yet nothing to pass (a report-only pipeline): fail closed.
             return HTTPReply.error(.internalServerError, code: "http.no-output", message: "the pipeline passed no bytes for a \(report.verdict.rawValue) message; nothing was passed")
         }

@@ -68,6 +68,11 @@ public struct HTTPService: Service, CustomStringConvertible {
 
     /// Runs the listener until cancelled or shut down gracefully.
     public func run() async throws {
+        // Every task this transport starts is checked for blocking calls (debug builds).
+        try await BlockingCallCheck.enforcing { try await serve() }
+    }
+
+    private func serve() async throws {
         try await application.run()
     }
 

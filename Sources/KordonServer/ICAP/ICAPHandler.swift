@@ -141,7 +141,7 @@ final class ICAPHandler: ChannelDuplexHandler {
             guard valid(from), valid(to) else { return .error(.badRequest, "X-Kordon-From and X-Kordon-To take a state code such as KZ") }
             route = Report.Route(from: from?.uppercased(), to: to?.uppercased())
         }
-        if head.hasBody, shared.responder.service.queueDepth >= shared.queueBound {
+        if head.hasBody, shared.responder.service.decider.queueDepth >= shared.queueBound {
             shared.responder.service.metrics.recordBusy()
             return .error(.serviceUnavailable, "every scanning thread is busy and the queue is full; try again", headers: [("Retry-After", "1")])
         }
@@ -187,8 +187,11 @@ final class ICAPHandler: ChannelDuplexHandler {
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let promise = context.eventLoop.makePromise(of: ICAPAnswer.self)
         promise.completeWithTask {
-            overLimit ? await responder.oversized(head, size: size, route: route)
-                      : await responder.answer(head, body: body, route: route, may204: may204)
+            // Started from the event loop, this task inherits nothing: it is checked explicitly.
+            await BlockingCallCheck.enforcing {
+                overLimit ? await responder.oversized(head, size: size, route: route)
+                          : await responder.answer(head, body: body, route: route, may204: may204)
+            }
         }
         promise.futureResult.whenSuccess { answer in
             let (handler, context) = bound.value

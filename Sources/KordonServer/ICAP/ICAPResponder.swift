@@ -67,9 +67,10 @@ struct ICAPResponder: Sendable {
             return .error(.serviceUnavailable, "too many bodies are being received at once; try again", headers: [("Retry-After", "1")])
         }
         defer { budget?.release(reserved) }
-        let outcome: FilterService.Outcome
+        let decision: Decision
         do {
-            outcome = try await service.filter(message, source: Self.source(head), route: route, transport: "icap", held: held)
+            decision = try await service.decider.decide(IncomingMessage(data: message, source: Self.source(head), route: route,
+                                                                        transport: "icap", held: held))
         } catch let unavailable as ServiceUnavailable {
             return .error(.serviceUnavailable, unavailable.description, headers: [("Retry-After", "1")])
         } catch {
@@ -77,38 +78,35 @@ struct ICAPResponder: Sendable {
                          metadata: ["error": "\((error as? KordonError)?.description ?? String(describing: type(of: error)))"])
             return .error(.serverError, "the decision could not be recorded")
         }
-        let report = outcome.result.report
+        let report = decision.report
         switch report.verdict {
         case .clean:
             var answer = may204 ? noContent() : unchanged(head, body: body)
             answer.headers.append(("X-Kordon-Verdict", "clean"))
             return answer
         case .sanitized:
-            guard let output = outcome.result.output else { return blocked(head, report, quarantineID: outcome.quarantineID) }
-            return sanitized(head, output: output, quarantineID: outcome.quarantineID, decoded: !codings.isEmpty)
+            guard let output = decision.result.output else { return blocked(head, report, quarantineID: decision.quarantineID) }
+            return sanitized(head, output: output, quarantineID: decision.quarantineID, decoded: !codings.isEmpty)
         case .quarantined:
-            return blocked(head, report, quarantineID: outcome.quarantineID)
+            return blocked(head, report, quarantineID: decision.quarantineID)
         }
     }
 
     /// An object larger than Kordon accepts: blocked as `unchecked`, never passed
-    /// unscanned. Its bytes were not kept, so it is audited but not stored.
+    /// unscanned. Its bytes were not kept, so it is audited but not stored; when even
+    /// the audit record cannot be written it is blocked all the same.
     func oversized(_ head: ICAPRequestHead, size: Int, route: Report.Route?) async -> ICAPAnswer {
-        let limit = service.configuration.limits.maxMessageSize
-        let finding = Finding(stage: .unchecked, rule: "kordon.message-size", part: .message,
-                              detail: "message is \(size) bytes, over the limit of \(limit); not scanned")
-        let report = Report(message: .init(source: Self.source(head), sha256: "", size: size, format: "opaque", route: route),
-                            verdict: .quarantined, findings: [finding], output: nil,
-                            engine: .init(kordon: KordonVersion.current, clamav: "", signatures: 0, rules: ""))
+        let message = OversizedMessage(original: .notKept(disposition: "blocked"), size: size, source: Self.source(head),
+                                       route: route, transport: "icap")
         do {
-            try service.audit.append(AuditEntry(event: "decision", source: report.message.source, verdict: "quarantined",
-                                                rules: [finding.rule], route: route,
-                                                detail: "\(size) bytes, over the limit of \(limit): not scanned, not stored"))
+            let decision = try await service.decider.decide(message)
+            return blocked(head, decision.report, quarantineID: nil)
+        } catch let unavailable as ServiceUnavailable {
+            return .error(.serviceUnavailable, unavailable.description, headers: [("Retry-After", "1")])
         } catch {
             logger.error("ICAP: an oversized object could not be audited; it is blocked anyway")
+            return .error(.serverError, "the decision could not be recorded")
         }
-        service.metrics.record(report, transport: "icap", duration: .zero)
-        return blocked(head, report, quarantineID: nil)
     }
 
     /// `204 No Content`: pass the message as it is.

@@ -75,6 +75,11 @@ public final class ICAPService: Service, Sendable {
 
     /// Serves until graceful shutdown or cancellation.
     public func run() async throws {
+        // Every task this transport starts is checked for blocking calls (debug builds).
+        try await BlockingCallCheck.enforcing { try await serve() }
+    }
+
+    private func serve() async throws {
         guard let listen = configuration.icap.listen else {
             settle(.failed(KordonError(code: "icap.off", message: "serve.icap.listen is not set")))
             try? await gracefulShutdown()

@@ -12,10 +12,14 @@ import Glibc
 /// kept in `serve.http.bearerTokenFile`: one token on one line.
 ///
 /// The file is read at start, where a missing or empty one stops the service, and
-/// again whenever it changes (its size, time or inode, looked at no more than once a
-/// second): a token is rotated by replacing the file, without a restart or a reload.
-/// A replacement that cannot be read or holds no token is logged, and the token in
-/// use stays.
+/// again whenever it changes (its size, time or inode, looked at once a second): a
+/// token is rotated by replacing the file, without a restart or a reload. A
+/// replacement that cannot be read or holds no token is logged, and the token in use
+/// stays.
+///
+/// The file is looked at by a thread of its own, never by
+/// ``accepts(_:)``: that runs on an ICAP event loop or in an HTTP handler, where a
+/// `stat` or a read of a slow disk would stall every connection the loop serves.
 public final class BearerTokenFile: Sendable {
     /// The file.
     public let path: String
@@ -26,7 +30,6 @@ public final class BearerTokenFile: Sendable {
         var token: [UInt8]
         /// The file's size, modification time and inode when `token` was read.
         var identity: [Int]
-        var checked: ContinuousClock.Instant
         var refused: [Int]?
     }
 
@@ -39,7 +42,18 @@ public final class BearerTokenFile: Sendable {
         self.path = path
         self.logger = logger
         let (token, identity) = try Self.read(path)
-        state = Mutex(State(token: token, identity: identity, checked: .now, refused: nil))
+        state = Mutex(State(token: token, identity: identity, refused: nil))
+        // The watching thread holds the file weakly: it ends within a second of the service letting go.
+        let watcher = Thread { [weak self] in
+            KernelThreadName.set("kordon-token")
+            while true {
+                Thread.sleep(forTimeInterval: Self.recheck.seconds)
+                guard let self else { return }
+                self.refresh()
+            }
+        }
+        watcher.name = "kordon-token"
+        watcher.start()
     }
 
     /// Whether an `Authorization` header value carries the token. Takes the same time
@@ -54,34 +68,26 @@ public final class BearerTokenFile: Sendable {
         return ConstantTime.equal(offered, current())
     }
 
-    /// The token in use, after reading the file again if it changed.
+    /// The token in use.
     private func current() -> [UInt8] {
-        let (token, change) = state.withLock { state -> ([UInt8], Result<Void, Error>?) in
-            let now = ContinuousClock.now
-            guard now - state.checked >= Self.recheck else { return (state.token, nil) }
-            state.checked = now
-            guard let identity = Self.identity(path), identity != state.identity, identity != state.refused else {
-                return (state.token, nil)
+        state.withLock { $0.token }
+    }
+
+    /// Reads the file again if it changed since the token in use was read (on the watching thread).
+    private func refresh() {
+        let known = state.withLock { ($0.identity, $0.refused) }
+        guard let identity = Self.identity(path), identity != known.0, identity != known.1 else { return }
+        do {
+            let (token, identity) = try Self.read(path)
+            state.withLock { state in
+                (state.token, state.identity, state.refused) = (token, identity, nil)
             }
-            do {
-                (state.token, state.identity) = try Self.read(path)
-                state.refused = nil
-                return (state.token, .success(()))
-            } catch {
-                state.refused = identity  // reported once per version of the file
-                return (state.token, .failure(error))
-            }
-        }
-        switch change {
-        case .success:
             logger.info("the bearer token file changed; the new token is in use", metadata: ["file": "\(path)"])
-        case .failure(let error):
+        } catch {
+            state.withLock { $0.refused = identity }  // reported once per version of the file
             logger.error("the bearer token file changed but holds no usable token; the previous token stays in use",
                          metadata: ["file": "\(path)", "error": "\(error)"])
-        case nil:
-            break
         }
-        return token
     }
 
     /// The token (the file's content without surrounding whitespace) and the file's identity.

@@ -1,4 +1,5 @@
 import Foundation
+import KordonCore
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -41,6 +42,11 @@ public struct ResourceWatcher: Service {
 
     /// Runs until graceful shutdown.
     public func run() async throws {
+        // Every task this transport starts is checked for blocking calls (debug builds).
+        try await BlockingCallCheck.enforcing { try await serve() }
+    }
+
+    private func serve() async throws {
         let (changes, continuation) = AsyncStream<Void>.makeStream()
         let quiet = QuietPeriod(quietPeriod)
         let reader: InotifyReader

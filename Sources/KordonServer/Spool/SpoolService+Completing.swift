@@ -13,7 +13,7 @@ extension SpoolService {
         while let error = failure {
             let delay: Duration
             switch error {
-            case let refused as ServiceUnavailable where refused.code != "stopping":
+            case let refused as ServiceUnavailable where refused.code != .stopping:
                 // busy or reloading: the scanning side will take it shortly. Short, jittered
                 // waits, so that the spool keeps its share beside ICAP and HTTP clients.
                 delay = .milliseconds(Int.random(in: 5...(10 + 5 * min(attempt, 8))))
@@ -38,7 +38,7 @@ extension SpoolService {
     /// One attempt for each claim; each step is safe to repeat after a failure or a
     /// crash. The batch moves together, so that its thread blocks a few times for all
     /// of it rather than at every step of every message: the messages are read and
-    /// filtered as one group (``FilterService/filterBlocking(_:)``); the passed ones
+    /// filtered as one group (``Decider/decideAll(_:)``); the passed ones
     /// are written to their outbox temporary files while the writer records the
     /// decisions; once each decision is recorded its message is linked into `outbox/`.
     /// The claims decided are released together: one flush of `outbox/` for those
@@ -47,13 +47,13 @@ extension SpoolService {
     /// claims not done, with why.
     ///
     /// The messages read are filtered in groups of at most `limits.maxMessageSize`
-    /// bytes (a larger message is never read: see ``FilterService/holdOversized(file:source:route:transport:id:)``),
+    /// bytes (a larger message is never read: see ``Decider/decideBlocking(_:)``),
     /// so that a worker holds about that much in memory at most, whatever its batch:
     /// large messages go a few at a time, small ones all eight together.
     func finish(_ attempts: [Attempt]) -> [(SpoolClaim, Error)] {
         let budget = service.configuration.limits.maxMessageSize
         var failed: [(SpoolClaim, Error)] = []
-        var group: [Message] = []
+        var group: [ReadMessage] = []
         var bytes = 0
         var oversized: [SpoolClaim] = []
         for attempt in attempts {
@@ -65,7 +65,7 @@ extension SpoolService {
                         group = []
                         bytes = 0
                     }
-                    group.append(Message(claim: attempt.claim, data: data, fresh: attempt.fresh))
+                    group.append(ReadMessage(claim: attempt.claim, data: data, fresh: attempt.fresh))
                     bytes += data.count
                 case .tooLarge?: oversized.append(attempt.claim)
                 case .notRegular?, nil: break
@@ -78,23 +78,23 @@ extension SpoolService {
     }
 
     /// A claimed message read into memory.
-    private struct Message {
+    private struct ReadMessage {
         var claim: SpoolClaim
         var data: Data
         var fresh: Bool
     }
 
     /// ``finish(_:)`` for one group read into memory, and the claims too large to read.
-    private func complete(_ messages: [Message], oversized: [SpoolClaim]) -> [(SpoolClaim, Error)] {
+    private func complete(_ messages: [ReadMessage], oversized: [SpoolClaim]) -> [(SpoolClaim, Error)] {
         var failed: [(SpoolClaim, Error)] = []
-        let decisions = service.filterBlocking(messages.map {
-            FilterService.Message(data: $0.data, source: $0.claim.name, route: nil, transport: "spool", id: $0.claim.id)
+        let decisions = service.decider.decideAll(messages.map {
+            IncomingMessage(data: $0.data, source: $0.claim.name, route: nil, transport: "spool", id: $0.claim.id)
         })
-        var written: [(claim: SpoolClaim, decision: FilterService.Decision, file: UnsyncedFile?)] = []
+        var written: [(claim: SpoolClaim, decision: PendingDecision, file: UnsyncedFile?)] = []
         for (message, decision) in zip(messages, decisions) {
             do {
                 let decision = try decision.get()
-                let file = try decision.outcome.result.output.map {
+                let file = try decision.decision.result.output.map {
                     try outbox.write($0, for: message.claim, replacing: !message.fresh)
                 }
                 written.append((message.claim, decision, file))
@@ -108,9 +108,10 @@ extension SpoolService {
         // Too large to read: held without being read into memory, streamed into the store.
         for claim in oversized {
             do {
-                let outcome = try service.holdOversized(file: directories.workPath(claim), source: claim.name, route: nil,
-                                                        transport: "spool", id: claim.id)
-                decided.append((claim, try place(claim, outcome)))
+                let decision = try service.decider.decideBlocking(
+                    OversizedMessage(original: .file(path: directories.workPath(claim), id: claim.id), size: 0,
+                                     source: claim.name, route: nil, transport: "spool"))
+                decided.append((claim, try place(claim, decision)))
             } catch {
                 failed.append((claim, error))
             }
@@ -166,12 +167,12 @@ extension SpoolService {
     /// Links the passed message, already written to its temporary file, into
     /// `outbox/` (step 2 of ``SpoolOutbox``, without the flush), or leaves it held;
     /// true when delivered.
-    private func place(_ claim: SpoolClaim, _ outcome: FilterService.Outcome) throws -> Bool {
-        let verdict = outcome.result.report.verdict
-        guard outcome.result.output != nil else {
+    private func place(_ claim: SpoolClaim, _ decision: Decision) throws -> Bool {
+        let verdict = decision.report.verdict
+        guard decision.result.output != nil else {
             counts.withLock { $0.held += 1 }
             logger.debug("held", metadata: ["claim": "\(claim)", "verdict": "\(verdict.rawValue)",
-                                           "quarantineID": "\(outcome.quarantineID ?? "-")"])
+                                           "quarantineID": "\(decision.quarantineID ?? "-")"])
             return false
         }
         let delivered = try outbox.publish(claim)

@@ -54,7 +54,7 @@ public final class SpoolService: Service, Sendable {
     private let queue = SpoolQueue()
     /// The workers' threads, one each (``work()``): their file work waits on fsyncs, so
     /// many messages wait on the disk at once and Swift's few cooperative threads never do.
-    private let files: ScanPool
+    private let files: WorkerPool
     let stopping = StopSignal()
     let counts = Mutex(Statistics())
     private let undecodableSeen = Atomic<Int>(0)
@@ -81,7 +81,7 @@ public final class SpoolService: Service, Sendable {
         workers = max(2, (threads + configuration.queue) / Self.batchSize)
         // Batch-scheduled: a file thread waking from an fsync waits for the end of a scan's
         // time slice instead of preempting it (a third fewer preemptions, measured).
-        files = ScanPool(threads: workers, queueBound: workers, name: "kordon-spool", batch: true)
+        files = WorkerPool(threads: workers, queueBound: workers, name: "kordon-spool", batch: true)
     }
 
     /// Counts since the service started.
@@ -92,6 +92,11 @@ public final class SpoolService: Service, Sendable {
     /// messages in flight and returns. Whatever is still in `work/` (a message the
     /// service was busy with) is redone at the next start.
     public func run() async throws {
+        // Every task this transport starts is checked for blocking calls (debug builds).
+        try await BlockingCallCheck.enforcing { try await serve() }
+    }
+
+    private func serve() async throws {
         defer { directories.release() }
         let (claims, others) = try directories.claimsInWork()
         for name in others {

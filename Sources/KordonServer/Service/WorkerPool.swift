@@ -2,26 +2,15 @@ import Foundation
 import KordonCore
 import Synchronization
 
-/// Why the service did not take a message.
-public struct ServiceUnavailable: Error, Sendable, CustomStringConvertible {
-    /// `busy` (the queue is full: try again), `stopping` (shutting down), `reloading` (a
-    /// blocking reload is under way) or `not-ready`.
-    public var code: String
-    /// A human explanation.
-    public var description: String
-
-    static let busy = ServiceUnavailable(code: "busy", description: "every scanning thread is busy and the queue is full; try again")
-    static let stopping = ServiceUnavailable(code: "stopping", description: "the service is shutting down")
-    static let reloading = ServiceUnavailable(code: "reloading", description: "the engines are being reloaded; try again")
-}
-
-/// A fixed set of plain threads that run scans; submissions beyond the queue bound
-/// are refused at once (back-pressure), never queued without limit.
+/// A fixed set of plain threads for work that blocks or burns CPU; submissions beyond
+/// the queue bound are refused at once (back-pressure), never queued without limit.
 ///
-/// Scanning is CPU-bound C work (libclamav, libxml2, Hyperscan): it runs here, never
-/// on an event loop or Swift's cooperative pool. The spool keeps a second pool for
-/// its blocking file work (renames and fsyncs), for the same reason.
-final class ScanPool: @unchecked Sendable {
+/// Such work never runs on an event loop or Swift's cooperative pool, whose few
+/// threads must stay free to answer. The service keeps one pool for scans (libclamav,
+/// libxml2, Hyperscan: CPU-bound C work), one for storing originals in the quarantine
+/// (fsyncs); the spool keeps one for its file work (renames and fsyncs). Like
+/// swift-nio's `NIOThreadPool`, the pool knows nothing of what its jobs do.
+final class WorkerPool: @unchecked Sendable {
     // `@unchecked`: every mutable field below is read and written only with `condition` locked.
     private let condition = NSCondition()
     private var jobs: [@Sendable () -> Void] = []
@@ -34,7 +23,7 @@ final class ScanPool: @unchecked Sendable {
 
     /// Starts `threads` threads named `name-N`; at most `queueBound` jobs wait for one.
     /// `batch` threads are scheduled `SCHED_BATCH` (see ``KernelThreadScheduling/preferBatch()``).
-    init(threads: Int, queueBound: Int, name: String = "kordon-scan", batch: Bool = false) {
+    init(threads: Int, queueBound: Int, name: String, batch: Bool = false) {
         bound = max(1, queueBound)
         for index in 0..<max(1, threads) {
             let threadName = "\(name)-\(index)"
@@ -64,7 +53,7 @@ final class ScanPool: @unchecked Sendable {
         return jobs.count - head + active
     }
 
-    /// Runs `work` on a scanning thread and returns its result; throws
+    /// Runs `work` on one of the pool's threads and returns its result; throws
     /// ``ServiceUnavailable`` at once when the queue is full or the pool is stopping.
     ///
     /// A task cancelled while its job waits (a client that hung up) gets `CancellationError`
@@ -96,6 +85,7 @@ final class ScanPool: @unchecked Sendable {
     /// (which must not be one of this pool's) once for the lot; a job the pool
     /// refused (queue full, stopping) has that refusal in its place.
     func runAll<T: Sendable>(_ works: [@Sendable () -> T]) -> [Result<T, ServiceUnavailable>] {
+        BlockingCallCheck.check("WorkerPool.runAll")
         let done = DispatchGroup()
         let boxes = works.map { _ in ResultBox<T>() }
         var refusals: [Int: ServiceUnavailable] = [:]
@@ -136,6 +126,7 @@ final class ScanPool: @unchecked Sendable {
 
     /// Waits until nothing is queued or running, or `timeout` passes; true when idle.
     func drain(timeout: Duration) -> Bool {
+        BlockingCallCheck.check("WorkerPool.drain")
         let deadline = Date().addingTimeInterval(timeout.seconds)
         condition.lock()
         drainers += 1
@@ -176,7 +167,7 @@ final class ScanPool: @unchecked Sendable {
     }
 }
 
-/// Carries a job's result from a pool thread to the thread waiting in ``ScanPool/runAll(_:)``;
+/// Carries a job's result from a pool thread to the thread waiting in ``WorkerPool/runAll(_:)``;
 /// the dispatch group orders the write before the read.
 private final class ResultBox<T>: @unchecked Sendable {
     var value: T?

@@ -8,7 +8,7 @@ import Testing
 /// the job has run: the queue used to keep its last 1,024 jobs, so `kordon serve` held
 /// every large message it had filtered (95 MB more after each 99 MB POST).
 @Suite("scanning pool: memory of finished jobs")
-struct ScanPoolReleaseTests {
+struct WorkerPoolReleaseTests {
     /// Stands for a message: tells when it is freed.
     final class Message: Sendable {
         let counter: Counter
@@ -22,7 +22,7 @@ struct ScanPoolReleaseTests {
 
     @Test("what a job captured is freed once the job has run, whether submitted alone or in a group")
     func capturesAreFreed() async throws {
-        let pool = ScanPool(threads: 2, queueBound: 8, name: "test-release")
+        let pool = WorkerPool(threads: 2, queueBound: 8, name: "test-release")
         defer { pool.stop() }
         let counter = Counter()
         for _ in 0..<3 {

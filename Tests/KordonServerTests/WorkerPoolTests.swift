@@ -5,9 +5,9 @@ import Testing
 @testable import KordonServer
 
 @Suite("scanning pool")
-struct ScanPoolTests {
+struct WorkerPoolTests {
     /// Occupies the pool's only thread until `release` is signalled; returns once the job runs.
-    private func occupy(_ pool: ScanPool, until release: DispatchSemaphore) {
+    private func occupy(_ pool: WorkerPool, until release: DispatchSemaphore) {
         let running = DispatchSemaphore(value: 0)
         Task.detached {
             _ = try? await pool.submit {
@@ -22,7 +22,7 @@ struct ScanPoolTests {
     @Test("a job whose task is cancelled while it waits is skipped, and the task gets CancellationError",
           .timeLimit(.minutes(1)))
     func cancelledWhileWaiting() async throws {
-        let pool = ScanPool(threads: 1, queueBound: 4, name: "kordon-test-cancel")
+        let pool = WorkerPool(threads: 1, queueBound: 4, name: "kordon-test-cancel")
         defer { pool.stop() }
         let gate = Gate()
         // The only thread is busy until the gate opens (it spins on its own thread, not the test's).
@@ -43,7 +43,7 @@ struct ScanPoolTests {
 
     @Test("runAll queues a whole group and returns every result in its place; those beyond the bound are refused as busy")
     func groupWithRefusals() throws {
-        let pool = ScanPool(threads: 1, queueBound: 2, name: "test-pool")
+        let pool = WorkerPool(threads: 1, queueBound: 2, name: "test-pool")
         defer { pool.stop() }
         let release = DispatchSemaphore(value: 0)
         occupy(pool, until: release)
@@ -64,17 +64,17 @@ struct ScanPoolTests {
         for refused in results[2...] {
             #expect(throws: ServiceUnavailable.self) { try refused.get() }
             #expect((try? refused.get()) == nil)
-            if case .failure(let error) = refused { #expect(error.code == "busy") }
+            if case .failure(let error) = refused { #expect(error.code == .busy) }
         }
     }
 
     @Test("a stopped pool refuses a group as stopping; before that, a group of one returns its job's value")
     func stoppedAndSingle() throws {
-        let pool = ScanPool(threads: 2, queueBound: 8, name: "test-pool")
+        let pool = WorkerPool(threads: 2, queueBound: 8, name: "test-pool")
         #expect(try pool.runAll([{ @Sendable in 42 }])[0].get() == 42)
         pool.stop()
         let results = pool.runAll([{ @Sendable in 1 }])
-        if case .failure(let error) = results[0] { #expect(error.code == "stopping") } else { Issue.record("a stopped pool ran a job") }
+        if case .failure(let error) = results[0] { #expect(error.code == .stopping) } else { Issue.record("a stopped pool ran a job") }
     }
 }
 
