@@ -56,7 +56,7 @@ func temporaryDirectory(_ name: String = "kordon-test") throws -> URL {
     return url
 }
 
-/// Runs the corpus generator the benchmarks use, writing into `directory`.
+/// Runs the corpus generator (`fixtures/make-corpus.py`, shared with the benchmarks), writing into `directory`.
 func makeCorpus(in directory: URL, _ arguments: [String]) throws {
     let script = repositoryRoot.appendingPathComponent("fixtures/make-corpus.py").path
     let result = try run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", script, directory.path] + arguments)
