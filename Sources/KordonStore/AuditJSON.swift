@@ -28,6 +28,7 @@ enum AuditJSON {
             key(name)
             string(value, to: &out)
         }
+        field("action", entry.action)
         field("detail", entry.detail)
         field("event", entry.event)
         field("messageSHA256", entry.messageSHA256)

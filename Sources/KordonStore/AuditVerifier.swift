@@ -37,6 +37,7 @@ extension AuditLog {
         var lines = LineReader(handle: handle)
         var position = 0
         var previous = AuditFormat.genesis
+        var intents = OpenIntents()
         while let (line, complete) = try lines.next() {
             guard complete else {
                 return AuditVerification(records: position, firstBad: position + 1, problem:
@@ -64,11 +65,12 @@ extension AuditLog {
                 return bad("changed (it does not chain to record \(position - 1): its prev is not that record's MAC)")
             }
             previous = record.mac
+            intents.note(record)
             if counted.contains(where: { $0.count == position }) { macsAtCounts[position] = record.mac }
         }
         let end = { (firstBad: Int, problem: String) in AuditVerification(records: position, firstBad: firstBad, problem: problem) }
         guard headData != nil else {
-            return position == 0 ? AuditVerification(records: 0)
+            return position == 0 ? AuditVerification(records: 0, danglingIntents: intents.dangling)
                 : end(position + 1, "removed? (the head file \(headURL.lastPathComponent) is missing, so removal of records after \(position) cannot be ruled out)")
         }
         guard let head else {
@@ -81,8 +83,27 @@ extension AuditLog {
         for slot in counted where slot.count > 0 && macsAtCounts[slot.count] != slot.mac {
             return end(slot.count, "changed (it is not the record the head file counted)")
         }
-        return AuditVerification(records: position)
+        return AuditVerification(records: position, danglingIntents: intents.dangling)
     }
+}
+
+/// The operator actions whose intent has been read and whose outcome has not yet.
+private struct OpenIntents {
+    private var open: [String: AuditVerification.DanglingIntent] = [:]
+
+    /// Opens an action at its `…-intent` record; closes it at any later record of its id.
+    mutating func note(_ record: AuditFormat.Record) {
+        guard let action = record.entry.action else { return }
+        if record.entry.event.hasSuffix("-intent") {
+            open[action] = AuditVerification.DanglingIntent(record: record.seq, event: record.entry.event, time: record.time,
+                                                            action: action, quarantineID: record.entry.quarantineID)
+        } else {
+            open[action] = nil
+        }
+    }
+
+    /// The actions still open, in log order.
+    var dangling: [AuditVerification.DanglingIntent] { open.values.sorted { $0.record < $1.record } }
 }
 
 /// Lines of a file read in 1 MiB chunks, each with whether it ended in a newline.

@@ -25,7 +25,11 @@ struct AuditCommand: ParsableCommand {
             discussion: """
             Exit 0 and "N records, chain intact" when every record's MAC, number and link to \
             the record before hold and the head file (<log>.head) agrees with the end of the \
-            log. Exit 1 and "record K: changed|removed|reordered|cut mid-line (…)" naming the \
+            log; operator actions (release, delete, purge) whose intent was recorded \
+            but whose outcome never was are then listed after a "warning:" line (record, \
+            time, event, quarantine id, action id), still exit 0: kordon stopped between \
+            the two (or the action is still running), and it may or may not have happened. \
+            Exit 1 and "record K: changed|removed|reordered|cut mid-line (…)" naming the \
             first bad record (1-based). Exit 2 when the log or its key cannot be read.
 
             Examples:
@@ -49,6 +53,9 @@ struct AuditCommand: ParsableCommand {
                                            keyFile: keyFile ?? service.effectiveAuditKeyFile)
             }
             print(result.summary)
+            // A dangling intent is a warning: the chain proves what was written; it
+            // cannot tell whether the action began was carried out.
+            for line in result.warnings { print(line) }
             if !result.isIntact { throw ExitCode(1) }
         }
     }

@@ -3,6 +3,7 @@ import Foundation
 import Kordon
 import KordonCore
 import KordonCrypto
+import KordonServer
 import KordonStore
 
 /// `kordon quarantine`: the held messages.
@@ -15,7 +16,8 @@ struct QuarantineCommand: ParsableCommand {
         AES-256-GCM under the quarantine key, with an index of routes, digests, verdicts and \
         findings (never the message). The store is found through --config: quarantine.directory \
         (default: the spool's quarantine/ when serve.spool.root is set, else <state>/quarantine) \
-        and quarantine.keyFile. Every release, raw view and deletion is recorded in the audit log.
+        and quarantine.keyFile. Every raw view is recorded in the audit log; every release and \
+        deletion twice, its intent before it acts and its outcome after.
 
         Examples:
           kordon quarantine list --config /etc/kordon/kordon.yaml --since 24h
@@ -116,7 +118,7 @@ struct QuarantineCommand: ParsableCommand {
             // Streamed (an original too large for memory is served as well), and only once
             // it is known good and its view is in the audit log.
             _ = try withStartupErrors {
-                try StateFiles.auditingTampering(of: record, audit: audit) {
+                try QuarantineOriginal.auditingTampering(of: record, audit: audit) {
                     try store.copyOriginal(id: record.id, to: STDOUT_FILENO) {
                         try audit.append(AuditEntry(event: "show-raw", source: record.source, messageSHA256: record.sha256,
                                                     verdict: record.verdict.rawValue, rules: record.reasons, route: record.route,
@@ -131,7 +133,14 @@ struct QuarantineCommand: ParsableCommand {
     struct Delete: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Delete a held message: its record and its encrypted original.",
-            discussion: "The deletion is recorded in the audit log (digest, verdict, reasons, route).\n\nExample:\n  kordon quarantine delete 3f2a…"
+            discussion: """
+            The deletion is recorded in the audit log (digest, verdict, reasons, route): its \
+            intent before the message is deleted, its outcome (delete, or delete-failed with the \
+            reason) after.
+
+            Example:
+              kordon quarantine delete 3f2a…
+            """
         )
 
         @OptionGroup var state: StateOptions
@@ -141,16 +150,9 @@ struct QuarantineCommand: ParsableCommand {
 
         func run() throws {
             try withStartupErrors {
-                let configuration = try state.configuration()
-                let store = try StateFiles.store(configuration)
-                guard let record = try store.record(id: id) else {
-                    throw KordonError(code: "quarantine.unknown", message: "no quarantined message has the id \(id); see kordon quarantine list")
-                }
-                let audit = try StateFiles.audit(configuration)
-                try store.delete(id: id)
-                try audit.append(StateFiles.removal("delete", record))
-                print("deleted \(id)")
+                try StateFiles.removal(try state.configuration()).delete(id: id)
             }
+            print("deleted \(id)")
         }
     }
 
@@ -159,7 +161,9 @@ struct QuarantineCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Delete every held message stored before a time.",
             discussion: """
-            Each deletion is recorded in the audit log.
+            Each deletion is recorded in the audit log, its intent before it and its outcome \
+            after (purge, or purge-failed with the reason). A message that cannot be deleted is \
+            named on stderr (exit 2) and the others are deleted.
 
             Examples:
               kordon quarantine purge --older-than 30d
@@ -173,16 +177,12 @@ struct QuarantineCommand: ParsableCommand {
         var olderThan: TimeBound
 
         func run() throws {
-            try withStartupErrors {
-                let configuration = try state.configuration()
-                let store = try StateFiles.store(configuration)
-                let audit = try StateFiles.audit(configuration)
-                let records = Dictionary(try store.list(before: olderThan.date).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-                let purged = try store.purge(olderThan: olderThan.date)
-                for id in purged {
-                    if let record = records[id] { try audit.append(StateFiles.removal("purge", record)) }
-                }
-                print("purged \(purged.count) message\(purged.count == 1 ? "" : "s") stored before \(QuarantineJSON.time(olderThan.date))")
+            let purge = try withStartupErrors { try StateFiles.removal(try state.configuration()).purge(olderThan: olderThan.date) }
+            let count = purge.purged.count
+            print("purged \(count) message\(count == 1 ? "" : "s") stored before \(QuarantineJSON.time(olderThan.date))")
+            guard purge.failures.isEmpty else {
+                for failure in purge.failures { StandardError.write("kordon: \(failure.id) not purged: \(failure.error.description)\n") }
+                throw ExitCode(2)
             }
         }
     }
@@ -217,29 +217,18 @@ enum StateFiles {
                      keyFile: configuration.service.effectiveAuditKeyFile)
     }
 
-    /// The decrypted original; a tampered blob is recorded in the audit log before the error goes on.
-    static func original(of record: QuarantineRecord, store: QuarantineStore, audit: AuditLog) throws -> Data {
-        try auditingTampering(of: record, audit: audit) { try store.original(id: record.id) }
+    /// Deletions from the configuration's store, recorded in its audit log.
+    static func removal(_ configuration: Configuration) throws -> QuarantineRemoval {
+        QuarantineRemoval(store: try store(configuration), audit: try audit(configuration), operatorName: operatorName,
+                          afterIntent: crashAfterIntentForTests)
     }
 
-    /// Runs `body`, which reads `record`'s original; a tampered or missing blob is
-    /// recorded in the audit log before its error goes on.
-    @discardableResult
-    static func auditingTampering<T>(of record: QuarantineRecord, audit: AuditLog, _ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch let error as KordonError where error.code == "quarantine.tampered" || error.code == "quarantine.missing" {
-            try? audit.append(AuditEntry(event: "tampered", source: record.source, messageSHA256: record.sha256,
-                                         verdict: record.verdict.rawValue, rules: record.reasons, route: record.route,
-                                         quarantineID: record.id, detail: error.code))
-            throw error
-        }
-    }
-
-    /// The audit entry for a deleted or purged record.
-    static func removal(_ event: String, _ record: QuarantineRecord) -> AuditEntry {
-        AuditEntry(event: event, source: record.source, messageSHA256: record.sha256, verdict: record.verdict.rawValue,
-                   rules: record.reasons, route: record.route, quarantineID: record.id, detail: "by \(operatorName)")
+    /// With `KORDON_TEST_CRASH_AFTER_INTENT=1`, the process dies (`_exit(3)`: no
+    /// clean-up, no flush of anything buffered) once an operator action's intent
+    /// is on disk and before its effect, the way a crash there would leave the
+    /// store and the log. For the tests of `kordon audit verify`; unset, nothing.
+    static let crashAfterIntentForTests: @Sendable () -> Void = {
+        if ProcessInfo.processInfo.environment["KORDON_TEST_CRASH_AFTER_INTENT"] == "1" { _exit(3) }
     }
 
     /// Who runs the command: `uid 1000 (name)`.

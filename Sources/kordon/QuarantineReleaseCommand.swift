@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Kordon
 import KordonCore
-import KordonCrypto
+import KordonServer
 import KordonStore
 
 /// `kordon quarantine release ID`: rescan, then deliver what now passes.
@@ -18,8 +18,10 @@ struct QuarantineReleaseCommand: ParsableCommand {
         quarantined, nothing is delivered and the new findings are listed (exit 1), unless --force \
         is given with a --reason: then the ORIGINAL is delivered as it was received.
 
-        The record is marked released and the release (rescan verdict, digests, reason, who) is \
-        appended to the audit log. A message is released once.
+        The release (rescan verdict, digests, reason, who, destination) is recorded in the audit \
+        log as an intent before the first byte is delivered, and its outcome (release, or \
+        release-failed with the reason) once the file is in place and the record is marked \
+        released. A message is released once.
 
         Examples:
           kordon quarantine release 3f2a… --config /etc/kordon/kordon.yaml
@@ -50,90 +52,25 @@ struct QuarantineReleaseCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try withStartupErrors { try engine.configuration() }
-        let (store, audit, record, target) = try withStartupErrors { () throws -> (QuarantineStore, AuditLog, QuarantineRecord, URL) in
-            let store = try StateFiles.store(configuration)
-            guard let record = try store.record(id: id) else {
-                throw KordonError(code: "quarantine.unknown", message: "no quarantined message has the id \(id); see kordon quarantine list")
+        let result = try withStartupErrors { () throws -> QuarantineRelease.Result in
+            let release = QuarantineRelease(store: try StateFiles.store(configuration), audit: try StateFiles.audit(configuration),
+                                            operatorName: StateFiles.operatorName, afterIntent: StateFiles.crashAfterIntentForTests)
+            let destination: QuarantineRelease.Destination = output.map { .file(URL(fileURLWithPath: $0)) }
+                ?? .outbox(spoolRoot: configuration.service.spool.root)
+            return try release.run(.init(id: id, force: force, reason: reason, destination: destination)) {
+                try engine.pipeline(configuration)
             }
-            if let released = record.released {
-                throw KordonError(code: "quarantine.released",
-                                  message: "\(id) was already released at \(QuarantineJSON.time(released)) (\(record.releaseNote ?? "no note")); nothing delivered")
-            }
-            return (store, try StateFiles.audit(configuration), record, try destination(configuration))
         }
-        let pipeline = try withStartupErrors { try engine.pipeline(configuration) }
-        // An original over the size limit cannot be scanned now either: it is not read into
-        // memory, and only --force delivers it (streamed from the store).
-        let oversized = record.size > configuration.limits.maxMessageSize
-        let original = oversized ? nil : try withStartupErrors { try StateFiles.original(of: record, store: store, audit: audit) }
-        let rescan = original.map { pipeline.filter($0, source: record.source, route: record.route) }
-            ?? pipeline.oversized(size: record.size, sha256: record.sha256, form: MessageForm(rawValue: record.report.message.format) ?? .opaque,
-                                  source: record.source, route: record.route)
-        let report = rescan.report
-        let rules = QuarantineRecord.reasons(of: report)
-        let engineNote = "kordon \(report.engine.kordon), \(report.engine.signatures) signatures"
-
-        let delivered: Data?  // nil: the original, streamed
-        let note: String
-        if force {
-            delivered = original
-            let why = report.verdict == .quarantined ? " by \(rules.joined(separator: ", "))" : ""
-            note = "forced, original delivered (rescan: \(report.verdict.rawValue)\(why); \(engineNote)): \(reason ?? "")"
-        } else if report.verdict != .quarantined, let output = rescan.output {
-            delivered = output
-            note = "rescan \(report.verdict.rawValue) (\(engineNote))" + (reason.map { ": \($0)" } ?? "")
-        } else {
-            try withStartupErrors {
-                try audit.append(AuditEntry(event: "release-refused", source: record.source, messageSHA256: record.sha256,
-                                            verdict: report.verdict.rawValue, rules: rules, route: record.route,
-                                            quarantineID: record.id, detail: "rescan still quarantines; by \(StateFiles.operatorName)"))
-            }
-            print("\(id) is still quarantined by the current engines (\(engineNote)):")
+        switch result {
+        case .released(let released):
+            print("released \(id): \(released.note); \(released.size) bytes to \(released.target.path)")
+        case .refused(_, let report):
+            print("\(id) is still quarantined by the current engines (kordon \(report.engine.kordon), \(report.engine.signatures) signatures):")
             for finding in report.findings where finding.action == .quarantine {
                 print("  \(finding.stage.rawValue)  \(finding.rule)  at \(finding.part)")
             }
             print("nothing delivered; to deliver the original anyway: kordon quarantine release \(id) --force --reason TEXT")
             throw ExitCode(1)
         }
-        try withStartupErrors {
-            let mode: mode_t = output == nil ? 0o640 : 0o600
-            if let delivered {
-                try DurableFile.write(delivered, to: target, mode: mode, replace: output != nil)
-            } else {
-                try DurableFile.write(to: target, mode: mode, replace: output != nil) { fd in
-                    _ = try StateFiles.auditingTampering(of: record, audit: audit) { try store.copyOriginal(id: record.id, to: fd) }
-                }
-            }
-            try store.markReleased(id: id, note: note)
-            try audit.append(AuditEntry(event: "release", source: record.source, messageSHA256: record.sha256,
-                                        outputSHA256: try delivered.map { try SHA256Digest.hex($0) } ?? record.sha256,
-                                        verdict: report.verdict.rawValue, rules: rules, route: record.route, quarantineID: record.id,
-                                        detail: "\(note); to \(target.path); by \(StateFiles.operatorName)"))
-        }
-        print("released \(id): \(note); \(delivered?.count ?? record.size) bytes to \(target.path)")
-    }
-
-    /// `--output`, else `<spool.root>/outbox/<id>`; checked before anything is decrypted.
-    private func destination(_ configuration: Configuration) throws -> URL {
-        if let output {
-            let url = URL(fileURLWithPath: output)
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: url.deletingLastPathComponent().path, isDirectory: &isDirectory),
-                  isDirectory.boolValue else {
-                throw KordonError(code: "release.output", message: "the directory of \(output) does not exist")
-            }
-            return url
-        }
-        guard let root = configuration.service.spool.root else {
-            throw KordonError(code: "release.outbox",
-                              message: "no spool is configured (serve.spool.root), so there is no outbox; give --output FILE")
-        }
-        let outbox = root + "/outbox"
-        try DurableFile.makeDirectory(outbox, mode: 0o755)
-        let url = URL(fileURLWithPath: outbox).appendingPathComponent(id)
-        if FileManager.default.fileExists(atPath: url.path) {
-            throw KordonError(code: "release.exists", message: "\(url.path) already exists; nothing delivered")
-        }
-        return url
     }
 }

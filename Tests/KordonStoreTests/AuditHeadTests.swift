@@ -159,14 +159,15 @@ struct AuditHeadTests {
     func entryBytesMatchJSONEncoder() throws {
         // A field added to AuditEntry must be added to the hand encoder (AuditJSON) too.
         #expect(Mirror(reflecting: AuditEntry(event: "x")).children.compactMap(\.label) == [
-            "event", "source", "messageSHA256", "outputSHA256", "verdict", "rules", "route", "quarantineID", "detail", "purpose",
+            "event", "source", "messageSHA256", "outputSHA256", "verdict", "rules", "route", "quarantineID", "detail", "purpose", "action",
         ])
         let awkward = "q\"b\\s/n\nt\tr\rb\u{8}f\u{c}x\u{1}y\u{1f}z\u{7f}é😀\u{2028}ж"
         let entries = [
             AuditEntry(event: "start"),
             AuditEntry(event: "decision", source: "inbox/a b.xml", messageSHA256: String(repeating: "ab", count: 32),
                        outputSHA256: String(repeating: "cd", count: 32), verdict: "sanitized", rules: ["r.1", "r/2", awkward],
-                       route: Report.Route(from: "KZ", to: "RU"), quarantineID: "q-1", detail: awkward, purpose: "customs"),
+                       route: Report.Route(from: "KZ", to: "RU"), quarantineID: "q-1", detail: awkward, purpose: "customs",
+                       action: "a-1"),
             AuditEntry(event: awkward, route: Report.Route(from: nil, to: "BY")),
             AuditEntry(event: "release", route: Report.Route(from: "AM", to: nil), detail: ""),
             AuditEntry(event: "purge", route: Report.Route(from: nil, to: nil)),

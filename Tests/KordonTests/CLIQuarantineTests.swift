@@ -189,7 +189,7 @@ struct CLIQuarantineTests {
         let purged = try fixture.run(["quarantine", "purge", "--older-than", "1d"])
         #expect(purged.status == 0 && purged.text.hasPrefix("purged 1 message "), "\(purged.stderr)")
         #expect(try fixture.run(["quarantine", "list"]).text == "0 messages\n")
-        #expect(try fixture.auditEntries().suffix(2).map { $0["event"] as? String } == ["delete", "purge"])
+        #expect(try fixture.auditEntries().suffix(4).map { $0["event"] as? String } == ["delete-intent", "delete", "purge-intent", "purge"])
         #expect(try FileManager.default.contentsOfDirectory(atPath: fixture.quarantine.appendingPathComponent("blobs").path).isEmpty)
     }
 
@@ -200,7 +200,8 @@ struct CLIQuarantineTests {
         _ = try fixture.run(["quarantine", "show", "cleared-1", "--raw"])
         _ = try fixture.run(["quarantine", "delete", "infected-1"])
         let intact = try fixture.run(["audit", "verify"])
-        #expect(intact.status == 0 && intact.text == "4 records, chain intact\n", "\(intact.stderr)")
+        // Two decisions, the raw view, the deletion's intent and its outcome.
+        #expect(intact.status == 0 && intact.text == "5 records, chain intact\n", "\(intact.stderr)")
 
         var lines = try String(contentsOf: fixture.auditFile, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
         lines[1] = Substring(lines[1].replacingOccurrences(of: "\"verdict\":\"quarantined\"", with: "\"verdict\":\"clean\""))
