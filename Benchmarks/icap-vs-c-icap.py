@@ -105,12 +105,12 @@ virus_scan.StartSendPercentDataAfter 2M
     return proc, port
 
 
-def start_kordon(work, skip_build, configuration):
-    conf = os.path.join(work, "kordon.yaml")
+def start_kordon(work, skip_build, configuration, binary=None, name="kordon"):
+    conf = os.path.join(work, f"{name}.yaml")
     with open(conf, "w") as f:
         f.write(f"""signatures:
   system: false
-state: {work}/kordon-state
+state: {work}/{name}-state
 serve:
   threads: 0
   queue: 512
@@ -118,8 +118,8 @@ serve:
     listen: 127.0.0.1:{icap_client.free_port()}
     maxConnections: 1024
 """)
-    kordon = os.path.join(ROOT, f".build/{configuration}/kordon")
-    if not skip_build:
+    kordon = binary or os.path.join(ROOT, f".build/{configuration}/kordon")
+    if not skip_build and not binary:
         subprocess.run(["swift", "build", "-c", configuration, "--product", "kordon"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     has_serve = os.path.exists(kordon) and "USAGE: kordon serve" in subprocess.run(
         [kordon, "serve", "--help"], capture_output=True, text=True).stdout
@@ -136,7 +136,7 @@ serve:
         how = f"{configuration} test binary, ICAPBenchmarkHost"
     with open(conf) as f:
         port = int(f.read().split("listen: 127.0.0.1:")[1].split()[0])
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "kordon.log"), "w"))
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, f"{name}.log"), "w"))
     wait_for(lambda: icap_client.options_ok("127.0.0.1", port, "kordon"), 120, "Kordon")
     return proc, port, how
 
@@ -249,6 +249,9 @@ def print_rows(title, rows, mean_kb):
               + (f" NON-CLEAN {r['non_clean']}" if r["non_clean"] else "") + (f" reconnects {r['reconnects']}" if r["reconnects"] else ""))
     kordon, c_icap = rows[0][1]["rate"], rows[1][1]["rate"]
     print(f"Kordon / c-icap throughput = {kordon:.0f} / {c_icap:.0f} = {kordon / c_icap if c_icap else float('nan'):.2f}x  (target >= 2)")
+    if len(rows) > 2:
+        baseline = rows[2][1]["rate"]
+        print(f"Kordon / baseline throughput = {kordon:.0f} / {baseline:.0f} = {kordon / baseline if baseline else float('nan'):.2f}x")
 
 
 def main():
@@ -266,6 +269,7 @@ def main():
     ap.add_argument("--skip-build", action="store_true")
     ap.add_argument("--configuration", default="release", choices=["release", "debug"],
                     help="of kordon (debug: to try the script only); the load generator is always release")
+    ap.add_argument("--baseline", help="another kordon binary (an earlier build), measured in the same run as a third contender")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
 
@@ -296,6 +300,11 @@ def main():
             {"name": "c-icap virus_scan + clamd", "port": c_icap_port, "service": "virus_scan",
              "pids": lambda: [c_icap.pid, *children(c_icap.pid), clamd.pid]},
         ]
+        if args.baseline:
+            baseline, baseline_port, _ = start_kordon(work, True, args.configuration, binary=args.baseline, name="baseline")
+            procs.append(baseline)
+            contenders.append({"name": "Kordon ICAP, baseline", "port": baseline_port, "service": "kordon",
+                               "pids": lambda: [baseline.pid]})
         for corpus, files in corpora:
             directory = os.path.dirname(files[0])
             mean_kb = sum(map(os.path.getsize, files)) / len(files) / 1024
