@@ -205,7 +205,9 @@ def start_server(kordon, workdir, http_clients, icap_clients, signatures):
                     f"state: {workdir}/state\n"
                     f"serve:\n  queue: {http_clients + icap_clients + 16}\n"
                     f"  http:\n    listen: 127.0.0.1:{port}\n"
-                    f"  icap:\n    listen: 127.0.0.1:{icap}\n    maxConnections: {icap_clients + 16}\n")
+                    # Every client connects from 127.0.0.1: the per-address bound must let them all in.
+                    f"  icap:\n    listen: 127.0.0.1:{icap}\n    maxConnections: {icap_clients + 16}\n"
+                    f"    maxConnectionsPerAddress: {icap_clients + 16}\n")
         log = open(os.path.join(workdir, "serve.log"), "ab")
         process = subprocess.Popen([kordon, "serve", "--config", config], stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
