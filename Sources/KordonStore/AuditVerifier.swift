@@ -26,7 +26,7 @@ extension AuditLog {
         let headURL = AuditFormat.headURL(file)
         // Read under a shared lock on the log: the writer updates the head in place
         // holding the exclusive one, so a slot is never read half written.
-        while flock(handle.fileDescriptor, LOCK_SH) != 0 && errno == EINTR {}
+        _ = try? FileDescriptorIO.retryingInterrupts { flock(handle.fileDescriptor, LOCK_SH) }
         let headData = FileManager.default.contents(atPath: headURL.path)
         flock(handle.fileDescriptor, LOCK_UN)
         let head = headData.flatMap { try? format.parseHead([UInt8]($0)) }
