@@ -6,7 +6,7 @@ import Testing
 /// holding more than the limit. The streams are written by the reference encoders;
 /// where a format allows several members (gzip, zstd, xz, bzip2) the gigabyte is
 /// sixty-four 16 MB members in a row, which also proves every member is decoded.
-@Suite struct BombTests {
+@Suite(.timeLimit(.minutes(10))) struct BombTests {
     static let limit = 8 * 1024 * 1024
 
     static let bombs: [(Compression, String)] = [

@@ -3,7 +3,7 @@ import KordonCompression
 import Testing
 
 /// The magic-number check names the format of real streams and nothing else.
-@Suite struct CompressionSnifferTests {
+@Suite(.timeLimit(.minutes(10))) struct CompressionSnifferTests {
     @Test("names the format of what each reference encoder wrote",
           arguments: [Compression.zlib, .gzip, .zstd, .xz, .lzmaAlone, .bzip2])
     func sniffsRealStreams(_ format: Compression) throws {

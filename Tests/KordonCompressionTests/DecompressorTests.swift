@@ -4,7 +4,7 @@ import Testing
 
 /// Every format decodes what its reference encoder wrote, whole and byte for byte,
 /// and says truncated or corrupt when the stream is cut or damaged.
-@Suite struct DecompressorTests {
+@Suite(.timeLimit(.minutes(10))) struct DecompressorTests {
     static let formats: [Compression] = Compression.allCases
 
     @Test("decodes what the reference encoder wrote", arguments: formats)

@@ -6,7 +6,7 @@ import Testing
 import Glibc
 #endif
 
-@Suite("Durable files and interrupted system calls")
+@Suite("Durable files and interrupted system calls", .timeLimit(.minutes(10)))
 struct DurableFileTests {
     private func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("kordon-durable-\(UUID().uuidString)")

@@ -2,7 +2,7 @@ import Foundation
 import KordonCore
 import Testing
 
-@Suite("Kernel thread names")
+@Suite("Kernel thread names", .timeLimit(.minutes(10)))
 struct KernelThreadNameTests {
     @Test("a thread's name reaches /proc (what top -H and perf show), cut to 15 bytes")
     func nameReachesTheKernel() async throws {

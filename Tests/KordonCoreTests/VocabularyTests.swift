@@ -3,7 +3,7 @@ import KordonCore
 import Testing
 
 /// The shared vocabulary: part paths, verdicts, findings and the report's JSON shape.
-@Suite("vocabulary")
+@Suite("vocabulary", .timeLimit(.minutes(10)))
 struct VocabularyTests {
     @Test("part paths render as docs/design.md says: message, mime/2, mime/2/1, …/xml:/A/B")
     func partPaths() {

@@ -5,7 +5,7 @@ import Testing
 
 /// The streaming seal and open: files larger than memory go through a chunk at a time
 /// and make the same boxes as the in-memory calls.
-@Suite("AES-256-GCM, streamed through files")
+@Suite("AES-256-GCM, streamed through files", .timeLimit(.minutes(10)))
 struct AESGCMStreamTests {
     private let cipher = try! AESGCM(key: (0..<32).map { UInt8(255 - $0) })
     private let id = Array("kordon-quarantine:stream-1".utf8)

@@ -3,7 +3,7 @@ import KordonCore
 import KordonCrypto
 import Testing
 
-@Suite("AES-256-GCM")
+@Suite("AES-256-GCM", .timeLimit(.minutes(10)))
 struct AESGCMTests {
     private let key = (0..<32).map { UInt8($0) }
     private let message = Array("GoodsDeclaration 0001: 12 crates, bananas".utf8)

@@ -3,7 +3,7 @@ import KordonCore
 import KordonCrypto
 import Testing
 
-@Suite("OpenSSL digests and MACs")
+@Suite("OpenSSL digests and MACs", .timeLimit(.minutes(10)))
 struct DigestTests {
     @Test("SHA-256 matches the FIPS 180-2 test vector for \"abc\"")
     func sha256() throws {
@@ -33,7 +33,7 @@ struct DigestTests {
     }
 }
 
-@Suite("Key files")
+@Suite("Key files", .timeLimit(.minutes(10)))
 struct KeyFileTests {
     private func temporaryPath() -> String {
         NSTemporaryDirectory() + "kordon-key-\(UUID().uuidString)/sub/pseudonym.key"

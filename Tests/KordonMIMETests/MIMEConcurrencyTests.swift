@@ -4,7 +4,7 @@ import KordonMIME
 import Testing
 
 /// One parser value, many tasks: GMime objects are per parse, results are identical.
-@Suite struct MIMEConcurrencyTests {
+@Suite(.timeLimit(.minutes(10))) struct MIMEConcurrencyTests {
     /// What must be equal between two parses of the same message.
     private struct Summary: Equatable {
         var path: String

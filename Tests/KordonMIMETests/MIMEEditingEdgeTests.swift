@@ -4,7 +4,7 @@ import KordonCore
 import Testing
 
 /// Header decoding, unusual shapes and broken input for the editable message.
-@Suite struct MIMEEditingEdgeTests {
+@Suite(.timeLimit(.minutes(10))) struct MIMEEditingEdgeTests {
     let limits = Limits()
     let parser = MIMEMessageParser(limits: Limits())
 

@@ -4,7 +4,7 @@ import KordonMIME
 import Testing
 
 /// How the redaction stage reads and rewrites the text of a real message.
-@Suite struct MIMEEditingTests {
+@Suite(.timeLimit(.minutes(10))) struct MIMEEditingTests {
     let limits = Limits()
     let parser = MIMEMessageParser(limits: Limits())
 

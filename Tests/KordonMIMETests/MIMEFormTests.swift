@@ -5,7 +5,7 @@ import Testing
 
 /// What a mail reader parses as MIME is MIME: line ends of every kind, header blocks of
 /// any length, headerless multipart bodies; and what readers disagree on is held.
-@Suite struct MIMEFormTests {
+@Suite(.timeLimit(.minutes(10))) struct MIMEFormTests {
     let parser = MIMEMessageParser(limits: Limits())
 
     func message() throws -> Data {

@@ -4,7 +4,7 @@ import KordonCore
 import Testing
 
 /// Hostile and broken messages: never a crash, never a silent pass.
-@Suite struct MIMEMalformedTests {
+@Suite(.timeLimit(.minutes(10))) struct MIMEMalformedTests {
     let parser = MIMEMessageParser(limits: Limits())
 
     /// A CRLF message from lines.

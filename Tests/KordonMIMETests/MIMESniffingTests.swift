@@ -4,7 +4,7 @@ import KordonMIME
 import Testing
 
 /// `looksLikeMIME`: mail is recognized by its header block, nothing else is.
-@Suite struct MIMESniffingTests {
+@Suite(.timeLimit(.minutes(10))) struct MIMESniffingTests {
     @Test func realEmailLooksLikeMIME() throws {
         let message = try PythonMail.build("""
             m = new()

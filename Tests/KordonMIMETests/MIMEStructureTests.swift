@@ -4,7 +4,7 @@ import KordonCore
 import Testing
 
 /// How the parser decodes well-formed messages: paths, types, names, bytes.
-@Suite struct MIMEStructureTests {
+@Suite(.timeLimit(.minutes(10))) struct MIMEStructureTests {
     let parser = MIMEMessageParser(limits: Limits())
 
     @Test func mixedMessageYieldsDecodedLeavesInOrder() throws {

@@ -5,7 +5,7 @@ import Testing
 
 /// Masks keep the shape and hide the middle; pseudonyms are keyed, stable,
 /// same-shaped and never pass a validator.
-@Suite struct ActionTests {
+@Suite(.timeLimit(.minutes(10))) struct ActionTests {
     @Test func maskKeepsFirstAndLastThird() {
         #expect(RuleSet.masked(Array("061211600012".utf8)) == "0612••••0012")
         #expect(RuleSet.masked(Array("Иванов".utf8)) == "Ив••ов")

@@ -7,7 +7,7 @@ import Testing
 /// The compiled-database cache: a second load reads what the first compiled and
 /// finds exactly the same; a file that is damaged, tampered with, planted or
 /// exposed is never used, only recompiled and replaced.
-@Suite struct CacheTests {
+@Suite(.timeLimit(.minutes(10))) struct CacheTests {
     /// Hits every database of the shipped packs: primary (IIN, plain marking),
     /// contextual (INN, passport), lookalike (Latin H in ИHH), exotic (fullwidth marking).
     static let sample = """

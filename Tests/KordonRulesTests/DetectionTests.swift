@@ -3,7 +3,7 @@ import Testing
 
 /// Valid identifiers are found where they stand, with the pack's category and action;
 /// identifiers that need a context word are found only next to one.
-@Suite struct DetectionTests {
+@Suite(.timeLimit(.minutes(10))) struct DetectionTests {
     struct Example: Sendable, CustomTestStringConvertible {
         let text: String
         let value: String

@@ -4,7 +4,7 @@ import Testing
 
 /// Numbers of the same shapes as identifiers that are not identifiers are never
 /// findings: dates, phone numbers, HS codes, amounts, and numbers whose checksum fails.
-@Suite struct FalsePositiveTests {
+@Suite(.timeLimit(.minutes(10))) struct FalsePositiveTests {
     /// A fixed-seed generator, so a failure can be reproduced.
     struct Seeded: RandomNumberGenerator {
         var state: UInt64

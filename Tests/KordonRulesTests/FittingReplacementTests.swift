@@ -4,7 +4,7 @@ import Testing
 
 /// A replacement that must fit a place (an element's schema type): digits stay digits,
 /// the length stays, and no checksum of a real identifier passes.
-@Suite struct FittingReplacementTests {
+@Suite(.timeLimit(.minutes(10))) struct FittingReplacementTests {
     /// `\d{n}` as a place's check.
     private func digits(_ count: Int) -> ([UInt8]) -> Bool {
         { $0.count == count && $0.allSatisfy { (0x30...0x39).contains($0) } }

@@ -3,7 +3,7 @@ import Testing
 
 /// Classification markings match under NFKC, case and look-alike folding, with
 /// invisible characters and any whitespace, but only as whole words.
-@Suite struct MarkingTests {
+@Suite(.timeLimit(.minutes(10))) struct MarkingTests {
     @Test(arguments: [
         ("Секретно", "eaeu.marking.secret"),
         ("СЕКРЕТНО", "eaeu.marking.secret"),

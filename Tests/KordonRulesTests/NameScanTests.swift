@@ -3,7 +3,7 @@ import Testing
 
 /// ``RuleSet/scanName(_:)`` and ``RuleSet/maskedName(_:)``: identifiers in names and in
 /// report strings, which have no spaces between a label and a value.
-@Suite("detectors over names")
+@Suite("detectors over names", .timeLimit(.minutes(10)))
 struct NameScanTests {
     @Test("a number glued to ASCII letters is found in a name, not in text; its masked form comes from the name")
     func gluedDigits() throws {

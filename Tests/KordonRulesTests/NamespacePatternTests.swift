@@ -5,7 +5,7 @@ import Testing
 
 /// Namespaces in packs match album versions without an edit per version: `…:*` is any
 /// version, `…:**` every namespace below a stem; a malformed wildcard is a load error.
-@Suite struct NamespacePatternTests {
+@Suite(.timeLimit(.minutes(10))) struct NamespacePatternTests {
     @Test func versionWildcardMatchesEveryVersionOfOneNamespace() throws {
         let common = try NamespacePattern.parse("urn:customs.ru:CommonAggregateTypes:*")
         #expect(common.matches("urn:customs.ru:CommonAggregateTypes:5.22.0"))

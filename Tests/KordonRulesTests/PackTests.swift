@@ -4,7 +4,7 @@ import Testing
 @testable import KordonRules
 
 /// The shipped packs load; broken packs fail naming the file and the line.
-@Suite struct PackTests {
+@Suite(.timeLimit(.minutes(10))) struct PackTests {
     @Test(arguments: ["AM", "BY", "EAEU", "KG", "KZ", "RU"])
     func shippedPackLoads(_ id: String) throws {
         let pack = try PackLoader.load(Fixtures.rulesDirectory.appendingPathComponent("\(id).yaml"))

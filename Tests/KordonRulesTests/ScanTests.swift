@@ -3,7 +3,7 @@ import Testing
 
 /// One rule set serves many threads; unusual texts take the slow path and still
 /// find everything.
-@Suite struct ScanTests {
+@Suite(.timeLimit(.minutes(10))) struct ScanTests {
     static let mixed = """
         Декларант ТОО «Астана», БИН 940140000385, директор ИИН 061211600012.
         ИНН 7707083893, код ТН ВЭД 8471300000, тел. +7 727 250-41-18, 18.03.2025.

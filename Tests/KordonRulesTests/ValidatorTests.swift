@@ -3,7 +3,7 @@ import Testing
 
 /// The validators accept the published examples and refuse numbers whose checksum,
 /// date or structure fails.
-@Suite struct ValidatorTests {
+@Suite(.timeLimit(.minutes(10))) struct ValidatorTests {
     private func check(_ name: String, _ value: String) -> Validity {
         Validators.all[name]!(Array(value.utf8)[...])
     }

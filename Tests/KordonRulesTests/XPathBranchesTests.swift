@@ -3,7 +3,7 @@ import Testing
 
 /// An element rule is skipped on a document that cannot match it: every branch of its XPath
 /// names, on its main path, a prefix whose namespaces the document does not declare.
-@Suite struct XPathBranchesTests {
+@Suite(.timeLimit(.minutes(10))) struct XPathBranchesTests {
     @Test func mainPathPrefixesAreReadPerBranch() {
         #expect(XPathBranches.requiredPrefixes(of: "//csdo:TaxpayerId") == [["csdo"]])
         #expect(XPathBranches.requiredPrefixes(of: "//ccdo:IdentityDocV3Details/csdo:DocId | //cacdo:X/csdo:DocSeriesId")

@@ -3,7 +3,7 @@ import KordonCore
 import Testing
 @testable import KordonScanning
 
-@Suite("One engine, many threads")
+@Suite("One engine, many threads", .timeLimit(.minutes(10)))
 struct ClamConcurrencyTests {
     @Test("8 tasks scanning one engine 50 times each get the same answers")
     func concurrentScans() async throws {

@@ -7,7 +7,7 @@ import Testing
 /// and for which it says CLEAN: each is `unchecked` in Kordon. Every archive here is
 /// written by Python's `zipfile`, then edited the way an attacker would, and Python
 /// itself still reads the EICAR member out of each hostile one.
-@Suite("Zips libclamav cannot fully open are unchecked")
+@Suite("Zips libclamav cannot fully open are unchecked", .timeLimit(.minutes(10)))
 struct ClamContainerTests {
     /// Runs a Python script (``Fixtures/pythonFiles(helpers:_:)``) with this suite's helpers.
     private static func python(_ body: String) throws -> [String: Data] {

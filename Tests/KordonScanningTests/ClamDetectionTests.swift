@@ -3,7 +3,7 @@ import KordonCore
 import Testing
 @testable import KordonScanning
 
-@Suite("Detecting malware")
+@Suite("Detecting malware", .timeLimit(.minutes(10)))
 struct ClamDetectionTests {
     @Test("Debian's clamav-testfiles are all there (44 files)")
     func testFilesPresent() {

@@ -3,7 +3,7 @@ import KordonCore
 import Testing
 @testable import KordonScanning
 
-@Suite("Loading a ClamAV engine")
+@Suite("Loading a ClamAV engine", .timeLimit(.minutes(10)))
 struct ClamEngineLoadTests {
     @Test("Kordon's signatures load, and the engine says what it loaded")
     func loadsShippedSignatures() throws {

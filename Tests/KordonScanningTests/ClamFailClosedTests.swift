@@ -5,7 +5,7 @@ import Testing
 
 /// libclamav reports CLEAN when a limit stops it, unless told otherwise;
 /// Kordon must report such parts as `unchecked` (and so quarantine them).
-@Suite("Parts ClamAV cannot fully check fail closed")
+@Suite("Parts ClamAV cannot fully check fail closed", .timeLimit(.minutes(10)))
 struct ClamFailClosedTests {
     /// Builds an archive with Python's standard library from `files` (name → bytes).
     private static func archive(_ kind: String, _ files: [String: Data]) throws -> Data {

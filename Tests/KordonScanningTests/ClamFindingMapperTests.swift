@@ -3,7 +3,7 @@ import KordonCore
 import Testing
 @testable import KordonScanning
 
-@Suite("What libclamav reports, as findings")
+@Suite("What libclamav reports, as findings", .timeLimit(.minutes(10)))
 struct ClamFindingMapperTests {
     let part = PartPath.message.mime([4])
 

@@ -7,7 +7,7 @@ import Testing
 /// .lzma format, Zstandard, the second stream of a bzip2 file — are decoded by Kordon and
 /// what they hold is scanned, at the top of a part and inside archives alike. Every stream
 /// here is written by Python's standard library or the `zstd` tool, which also read them back.
-@Suite("Compressed streams libclamav does not decode are decoded and scanned")
+@Suite("Compressed streams libclamav does not decode are decoded and scanned", .timeLimit(.minutes(10)))
 struct ClamStreamTests {
     /// Runs a Python script (``Fixtures/pythonFiles(helpers:_:)``) with this suite's helpers.
     private static func python(_ body: String) throws -> [String: Data] {

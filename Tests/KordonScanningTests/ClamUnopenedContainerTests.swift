@@ -6,7 +6,7 @@ import Testing
 /// A container libclamav met and unpacked nothing from, though it holds content, is
 /// `unchecked`: 7-Zip's own archives compressed with a coder libclamav lacks are the
 /// real case (libclamav 1.4 says CLEAN for a 7z of BZip2 or Deflate, which `7zz x` reads).
-@Suite("Containers libclamav opens nothing of are unchecked")
+@Suite("Containers libclamav opens nothing of are unchecked", .timeLimit(.minutes(10)))
 struct ClamUnopenedContainerTests {
     /// Archives EICAR (or harmless text) with Debian's 7-Zip, using `method` for its content.
     private static func sevenZip(method: String, payload: Data) throws -> Data {

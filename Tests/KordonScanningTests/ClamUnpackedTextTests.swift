@@ -4,7 +4,7 @@ import Testing
 @testable import KordonScanning
 
 /// Text files libclamav unpacks from archives reach the restricted-data stage.
-@Suite("Unpacked text files are collected")
+@Suite("Unpacked text files are collected", .timeLimit(.minutes(10)))
 struct ClamUnpackedTextTests {
     /// A zip built by Python's zipfile: `note.txt`, `goods.csv`, `inner.zip` holding
     /// `inner.txt`, and `scan.bin` (binary), plus whatever `extra` adds (name → Python bytes literal).

@@ -4,7 +4,7 @@ import Testing
 @testable import KordonServer
 
 /// How a body's codings are read from its header fields and undone.
-@Suite("HTTP content codings")
+@Suite("HTTP content codings", .timeLimit(.minutes(10)))
 struct HTTPContentCodingTests {
     @Test("codings are read as lists, case-insensitively, identity and chunked left out, transfer codings last",
           arguments: [

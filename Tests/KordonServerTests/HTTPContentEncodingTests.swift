@@ -7,7 +7,7 @@ import Testing
 /// `POST /v1/filter` with a `Content-Encoding`: the decoded message is filtered; a body
 /// that cannot be decoded is refused with the report; a clean one comes back as it was sent.
 /// Sent with curl (which, unlike URLSession, neither adds nor undoes codings on its own).
-@Suite("HTTP API: Content-Encoding")
+@Suite("HTTP API: Content-Encoding", .timeLimit(.minutes(10)))
 struct HTTPContentEncodingTests {
     static let cleanPage = Data((0..<200).map { "line \($0) of a clean page about customs tariffs\n" }.joined().utf8)
     static let infectedPage = cleanPage + eicar + cleanPage

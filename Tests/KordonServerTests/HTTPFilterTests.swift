@@ -5,7 +5,7 @@ import KordonServer
 import Testing
 
 /// `POST /v1/filter`: what each kind of message gets back.
-@Suite("HTTP API: POST /v1/filter")
+@Suite("HTTP API: POST /v1/filter", .timeLimit(.minutes(10)))
 struct HTTPFilterTests {
     @Test("a clean declaration comes back byte for byte with Kordon-Verdict: clean")
     func cleanPassesUnchanged() async throws {

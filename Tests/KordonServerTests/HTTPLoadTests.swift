@@ -6,7 +6,7 @@ import Synchronization
 import Testing
 
 /// The HTTP API under concurrent clients: back-pressure and reloads.
-@Suite("HTTP API under load")
+@Suite("HTTP API under load", .timeLimit(.minutes(10)))
 struct HTTPLoadTests {
     /// The three kinds of message the clients send, and what each must get back.
     struct Sample: Sendable {

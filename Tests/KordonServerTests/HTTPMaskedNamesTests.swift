@@ -7,7 +7,7 @@ import Testing
 /// Identifiers in names through `POST /v1/filter` and the quarantine it fills: the
 /// JSON answer, the stored record and `kordon quarantine list` / `show` never show the
 /// identifier, part paths and document type included.
-@Suite("HTTP API: restricted values in names")
+@Suite("HTTP API: restricted values in names", .timeLimit(.minutes(10)))
 struct HTTPMaskedNamesTests {
     static let iin = "061211600012"
     static let maskedIIN = "0612••••0012"

@@ -6,7 +6,7 @@ import KordonServer
 import Testing
 
 /// Probes, metrics, bearer-token auth and TLS of the HTTP API.
-@Suite("HTTP API: probes, metrics, auth, TLS")
+@Suite("HTTP API: probes, metrics, auth, TLS", .timeLimit(.minutes(10)))
 struct HTTPOperationsTests {
     @Test("healthz and readyz answer 200 while the engines are loaded")
     func probes() async throws {

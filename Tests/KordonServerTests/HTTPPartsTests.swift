@@ -4,7 +4,7 @@ import KordonCore
 import Testing
 
 /// The small parts of the HTTP API: addresses, request parameters.
-@Suite("HTTP API: parts")
+@Suite("HTTP API: parts", .timeLimit(.minutes(10)))
 struct HTTPPartsTests {
     @Test("listen addresses, one parser for ICAP and HTTP: host:port, [v6]:port, port 0; every interface only as 0.0.0.0, never an empty host")
     func listenAddress() throws {

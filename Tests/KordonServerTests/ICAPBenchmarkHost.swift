@@ -11,7 +11,7 @@ import Testing
 /// SIGTERM or SIGINT and prints `KORDON-ICAP-LISTENING <port>` once bound (and writes
 /// the port to `KORDON_ICAP_HOST_PORT_FILE` when set: `swift test` may hold back output). Without
 /// the variable it does nothing (it is not a test).
-@Suite("ICAP benchmark host")
+@Suite("ICAP benchmark host", .timeLimit(.minutes(10)))
 struct ICAPBenchmarkHost {
     @Test("serve ICAP for the benchmark (only with KORDON_ICAP_HOST_CONFIG)",
           .enabled(if: ProcessInfo.processInfo.environment["KORDON_ICAP_HOST_CONFIG"] != nil))

@@ -8,7 +8,7 @@ import Testing
 
 /// The pieces of the ICAP codec on their own: Encapsulated, chunk-size lines, the
 /// head parser, HTTP header editing, the token check and the block page.
-@Suite("ICAP codec")
+@Suite("ICAP codec", .timeLimit(.minutes(10)))
 struct ICAPCodecTests {
     @Test("Encapsulated: offsets from 0, increasing, headers in order, one body at the end")
     func encapsulated() {

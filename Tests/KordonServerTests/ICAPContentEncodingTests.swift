@@ -6,7 +6,7 @@ import Testing
 /// ICAP bodies with a Content-Encoding: the decoded message is what is filtered; a body
 /// that cannot be decoded is held; what passes is the original (clean) or the sanitized
 /// message decoded (sanitized).
-@Suite("ICAP Content-Encoding")
+@Suite("ICAP Content-Encoding", .timeLimit(.minutes(10)))
 struct ICAPContentEncodingTests {
     /// A clean plain-text page (HTML would be taken for XML without a schema), long enough to compress.
     static let cleanPage = Data((0..<200).map { "line \($0) of a clean page about customs tariffs\n" }.joined().utf8)

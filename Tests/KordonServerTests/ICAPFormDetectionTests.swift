@@ -5,7 +5,7 @@ import Testing
 /// Form detection through ICAP: a browser's `multipart/form-data` upload (REQMOD, no header
 /// block of its own), a UTF-32 document and a bare-CR mail (RESPMOD) are decoded and their
 /// EICAR found; the clean siblings are answered 204.
-@Suite("ICAP form detection")
+@Suite("ICAP form detection", .timeLimit(.minutes(10)))
 struct ICAPFormDetectionTests {
     /// The sample declaration with attachments, its first payload replaced by `payload`.
     static func declaration(embedding payload: Data?) throws -> Data {

@@ -6,7 +6,7 @@ import Testing
 /// Idle and garbage connections cannot exhaust the ICAP listener: a head must arrive whole
 /// within `serve.icap.headTimeoutSeconds`, garbage is answered 400 at once, and one client
 /// address holds at most `serve.icap.maxConnectionsPerAddress` connections.
-@Suite("ICAP head deadline and connection bounds", .serialized)
+@Suite("ICAP head deadline and connection bounds", .serialized, .timeLimit(.minutes(10)))
 struct ICAPHeadDeadlineTests {
     @Test("garbage gets 400 at once and the connection is closed (no deadline, no empty line awaited)",
           arguments: [

@@ -10,7 +10,7 @@ import Glibc
 /// Stock ICAP clients against the real server: `c-icap-client` (Debian `c-icap`) and
 /// Squid (Debian `squid`) in front of a local web server. Skipped only when the
 /// binaries are missing; `scripts/install-deps` installs them.
-@Suite("ICAP interop", .serialized)
+@Suite("ICAP interop", .serialized, .timeLimit(.minutes(10)))
 struct ICAPInteropTests {
     static let cIcapClient = icapExecutable("c-icap-client")
     static let squid = icapExecutable("squid")

@@ -7,7 +7,7 @@ import Testing
 /// The name a transport gives a message comes with the message: an ICAP request's URL
 /// is the traffic's own. It is the report's `source`, kept in the quarantine index and
 /// the audit log, so an identifier in it is masked there like one in a part path.
-@Suite("ICAP: restricted values in the request URL")
+@Suite("ICAP: restricted values in the request URL", .timeLimit(.minutes(10)))
 struct ICAPMaskedNamesTests {
     static let iin = "061211600012"
     static let maskedIIN = "0612••••0012"

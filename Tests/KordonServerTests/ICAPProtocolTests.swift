@@ -6,7 +6,7 @@ import Testing
 
 /// The ICAP server through the real protocol: an in-process server on port 0 and a
 /// plain socket client that sends exactly the bytes each case needs.
-@Suite("ICAP protocol", .serialized)
+@Suite("ICAP protocol", .serialized, .timeLimit(.minutes(10)))
 struct ICAPProtocolTests {
     @Test("OPTIONS advertises methods, ISTag, limits, 204, the preview and that everything is transferred")
     func options() async throws {

@@ -4,7 +4,7 @@ import KordonServer
 import Testing
 
 /// Bad input, overload, auth, connection limits and shutdown: each answered, none hangs.
-@Suite("ICAP robustness", .serialized)
+@Suite("ICAP robustness", .serialized, .timeLimit(.minutes(10)))
 struct ICAPRobustnessTests {
     /// Sends `bytes` on a fresh connection; returns the answer and whether the server then closed.
     private func exchange(_ port: Int, _ bytes: [UInt8]) async throws -> (ICAPTestResponse, closed: Bool) {

@@ -8,7 +8,7 @@ import Glibc
 
 /// Squid in front of an origin that serves its files content-coded, as web servers do:
 /// Kordon sees the coded body through Squid's RESPMOD and filters what a browser decodes.
-@Suite("ICAP through Squid: Content-Encoding", .serialized)
+@Suite("ICAP through Squid: Content-Encoding", .serialized, .timeLimit(.minutes(10)))
 struct ICAPSquidEncodingTests {
     static let squid = icapExecutable("squid")
 

@@ -7,7 +7,7 @@ import Testing
 /// The verdict cache, through the ICAP server: the same clean bytes are not scanned
 /// twice by the same engines, every decision is still audited, and nothing but a
 /// clean verdict is ever taken from it.
-@Suite("ICAP verdict cache", .serialized)
+@Suite("ICAP verdict cache", .serialized, .timeLimit(.minutes(10)))
 struct ICAPVerdictCacheTests {
     @Test("the same clean body twice: the second answer comes from the cache, and both decisions are audited")
     func cleanBodyTwice() async throws {

@@ -10,7 +10,7 @@ private final class Inside: Sendable {
     let state = Mutex((now: 0, most: 0, order: [Int]()))
 }
 
-@Suite("Reloads, one at a time")
+@Suite("Reloads, one at a time", .timeLimit(.minutes(10)))
 struct ReloadQueueTests {
     @Test("bodies run one at a time, in the order they asked, and each gets its own result")
     func oneAtATime() async throws {

@@ -4,7 +4,7 @@ import Testing
 
 /// `serve.watch`: a change under the rule-pack directory reloads the engines; a pack
 /// that no longer loads keeps the old engines running and says why.
-@Suite("kordon serve: watching resources")
+@Suite("kordon serve: watching resources", .timeLimit(.minutes(10)))
 struct ServeWatchTests {
     @Test("editing a rule pack reloads; breaking one keeps the old engines and logs why")
     func watchReloads() async throws {

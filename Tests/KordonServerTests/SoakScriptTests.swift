@@ -3,7 +3,7 @@ import KordonTestSupport
 import Testing
 
 /// `Benchmarks/serve-soak.py`, run briefly: the script issue 4's soak check uses.
-@Suite("soak script")
+@Suite("soak script", .timeLimit(.minutes(10)))
 struct SoakScriptTests {
     @Test("10 HTTP and 10 ICAP clients for 3 s against kordon serve, SIGHUP every second: every answer checked, no errors")
     func shortSoak() async throws {

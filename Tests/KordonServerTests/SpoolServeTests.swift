@@ -69,7 +69,7 @@ struct SpoolServeSetup {
 }
 
 /// `kordon serve` as operators run it: the crash guarantee, signals, start-up errors.
-@Suite("kordon serve", .serialized)
+@Suite("kordon serve", .serialized, .timeLimit(.minutes(10)))
 struct SpoolServeTests {
     @Test("1,000 messages, SIGKILL five times at random moments: each ends exactly once in outbox/ or quarantine")
     func crashSafety() async throws {

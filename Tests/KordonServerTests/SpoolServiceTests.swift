@@ -12,7 +12,7 @@ import Testing
 
 /// The spool transport, served in-process: what appears in `inbox/` ends up exactly
 /// once in `outbox/` or in quarantine, and `work/` is finished after a crash.
-@Suite("spool")
+@Suite("spool", .timeLimit(.minutes(10)))
 struct SpoolServiceTests {
     /// One clean, one infected (EICAR base64 in an element) and one restricted declaration.
     static let messages: Result<(clean: Data, infected: Data, restricted: Data), any Error> = Result {

@@ -7,7 +7,7 @@ import Testing
 /// A job's captures (in the service, the whole message it scans) are let go as soon as
 /// the job has run: the queue used to keep its last 1,024 jobs, so `kordon serve` held
 /// every large message it had filtered (95 MB more after each 99 MB POST).
-@Suite("scanning pool: memory of finished jobs")
+@Suite("scanning pool: memory of finished jobs", .timeLimit(.minutes(10)))
 struct WorkerPoolReleaseTests {
     /// Stands for a message: tells when it is freed.
     final class Message: Sendable {

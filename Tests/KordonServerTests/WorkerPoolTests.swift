@@ -4,7 +4,7 @@ import Testing
 
 @testable import KordonServer
 
-@Suite("scanning pool")
+@Suite("scanning pool", .timeLimit(.minutes(10)))
 struct WorkerPoolTests {
     /// Occupies the pool's only thread until `release` is signalled; returns once the job runs.
     private func occupy(_ pool: WorkerPool, until release: DispatchSemaphore) {

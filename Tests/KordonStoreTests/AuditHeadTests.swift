@@ -4,7 +4,7 @@ import KordonStore
 import Testing
 
 /// The head file's two slots, updated in place, and the record bytes written by hand.
-@Suite("Audit head and record bytes")
+@Suite("Audit head and record bytes", .timeLimit(.minutes(10)))
 struct AuditHeadTests {
     private typealias Log = AuditLogFiles
 

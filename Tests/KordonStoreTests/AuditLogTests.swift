@@ -3,7 +3,7 @@ import KordonCore
 import KordonStore
 import Testing
 
-@Suite("Audit log")
+@Suite("Audit log", .timeLimit(.minutes(10)))
 struct AuditLogTests {
     private typealias Fixture = AuditLogFiles
 

@@ -6,7 +6,7 @@ import Testing
 
 /// Originals stored from a file and served to a file, a chunk at a time: what the
 /// spool does with a message too large to read into memory.
-@Suite("Quarantine store, streamed")
+@Suite("Quarantine store, streamed", .timeLimit(.minutes(10)))
 struct QuarantineStoreFileTests {
     /// 2.5 MiB with a marker, in a file under `fixture.root`.
     private func largeFile(_ fixture: QuarantineFixture) throws -> (path: String, data: Data) {

@@ -4,7 +4,7 @@ import KordonCrypto
 import KordonStore
 import Testing
 
-@Suite("Quarantine store")
+@Suite("Quarantine store", .timeLimit(.minutes(10)))
 struct QuarantineStoreTests {
     private func message(_ n: Int) -> Data {
         Data("<Declaration><Number>\(n)</Number><Content>SECRET-MARKER-\(n)</Content></Declaration>".utf8)

@@ -61,7 +61,7 @@ fileprivate func replacing(_ tag: String, after marker: String, with text: Strin
     return Data(document.utf8)
 }
 
-@Suite("Album: documents carried in containers")
+@Suite("Album: documents carried in containers", .timeLimit(.minutes(10)))
 struct AlbumContainerTests {
     @Test("the fixtures are what they claim, per xmllint: every container valid per ED_Container.xsd, the carried documents valid or not per their own schemas")
     func fixturesAgreeWithXmllint() throws {

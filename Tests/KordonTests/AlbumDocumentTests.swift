@@ -7,7 +7,7 @@ import Testing
 /// `fixtures/album/make-album-documents.py` and confirmed by `xmllint --schema` (valid, or
 /// invalid for the broken ones), through the `kordon` binary with the whole album configured.
 /// One `kordon scan` covers many documents: one start, each namespace compiled once.
-@Suite("Album documents of many families through kordon")
+@Suite("Album documents of many families through kordon", .timeLimit(.minutes(10)))
 struct AlbumDocumentTests {
     /// Minimal documents (required content only): declarations and other documents that name
     /// people in optional places, which full documents fill and the packs rightly sanitize.

@@ -12,7 +12,7 @@ import Testing
 /// way the restricted-data stage writes it; each result must still be valid for
 /// `xmllint --schema`. A value with no fitting replacement is left as it is here (the stage
 /// holds such a message); those may only be of types that admit no hiding value.
-@Suite("Album: every leaf replaced, every document still valid")
+@Suite("Album: every leaf replaced, every document still valid", .timeLimit(.minutes(10)))
 struct AlbumEveryLeafMaskingTests {
     static let album = repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/formats/fts-5.23.0")
     /// Besides every 25th root: the families the packs look at most.

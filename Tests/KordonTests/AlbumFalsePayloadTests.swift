@@ -7,7 +7,7 @@ import Testing
 /// Clean documents of every root of the album, written by fixtures/album/payloads/make-payload-documents.py
 /// (xmllint agrees each is valid), with a clean binary file in every attachment element of
 /// the default map that a root has: what the short fallback costs on real formats.
-@Suite("Album payloads: false payloads on clean documents")
+@Suite("Album payloads: false payloads on clean documents", .timeLimit(.minutes(10)))
 struct AlbumFalsePayloadTests {
     /// Thresholds whose cost is reported besides ``ShortBase64/minimumLength``.
     static let thresholds = [8, 12, 16, 20, 24]

@@ -8,7 +8,7 @@ import Testing
 /// sanitized document is still valid for `xmllint --schema`; a value no replacement can
 /// stand in for holds the message with the reason. Documents in `fixtures/album/masking`
 /// were written for these tests and are valid per xmllint.
-@Suite struct AlbumMaskingTests {
+@Suite(.timeLimit(.minutes(10))) struct AlbumMaskingTests {
     static let fixtures = repositoryRoot.appendingPathComponent("fixtures/album/masking")
     static let reqOpenProc = "ReqOpenProc.xsd"
 

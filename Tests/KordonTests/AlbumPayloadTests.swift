@@ -8,7 +8,7 @@ import Testing
 /// `kordon scan` and `kordon filter` with the whole album configured. Documents are written
 /// by `fixtures/album/payloads/make-payload-documents.py` (the album generator, one run for
 /// all of them) and each is valid per `xmllint --schema` against its album schema.
-@Suite("Album payloads: attachments in string-typed elements")
+@Suite("Album payloads: attachments in string-typed elements", .timeLimit(.minutes(10)))
 struct AlbumPayloadTests {
     /// How a document with text at one attachment element of the default map is written.
     struct Place: CustomStringConvertible, Sendable {

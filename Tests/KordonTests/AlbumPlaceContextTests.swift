@@ -7,7 +7,7 @@ import Testing
 /// passport («паспорт сделки», `DealPassport`) or a vehicle passport
 /// (`TransportMeansPassport`) names no person, and a 9-digit KPP inside one is no
 /// identity card. The packs' `unless` phrases say so.
-@Suite("Place-name context on the album's «passports»")
+@Suite("Place-name context on the album's «passports»", .timeLimit(.minutes(10)))
 struct AlbumPlaceContextTests {
     @Test("full documents of the deal and vehicle passport families name no person's passport",
           arguments: ["DealPassport", "ContractDealPassport", "TransportMeansPassport", "TransportMeansChassisPassport"])

@@ -9,7 +9,7 @@ import Testing
 /// `fixtures/album/rules` (written for these tests, valid per `xmllint --schema`), comes out
 /// changed, with a finding of the rule that covers it at its element path, and the output is
 /// still valid for xmllint. Routes are read from the documents, not given on the command line.
-@Suite struct AlbumRulesTests {
+@Suite(.timeLimit(.minutes(10))) struct AlbumRulesTests {
     static let fixtures = repositoryRoot.appendingPathComponent("fixtures/album/rules")
 
     /// The album; it must be there (CI has it), so a missing album fails the suite.

@@ -6,7 +6,7 @@ import Testing
 /// The whole FTS album configured with `--schemas`, as a customs gateway would: indexed at
 /// start-up, each schema compiled when a document first needs it; two album versions at
 /// once; the length facets libxml2 2.9.14 misreads.
-@Suite("The FTS album of formats as agreed schemas")
+@Suite("The FTS album of formats as agreed schemas", .timeLimit(.minutes(10)))
 struct AlbumSchemaTests {
     @Test("with the whole album configured, an ESADout_CU document passes byte for byte")
     func wholeAlbum() throws {

@@ -6,7 +6,7 @@ import Testing
 /// Archives and compressed streams that libclamav says CLEAN for, though a receiver's
 /// unzip, 7zz or Python recovers EICAR from them, through the real CLI: `kordon scan` and
 /// `kordon filter` hold each one, with the finding that says why; their clean siblings pass.
-@Suite("kordon scan and filter: archives libclamav cannot fully open")
+@Suite("kordon scan and filter: archives libclamav cannot fully open", .timeLimit(.minutes(10)))
 struct CLIArchiveTests {
     /// Writes the hostile archives (EICAR inside, recoverable by Python or 7zz) and their
     /// clean siblings into `directory`.

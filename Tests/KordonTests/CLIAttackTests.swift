@@ -5,7 +5,7 @@ import Testing
 
 /// XML attacks through `kordon filter`: each refused with an `xml` finding,
 /// quickly, in bounded memory, without reading a file or opening a connection.
-@Suite("XML attacks")
+@Suite("XML attacks", .timeLimit(.minutes(10)))
 struct CLIAttackTests {
     /// A file whose content must never appear in any output.
     static func canary() throws -> (URL, String) {

@@ -4,7 +4,7 @@ import KordonCore
 import Testing
 
 /// `kordon filter` and `kordon selftest`: one message through the real CLI.
-@Suite("kordon filter")
+@Suite("kordon filter", .timeLimit(.minutes(10)))
 struct CLIFilterTests {
     /// A schema-valid declaration from the generator, with `payload` as its attachment.
     func declaration(embedding payload: Data?) throws -> Data {

@@ -7,7 +7,7 @@ import Testing
 /// is checked as XML or MIME, whatever its encoding, line ends or label (issue 17, kinds 3,
 /// 4 and 6). Every hostile input carries EICAR where the reference reader (Python's `email`,
 /// libxml2) recovers it; every clean sibling must pass unchanged.
-@Suite("form detection")
+@Suite("form detection", .timeLimit(.minutes(10)))
 struct CLIFormDetectionTests {
     // MARK: - Inputs
 

@@ -6,7 +6,7 @@ import Testing
 /// Issue 17, kinds 5 and 7 through `kordon scan`: EICAR encoded the ways a receiver's
 /// ordinary tools still decode (forgiving base64, short runs, markup, uuencode, a text
 /// file of base64, a bare zlib stream) is found and named; ordinary text stays clean.
-@Suite("CLI: hidden payloads")
+@Suite("CLI: hidden payloads", .timeLimit(.minutes(10)))
 struct CLIHiddenPayloadTests {
     /// The carrier: a clean declaration whose goods description (`xs:string`, up to 250
     /// characters) is replaced.

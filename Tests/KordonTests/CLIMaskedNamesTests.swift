@@ -7,7 +7,7 @@ import Testing
 /// and URIs, header names — through `kordon filter` and `kordon scan`: a name cannot be
 /// sanitized, so a personal identifier in one holds the message, and no report, standard
 /// output or standard error ever shows the identifier itself, part paths included.
-@Suite("restricted values in names")
+@Suite("restricted values in names", .timeLimit(.minutes(10)))
 struct CLIMaskedNamesTests {
     /// A checksum-valid KZ IIN (the fixtures' own) and its masked form.
     static let iin = "061211600012"

@@ -6,7 +6,7 @@ import Testing
 /// A message over `limits.maxMessageSize` is counted, digested and refused without
 /// being held: `kordon filter` and `kordon scan` stay within a fixed amount of memory
 /// whatever the input's size (a 2 GB input used to cost 2 GB).
-@Suite("CLI: memory over the size limit")
+@Suite("CLI: memory over the size limit", .timeLimit(.minutes(10)))
 struct CLIMemoryTests {
     /// Resident memory a refusal of any size may take: the engines (test signatures,
     /// schemas, rule packs) plus a few chunks.
@@ -172,7 +172,7 @@ struct CLIMemoryTests {
 }
 
 /// A message within the limit costs a bounded multiple of its size, not six copies of it.
-@Suite("CLI: memory of a large message within the limit")
+@Suite("CLI: memory of a large message within the limit", .timeLimit(.minutes(10)))
 struct CLILargeMessageMemoryTests {
     @Test("kordon filter passes a 30 MB declaration with one attachment using at most 3.2 times its size above the engines")
     func largeDeclaration() throws {

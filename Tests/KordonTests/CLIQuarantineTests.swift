@@ -7,7 +7,7 @@ import Testing
 
 /// `kordon quarantine …` and `kordon audit verify` through the real binary, on a
 /// store and audit log filled the way `kordon serve` fills them.
-@Suite("kordon quarantine and audit")
+@Suite("kordon quarantine and audit", .timeLimit(.minutes(10)))
 struct CLIQuarantineTests {
     /// A state directory and spool named by a configuration file, with two held
     /// messages: one a signature update has since cleared, one still infected.

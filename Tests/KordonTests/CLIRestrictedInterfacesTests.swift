@@ -4,7 +4,7 @@ import Testing
 
 /// The restricted-data stage in every form and interface: MIME, archives, audit
 /// scans, routes, `kordon rules`.
-@Suite("restricted data: forms and interfaces")
+@Suite("restricted data: forms and interfaces", .timeLimit(.minutes(10)))
 struct CLIRestrictedInterfacesTests {
     /// Every header and decoded part of a MIME message, as Python's `email` reads it.
     func decodedMIME(_ data: Data) throws -> String {

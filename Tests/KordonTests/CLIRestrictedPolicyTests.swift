@@ -4,7 +4,7 @@ import KordonCore
 import Testing
 
 /// Operator packs and false positives, end to end.
-@Suite("restricted data: operator packs and false positives")
+@Suite("restricted data: operator packs and false positives", .timeLimit(.minutes(10)))
 struct CLIRestrictedPolicyTests {
     @Test("a strip of a required simple element leaves it with nothing of its value; one that would still break the document holds the message")
     func requiredStrip() throws {

@@ -4,7 +4,7 @@ import Testing
 
 /// The restricted-data stage through `kordon filter`: what is masked, kept, reported
 /// and held, and that no restricted value ever reaches an output or a report.
-@Suite("restricted data through kordon filter")
+@Suite("restricted data through kordon filter", .timeLimit(.minutes(10)))
 struct CLIRestrictedTests {
     @Test("personal identifiers of every kind are sanitized; the output still validates and holds none of them",
           arguments: ["declaration-person-kz-ru.xml", "declaration-person-by-kg.xml", "declaration-person-am-ru.xml"])

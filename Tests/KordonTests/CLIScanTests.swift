@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 /// `kordon scan`: batch scanning through the real CLI, on real inputs.
-@Suite("kordon scan")
+@Suite("kordon scan", .timeLimit(.minutes(10)))
 struct CLIScanTests {
     @Test("every ClamAV test file, base64 inside a schema-valid XML element or attached to MIME, is quarantined as a virus")
     func clamTestFilesEmbedded() throws {

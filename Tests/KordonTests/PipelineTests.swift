@@ -4,7 +4,7 @@ import KordonCore
 import Testing
 
 /// The pieces of the pipeline below the CLI: form detection and configuration.
-@Suite("pipeline")
+@Suite("pipeline", .timeLimit(.minutes(10)))
 struct PipelineTests {
     @Test("message form is decided from the first bytes", arguments: [
         ("<?xml version=\"1.0\"?><a/>", MessageForm.xml),

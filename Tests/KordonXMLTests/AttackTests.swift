@@ -4,7 +4,7 @@ import Testing
 @testable import KordonXML
 
 /// Every attack is refused with an `xml` finding, quickly, and leaks nothing.
-@Suite("XML attacks")
+@Suite("XML attacks", .timeLimit(.minutes(10)))
 struct AttackTests {
     /// Inspects `document` and checks the common expectations: one `xml` finding with
     /// `rule`, no document type or payloads, the input kept as the scan view, done fast.

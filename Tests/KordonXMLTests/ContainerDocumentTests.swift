@@ -81,7 +81,7 @@ enum ContainerSchemas {
     }
 }
 
-@Suite("Documents carried in containers")
+@Suite("Documents carried in containers", .timeLimit(.minutes(10)))
 struct ContainerDocumentTests {
     @Test("a slot is {namespace}LocalName; the namespace a URI or a pattern as in the packs (…:* any version)")
     func slotPatterns() throws {

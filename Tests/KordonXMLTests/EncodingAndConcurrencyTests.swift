@@ -3,7 +3,7 @@ import KordonCore
 import Testing
 @testable import KordonXML
 
-@Suite("Encodings, the guard, concurrency")
+@Suite("Encodings, the guard, concurrency", .timeLimit(.minutes(10)))
 struct EncodingAndConcurrencyTests {
     private static let cyrillic = "Торговый дом «Восток»"
 

@@ -6,7 +6,7 @@ import Testing
 /// What a receiver's forgiving tools decode out of text, Kordon decodes too (issue 17):
 /// base64 with strays, labels, joined blocks, the URL-safe alphabet, no padding; short
 /// runs; hex; uuencode; in element text, attributes, namespace URIs, comments and PIs.
-@Suite("Lenient payloads")
+@Suite("Lenient payloads", .timeLimit(.minutes(10)))
 struct LenientPayloadTests {
     /// 68 bytes that stand for a small file (EICAR's length; not EICAR, so no scanner minds this source).
     static let file = Data((0..<68).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) })

@@ -3,7 +3,7 @@ import KordonCore
 import Testing
 @testable import KordonXML
 
-@Suite("Payload elements and the short base64 fallback")
+@Suite("Payload elements and the short base64 fallback", .timeLimit(.minutes(10)))
 struct PayloadElementsTests {
     @Test("a namespace family: a URI, any version (:*, :v*), or every namespace below a stem (:**)")
     func namespacePatterns() throws {

@@ -3,7 +3,7 @@ import KordonCore
 import Testing
 @testable import KordonXML
 
-@Suite("Base64 payloads")
+@Suite("Base64 payloads", .timeLimit(.minutes(10)))
 struct PayloadTests {
     @Test("typed base64 elements are decoded at their paths: direct, derived by restriction, simple content")
     func typed() throws {

@@ -5,7 +5,7 @@ import Testing
 /// The scan view cuts a run only when its text is exactly a decoded payload's; a long
 /// text is compared by its SHA-256 instead of being held whole (a second copy of a
 /// 98 MB payload's text cost as much memory as the document).
-@Suite("Payload texts: cutting the scan view without holding long texts")
+@Suite("Payload texts: cutting the scan view without holding long texts", .timeLimit(.minutes(10)))
 struct PayloadTextTests {
     /// `count` bytes of base64 text, wrapped at 76 characters with line feeds.
     static func text(_ count: Int, seed: UInt64) -> [UInt8] {

@@ -3,7 +3,7 @@ import KordonCore
 import Testing
 @testable import KordonXML
 
-@Suite("Runtime, loader and bounds")
+@Suite("Runtime, loader and bounds", .timeLimit(.minutes(10)))
 struct RuntimeTests {
     @Test("the entity loader opens local files only; remote names map through the catalog")
     func loader() throws {

@@ -3,7 +3,7 @@ import KordonCore
 import Testing
 @testable import KordonXML
 
-@Suite("Schema registry and validation")
+@Suite("Schema registry and validation", .timeLimit(.minutes(10)))
 struct SchemaValidationTests {
     @Test("registers roots by namespace; includes are not roots; base64 elements are indexed")
     func registry() throws {

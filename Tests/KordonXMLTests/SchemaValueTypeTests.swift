@@ -5,7 +5,7 @@ import Testing
 
 /// What the album's schemas allow in an element's text, as the restricted-data stage
 /// reads it before writing a replacement there.
-@Suite("Schema value types of the album")
+@Suite("Schema value types of the album", .timeLimit(.minutes(10)))
 struct SchemaValueTypeTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()

@@ -3,7 +3,7 @@ import KordonCore
 import Testing
 @testable import KordonXML
 
-@Suite("Editable XML: edits and writing back")
+@Suite("Editable XML: edits and writing back", .timeLimit(.minutes(10)))
 struct XMLEditingTests {
     private func only(_ xpath: String, in document: XMLEditableDocument) throws -> XMLSelectedElement {
         let selected = try document.select(.sample(xpath))

@@ -6,7 +6,7 @@ import Testing
 /// Which encoding forms are recognised as XML (``XMLSniffer``), which ``XMLInput`` reads
 /// and which it refuses: every form libxml2 reads is XML, and one it cannot read is refused,
 /// never taken for an opaque file.
-@Suite("XML encoding forms")
+@Suite("XML encoding forms", .timeLimit(.minutes(10)))
 struct XMLEncodingFormTests {
     static let document = "<?xml version=\"1.0\" encoding=\"UTF-32\"?>\n<a xmlns=\"urn:x\">Восток 𝔘</a>"
 

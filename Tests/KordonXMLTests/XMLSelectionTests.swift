@@ -3,7 +3,7 @@ import KordonCore
 import Testing
 @testable import KordonXML
 
-@Suite("Editable XML: selecting elements with XPath")
+@Suite("Editable XML: selecting elements with XPath", .timeLimit(.minutes(10)))
 struct XMLSelectionTests {
     @Test("a prefix bound to the real EEC URI and the sample URI selects the sample's elements, in document order")
     func taxpayerIds() throws {

@@ -3,7 +3,7 @@ import KordonCore
 import Testing
 @testable import KordonXML
 
-@Suite("Editable XML: text sites")
+@Suite("Editable XML: text sites", .timeLimit(.minutes(10)))
 struct XMLTextSiteTests {
     @Test("sites come in document order with element, attribute, comment and PI paths")
     func kindsAndPaths() throws {
