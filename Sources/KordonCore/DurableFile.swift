@@ -119,6 +119,6 @@ public enum DurableFile {
     /// The `durable.io` error for a system call about `what` that failed with `errno`
     /// `code`: the message says what and the system's reason.
     public static func failure(_ what: String, _ code: Int32) -> KordonError {
-        KordonError(code: "durable.io", message: "\(what): \(String(cString: strerror(code)))")
+        KordonError(code: "durable.io", message: "\(what): \(String(cString: strerror(code)))", cause: .errno(code))
     }
 }

@@ -175,6 +175,6 @@ public struct AESGCM: Sendable {
     }
 
     static func rejected(_ why: String) -> KordonError {
-        KordonError(code: "crypto.aead.rejected", message: "the sealed data was rejected: \(why)")
+        KordonError(code: .aeadRejected, message: "the sealed data was rejected: \(why)")
     }
 }

@@ -62,7 +62,7 @@ public final class MIMEEditableMessage {
         walker.walk(document)
         let findings = walker.result.findings
         if let stop = findings.first(where: { $0.rule == "mime.limit" || $0.rule == "mime.unparsable" }) {
-            throw KordonError(code: stop.rule, message: "the message cannot be edited: \(stop.detail) at \(stop.part)")
+            throw KordonError(code: KordonError.Code(rawValue: stop.rule), message: "the message cannot be edited: \(stop.detail) at \(stop.part)")
         }
         self.original = data
         self.input = input

@@ -229,7 +229,7 @@ public final class ClamEngine: @unchecked Sendable {
                   message: "libclamav rejected scan.temporaryDirectory \(directory)")
     }
 
-    private static func check(_ status: cl_error_t, code: String, message: String) throws {
+    private static func check(_ status: cl_error_t, code: KordonError.Code, message: String) throws {
         guard status == CL_SUCCESS else {
             throw KordonError(code: code, message: "\(message): \(ClamStatus(status).message)")
         }

@@ -151,7 +151,11 @@ final class QuarantineIndex: Sendable {
     }
 
     private static func failure(_ what: String, _ error: Error) -> KordonError {
-        let reason = (error as? DatabaseError).map { $0.message ?? "SQLite error \($0.resultCode.rawValue)" } ?? "\(error)"
-        return KordonError(code: "quarantine.index", message: "\(what): \(reason)")
+        guard let database = error as? DatabaseError else {
+            return KordonError(code: .quarantineIndex, message: "\(what): \(error)")
+        }
+        // SQLite's message names the failure (never a record's content); its code is kept as the cause.
+        return KordonError(code: .quarantineIndex, message: "\(what): \(database.message ?? "SQLite error")",
+                           cause: .sqlite(database.extendedResultCode.rawValue))
     }
 }

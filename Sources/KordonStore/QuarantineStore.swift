@@ -114,7 +114,7 @@ public final class QuarantineStore: Sendable {
             do {
                 try delete(id: record.id)
                 deleted.append(record.id)
-            } catch let error as KordonError where error.code == "quarantine.unknown" {
+            } catch let error as KordonError where error.code == .quarantineUnknown {
                 continue // deleted meanwhile by someone else
             }
         }
@@ -151,12 +151,12 @@ public final class QuarantineStore: Sendable {
     }
 
     static func unknown(_ id: String) -> KordonError {
-        KordonError(code: "quarantine.unknown", message: "no quarantined message has the id \(id); see kordon quarantine list")
+        KordonError(code: .quarantineUnknown, message: "no quarantined message has the id \(id); see kordon quarantine list")
     }
 
     /// `quarantine.missing`: the record is there, its blob is not.
     func missing(_ id: String) -> KordonError {
-        KordonError(code: "quarantine.missing",
+        KordonError(code: .quarantineMissing,
                     message: "the encrypted original of \(id) is missing from \(blobs.path); it cannot be served")
     }
 
@@ -168,7 +168,7 @@ public final class QuarantineStore: Sendable {
     static func authenticating<T>(_ id: String, _ body: () throws -> T) throws -> T {
         do {
             return try body()
-        } catch let error as KordonError where error.code == "crypto.aead.rejected" {
+        } catch let error as KordonError where error.code == .aeadRejected {
             throw tampered(id, "GCM rejected the blob (changed, truncated, swapped with another, or another key)")
         }
     }
@@ -181,7 +181,7 @@ public final class QuarantineStore: Sendable {
     }
 
     static func tampered(_ id: String, _ why: String) -> KordonError {
-        KordonError(code: "quarantine.tampered",
+        KordonError(code: .quarantineTampered,
                     message: "the stored original of \(id) was tampered with or truncated: \(why); it is not served")
     }
 }

@@ -46,7 +46,7 @@ public final class XMLEditableDocument {
         let prepared: PreparedXML
         switch XMLInput.prepare(data, limits: limits) {
         case .success(let p): prepared = p
-        case .failure(let refusal): throw KordonError(code: refusal.rule, message: refusal.detail)
+        case .failure(let refusal): throw KordonError(code: KordonError.Code(rawValue: refusal.rule), message: refusal.detail)
         }
         let document: XMLDocument
         do {

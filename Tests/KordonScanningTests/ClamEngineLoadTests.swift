@@ -38,7 +38,7 @@ struct ClamEngineLoadTests {
         let error = try #require(throws: KordonError.self) {
             try ClamEngine.load(ClamEngineOptions(databases: [empty]))
         }
-        #expect(error.code.hasPrefix("clamav.database"))
+        #expect(error.code.rawValue.hasPrefix("clamav.database"))
         #expect(error.message.contains(empty.path))
     }
 

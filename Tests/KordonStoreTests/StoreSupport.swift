@@ -65,7 +65,7 @@ func storeErrorCode(_ body: () throws -> Void) -> String? {
         try body()
         return nil
     } catch let error as KordonError {
-        return error.code
+        return error.code.rawValue
     } catch {
         return "\(error)"
     }

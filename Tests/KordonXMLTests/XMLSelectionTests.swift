@@ -137,6 +137,6 @@ struct XMLSelectionTests {
     ])
     func refusals(xml: String, code: String) throws {
         let error = try #require(throws: KordonError.self) { try XMLEditableDocument(parsing: Data(xml.utf8), limits: Limits()) }
-        #expect(error.code == code)
+        #expect(error.code.rawValue == code)
     }
 }

@@ -127,7 +127,7 @@ public struct Configuration: Sendable, Equatable {
 
     /// Kordon's own directory (when `wanted`; an error when it was not found), then
     /// every configured directory, each of which must exist.
-    private func directories(builtin: URL?, wanted: Bool, missingBuiltin: String, extra: [String], code: String,
+    private func directories(builtin: URL?, wanted: Bool, missingBuiltin: String, extra: [String], code: KordonError.Code,
                              missing: (String) -> String) throws -> [URL] {
         var result: [URL] = []
         if wanted {

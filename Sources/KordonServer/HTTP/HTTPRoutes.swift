@@ -58,7 +58,7 @@ struct HTTPRoutes: Sendable {
         do {
             parameters = try HTTPFilterParameters(request)
         } catch {
-            return HTTPReply.error(.badRequest, code: error.code, message: error.message)
+            return HTTPReply.error(.badRequest, code: error.code.rawValue, message: error.message)
         }
         // During a blocking reload, say so before the client sends the body.
         guard service.pipeline != nil else {
@@ -125,7 +125,7 @@ struct HTTPRoutes: Sendable {
     private func notDecided(_ error: Error, parameters: HTTPFilterParameters) -> Response {
         if let problem = error as? ServiceUnavailable { return HTTPReply.unavailable(problem) }
         logger.error("HTTP message not recorded; refused", metadata: ["error": "\(error)", "source": "\(parameters.source)"])
-        let code = (error as? KordonError).map { "\($0.code)" } ?? "service.record"
+        let code = (error as? KordonError)?.code.rawValue ?? "service.record"
         return HTTPReply.error(.internalServerError, code: code, message: "the decision could not be recorded; the message was not passed; try again")
     }
 

@@ -96,8 +96,8 @@ public enum QuarantineOriginal {
     public static func auditingTampering<T>(of record: QuarantineRecord, audit: AuditLog, _ body: () throws -> T) throws -> T {
         do {
             return try body()
-        } catch let error as KordonError where error.code == "quarantine.tampered" || error.code == "quarantine.missing" {
-            var entry = OperatorAction.entry(about: record, detail: error.code)
+        } catch let error as KordonError where error.code == .quarantineTampered || error.code == .quarantineMissing {
+            var entry = OperatorAction.entry(about: record, detail: error.code.rawValue)
             entry.event = "tampered"
             try? audit.append(entry)
             throw error

@@ -95,7 +95,7 @@ public struct QuarantineRelease: Sendable {
     public func run(_ request: Request, pipeline: () throws -> Pipeline) throws -> Result {
         let id = request.id
         guard let record = try store.record(id: id) else {
-            throw KordonError(code: "quarantine.unknown", message: "no quarantined message has the id \(id); see kordon quarantine list")
+            throw KordonError(code: .quarantineUnknown, message: "no quarantined message has the id \(id); see kordon quarantine list")
         }
         if let released = record.released {
             throw KordonError(code: "quarantine.released",

@@ -33,7 +33,7 @@ public struct QuarantineRemoval: Sendable {
     @discardableResult
     public func delete(id: String) throws -> QuarantineRecord {
         guard let record = try store.record(id: id) else {
-            throw KordonError(code: "quarantine.unknown", message: "no quarantined message has the id \(id); see kordon quarantine list")
+            throw KordonError(code: .quarantineUnknown, message: "no quarantined message has the id \(id); see kordon quarantine list")
         }
         let action = OperatorAction(event: "delete", entry: OperatorAction.entry(about: record, detail: "by \(operatorName)"))
         try action.perform(audit: audit, afterIntent: afterIntent) { try store.delete(id: id) }
@@ -82,7 +82,7 @@ public struct QuarantineRemoval: Sendable {
                 let error = error as? KordonError
                     ?? KordonError(code: "quarantine.delete", message: "cannot delete \(record.id): \(error)")
                 // Deleted meanwhile by someone else (who recorded it): this purge did not delete it.
-                let gone = error.code == "quarantine.unknown"
+                let gone = error.code == .quarantineUnknown
                 outcomes.append(audit.submit(action.failed(gone ? KordonError(code: error.code, message: "already deleted") : error)))
                 if !gone { result.failures.append(Purge.Failure(id: record.id, error: error)) }
             }

@@ -16,7 +16,7 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses `text`, the value of the configuration key `key` (`serve.icap.listen`);
     /// throws a ``KordonError`` coded `code` when it is not `host:port`.
-    public init(_ text: String, key: String, code: String) throws {
+    public init(_ text: String, key: String, code: KordonError.Code) throws {
         let problem = KordonError(code: code, message: "\(key) \(text.debugDescription) is not host:port (e.g. 127.0.0.1:1344, [::1]:1344, or 0.0.0.0:1344 for every interface)")
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
               (0...65535).contains(port) else { throw problem }
@@ -38,7 +38,7 @@ enum ServerTLS {
     static let minimumVersion = TLSVersion.tlsv12
 
     /// The configuration, or a ``KordonError`` coded `code` naming the file that failed.
-    static func configuration(_ tls: ServiceConfiguration.TLS, code: String) throws -> TLSConfiguration {
+    static func configuration(_ tls: ServiceConfiguration.TLS, code: KordonError.Code) throws -> TLSConfiguration {
         let chain: [NIOSSLCertificate]
         let key: NIOSSLPrivateKey
         do {
